@@ -1,0 +1,38 @@
+"""cffi builder for the engine (API mode, compiled at install time).
+
+The cdef is read from the real header, between its ENGINE_CDEF markers, so the
+declarations cannot drift from the C code; every ``#define`` value becomes
+``...`` so constants reach Python from the compiler, never copied by hand.
+"""
+import pathlib
+import re
+
+from cffi import FFI
+
+HERE = pathlib.Path(__file__).resolve().parent
+CSRC = HERE / "csrc"
+# The engine's sources; csrc/standalone/ holds the Python-free command line.
+SOURCES = sorted(str(p.relative_to(HERE.parent)) for p in CSRC.glob("*.c"))
+
+
+def read_cdef() -> str:
+    header = (CSRC / "engine.h").read_text()
+    body = header.split("/* ENGINE_CDEF_BEGIN */", 1)[1].split("/* ENGINE_CDEF_END */", 1)[0]
+    body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+    return re.sub(r"^#define (\w+) .*$", r"#define \1 ...", body, flags=re.M)
+
+
+ffibuilder = FFI()
+ffibuilder.cdef(read_cdef())
+ffibuilder.set_source(
+    "engine._engine_cffi",
+    '#include "engine.h"',
+    sources=SOURCES,
+    include_dirs=[str(CSRC.relative_to(HERE.parent))],
+    define_macros=[("_GNU_SOURCE", None)],
+    extra_compile_args=["-std=c11", "-O2", "-Wall", "-Wextra", "-pthread"],
+    extra_link_args=["-pthread"],
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=True)

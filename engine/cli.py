@@ -1,0 +1,106 @@
+"""``python -m engine FILE``: the exercise's output lines, from the engine.
+
+Exit status: 0 done, 2 bad input or parameters, 3 heap exhausted,
+4 invalid free, 5 any other engine failure, 130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+
+from engine.config import USER_STRATEGIES, RunConfig, Strategy
+from engine.errors import EngineError, HeapExhausted, InputError, InvalidFree, RunCancelled
+from engine.run import Run
+from engine.units import parse_size
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_HEAP_EXHAUSTED, EXIT_INVALID_FREE, EXIT_ENGINE = 0, 2, 3, 4, 5
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, our exit code for bad input
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m engine",
+                     description="Run the shared-memory hasher on FILE and print its signature.")
+    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("--strategy", default="baseline",
+                        choices=[s.label for s in USER_STRATEGIES] + ["floor"],
+                        help="allocator strategy (default: baseline; floor is benchmark-only)")
+    parser.add_argument("--heap-size", type=_size, default="2M", metavar="SIZE",
+                        help="arena size, e.g. 2M (default 2M)")
+    parser.add_argument("--pool-size", type=_size, default="32K", metavar="SIZE",
+                        help="per-thread pool size for pooled, e.g. 32K (default 32K)")
+    parser.add_argument("--batch", type=int, default=20, metavar="N",
+                        help="threads per batch (default 20)")
+    parser.add_argument("--block-size", type=_size, default="1024", metavar="SIZE",
+                        help="bytes per block (default 1024)")
+    parser.add_argument("--no-telemetry", action="store_true",
+                        help="skip the heap map and sampler (benchmarks)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def _execute_interruptibly(handle: Run):
+    """Runs on a helper thread so Ctrl-C can cancel the engine promptly."""
+    outcome = {}
+
+    def target():
+        try:
+            outcome["result"] = handle.execute()
+        except EngineError as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="engine-run")
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.1)
+    except KeyboardInterrupt:
+        handle.cancel()
+        thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = RunConfig(strategy=Strategy.parse(args.strategy), heap_size=args.heap_size,
+                           pool_size=args.pool_size, batch_size=args.batch,
+                           block_size=args.block_size, telemetry=not args.no_telemetry)
+        with Run(args.file, config) as handle:
+            result = _execute_interruptibly(handle)
+    except EngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if isinstance(exc, InputError):
+            return EXIT_BAD_INPUT
+        if isinstance(exc, HeapExhausted):
+            return EXIT_HEAP_EXHAUSTED
+        if isinstance(exc, InvalidFree):
+            return EXIT_INVALID_FREE
+        if isinstance(exc, RunCancelled):
+            return EXIT_INTERRUPTED
+        return EXIT_ENGINE
+
+    if args.json:
+        print(json.dumps(result.as_dict()))
+    else:
+        print(f"Final signature: {result.signature}")
+        print(f"Lock acquisitions: {result.lock_acquisitions}")
+        print(f"Blocks: {result.blocks} ({result.bytes} bytes)")
+        print(f"Wall time: {result.wall_s:.6f} s ({result.mb_per_s:.2f} MB/s, "
+              f"{config.strategy.label}, {config.threads} thread(s) per batch)")
+    return EXIT_OK

@@ -1,0 +1,118 @@
+"""Run parameters: the Strategy enum, RunConfig and the limits behind them.
+
+The valid ranges live in the C header; the C check is the one validator, and
+its message names the valid range.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+from types import MappingProxyType
+
+from engine._ffi import ffi, lib
+from engine.errors import InputError
+
+
+class Strategy(enum.Enum):
+    """How the threads share the heap."""
+
+    SINGLE = lib.ENGINE_STRATEGY_SINGLE
+    """One thread, no locks: the reference signature."""
+    BASELINE = lib.ENGINE_STRATEGY_BASELINE
+    """One global lock around every umalloc and ufree."""
+    POOLED = lib.ENGINE_STRATEGY_POOLED
+    """Per-thread bump pools, locked global allocator only as a fallback."""
+    FLOOR = lib.ENGINE_STRATEGY_FLOOR
+    """Benchmark only: the same threads with no allocator cost at all."""
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: "str | Strategy") -> "Strategy":
+        if isinstance(text, Strategy):
+            return text
+        try:
+            return cls[str(text).strip().upper()]
+        except KeyError:
+            names = ", ".join(s.label for s in USER_STRATEGIES)
+            raise InputError(f"unknown strategy '{text}': choose one of {names}",
+                             lib.ENGINE_E_INVALID_ARG) from None
+
+
+USER_STRATEGIES = (Strategy.SINGLE, Strategy.BASELINE, Strategy.POOLED)
+
+#: (minimum, maximum, default) of each numeric RunConfig field.
+LIMITS = MappingProxyType({
+    "heap_size": (lib.ENGINE_MIN_HEAP_SIZE, lib.ENGINE_MAX_HEAP_SIZE, lib.ENGINE_DEFAULT_HEAP_SIZE),
+    "pool_size": (lib.ENGINE_MIN_POOL_SIZE, lib.ENGINE_MAX_POOL_SIZE, lib.ENGINE_DEFAULT_POOL_SIZE),
+    "batch_size": (lib.ENGINE_MIN_BATCH_SIZE, lib.ENGINE_MAX_BATCH_SIZE, lib.ENGINE_DEFAULT_BATCH_SIZE),
+    "block_size": (lib.ENGINE_MIN_BLOCK_SIZE, lib.ENGINE_MAX_BLOCK_SIZE, lib.ENGINE_DEFAULT_BLOCK_SIZE),
+    "sample_interval_us": (lib.ENGINE_MIN_SAMPLE_INTERVAL_US, lib.ENGINE_MAX_SAMPLE_INTERVAL_US,
+                           lib.ENGINE_DEFAULT_SAMPLE_INTERVAL_US),
+    "sample_capacity": (lib.ENGINE_MIN_SAMPLE_CAPACITY, lib.ENGINE_MAX_SAMPLE_CAPACITY,
+                        lib.ENGINE_DEFAULT_SAMPLE_CAPACITY),
+})
+#: Bytes the shared region must keep after the pools are carved out.
+MIN_GLOBAL_REGION = lib.ENGINE_MIN_GLOBAL_REGION
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """Validated parameters of one run.
+
+    Raises
+    ------
+    InputError
+        When a field is outside its range; the message names the valid range.
+    """
+
+    strategy: Strategy = Strategy.BASELINE
+    heap_size: int = lib.ENGINE_DEFAULT_HEAP_SIZE
+    pool_size: int = lib.ENGINE_DEFAULT_POOL_SIZE
+    batch_size: int = lib.ENGINE_DEFAULT_BATCH_SIZE
+    block_size: int = lib.ENGINE_DEFAULT_BLOCK_SIZE
+    sample_interval_us: int = lib.ENGINE_DEFAULT_SAMPLE_INTERVAL_US
+    sample_capacity: int = lib.ENGINE_DEFAULT_SAMPLE_CAPACITY
+    telemetry: bool = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "strategy", Strategy.parse(self.strategy))
+        for name in LIMITS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InputError(f"{name.replace('_', ' ')} must be a whole number (got {value!r})",
+                                 lib.ENGINE_E_INVALID_ARG)
+            low, high, _ = LIMITS[name]
+            if not low <= value <= high:  # also keeps C's unsigned fields from wrapping
+                raise InputError(
+                    f"{name.replace('_', ' ')} must be between {low} and {high} (got {value})",
+                    lib.ENGINE_E_INVALID_ARG)
+        message = ffi.new("char[]", 320)
+        if lib.engine_config_check(self.to_c(), message, 320) != lib.ENGINE_OK:
+            raise InputError(ffi.string(message).decode(), lib.ENGINE_E_INVALID_ARG)
+
+    def to_c(self):
+        cfg = ffi.new("engine_config *")
+        cfg.strategy = self.strategy.value
+        cfg.heap_size = self.heap_size
+        cfg.pool_size = self.pool_size
+        cfg.batch_size = self.batch_size
+        cfg.block_size = self.block_size
+        cfg.sample_interval_us = self.sample_interval_us
+        cfg.sample_capacity = self.sample_capacity
+        cfg.telemetry = 1 if self.telemetry else 0
+        return cfg
+
+    def replace(self, **changes) -> "RunConfig":
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def threads(self) -> int:
+        """Worker thread slots: 1 for the single-threaded reference."""
+        return 1 if self.strategy is Strategy.SINGLE else self.batch_size
+
+    @property
+    def pool_reserved(self) -> int:
+        return self.pool_size * self.batch_size if self.strategy is Strategy.POOLED else 0

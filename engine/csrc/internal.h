@@ -1,0 +1,221 @@
+/*
+ * Declarations shared by the engine's C files; not seen by cffi.
+ */
+#ifndef HEAPSCOPE_INTERNAL_H
+#define HEAPSCOPE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "engine.h"
+
+#define RELAXED memory_order_relaxed
+
+typedef _Atomic uint64_t atomic_u64;
+typedef _Atomic uint8_t atomic_u8;
+
+/* Single-writer counter update: cheaper than an atomic read-modify-write, and
+   still a clean atomic access for readers on other threads. */
+static inline void counter_add(atomic_u64 *c, uint64_t v)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, RELAXED) + v, RELAXED);
+}
+
+static inline void counter_sub(atomic_u64 *c, uint64_t v)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, RELAXED) - v, RELAXED);
+}
+
+static inline uint64_t counter_get(const atomic_u64 *c)
+{
+    return atomic_load_explicit((atomic_u64 *)c, RELAXED);
+}
+
+uint64_t now_ns(void);
+void error_set(engine_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---------------------------------------------------------------- arena */
+
+/* Every chunk starts with this 16-byte header.  Allocated: payload size and
+   the magic word.  Free: payload size and the next free chunk. */
+typedef struct chunk {
+    uint64_t size;
+    union {
+        uint64_t magic;
+        struct chunk *next;
+    };
+} chunk;
+
+#define CHUNK_MAGIC 0xDEADBEEFull
+#define HEADER_BYTES 16u
+
+struct engine_arena {
+    uint8_t *base;          /* start of the whole arena (pools included) */
+    uint64_t size;          /* whole arena */
+    uint8_t *region;        /* start of the free-list region */
+    uint64_t region_size;
+    chunk *head;            /* address-ordered free list */
+    /* Written only under the allocator lock (or by the one thread that owns
+       the arena), read by telemetry readers at any time. */
+    atomic_u64 global_allocs, global_frees, free_list_length;
+    atomic_u64 visits_alloc, visits_free, bytes_in_use, sliver_bytes;
+    /* Heap map, one byte per 16-byte cell; NULL when telemetry is off. */
+    uint8_t *cell_state;
+    uint8_t *cell_owner;
+    bool owns_memory;       /* created by engine_arena_create */
+};
+
+/* Lays out an arena over memory the caller owns; region_offset bytes at the
+   start are left out of the free list (the pools). */
+void arena_init(engine_arena *a, uint8_t *base, uint64_t size, uint64_t region_offset,
+                uint8_t *cell_state, uint8_t *cell_owner);
+/* First fit; NULL when nothing fits (or size is 0). */
+void *arena_umalloc(engine_arena *a, uint64_t size, uint8_t owner);
+/* ENGINE_OK, or ENGINE_E_INVALID_FREE with err filled. */
+int arena_ufree(engine_arena *a, void *ptr, engine_error *err);
+/* Free bytes, largest free payload, list length (walks the list). */
+void arena_describe(const engine_arena *a, uint64_t *free_bytes, uint64_t *largest,
+                    uint64_t *length);
+void heap_map_mark(uint8_t *states, uint8_t *owners, uint64_t offset, uint64_t bytes,
+                   uint8_t state, uint8_t owner);
+
+/* ---------------------------------------------------------------- runs */
+
+enum {
+    SC_ACQ_ALLOC,
+    SC_ACQ_FREE,
+    SC_CONTENDED,
+    SC_WAIT_NS,
+    SC_POOL_ALLOCS,
+    SC_POOL_FREES,
+    SC_BLOCKS_DONE,
+    SC_BYTES_DONE,
+    SC_POOL_BYTES_IN_USE,
+    SC_COUNT
+};
+
+/* One row per thread slot (plus one for the coordinator), each written by a
+   single thread at a time, padded so slots never share a cache line. */
+typedef struct {
+    _Alignas(128) atomic_u64 v[16];
+} slot_counters;
+
+_Static_assert(SC_COUNT <= 16, "slot counter row too small");
+
+typedef struct worker worker;
+
+struct engine_run {
+    engine_config cfg;
+    int fd;
+    char *path;
+    uint64_t total_bytes, total_blocks;
+    uint32_t nslots;                  /* worker slots; the coordinator is nslots */
+
+    uint8_t *arena_memory;
+    engine_arena arena;
+    uint64_t pool_reserved;           /* bytes of pools at the arena start */
+    pthread_mutex_t heap_lock;
+
+    slot_counters *slots;             /* nslots + 1 rows */
+    atomic_u8 *slot_states;           /* nslots + 1 bytes */
+    uint8_t *cell_state, *cell_owner; /* NULL without telemetry */
+    uint64_t ncells;
+    uint8_t *floor_memory;            /* FLOOR strategy scratch, per slot */
+
+    _Atomic int state;
+    _Atomic int cancelled;
+    _Atomic int paused;
+    _Atomic uint32_t speed_ppm;
+    pthread_mutex_t pause_lock;
+    pthread_cond_t pause_cond;
+
+    pthread_mutex_t error_lock;
+    bool has_error;
+    engine_error error;
+
+    uint64_t signature;
+    atomic_u64 t0_ns, wall_ns;
+
+    /* Sampler: a time series that downsamples itself when full. */
+    atomic_u64 *series;               /* capacity rows of 1 + COUNTER_COUNT */
+    uint64_t series_capacity;
+    atomic_u64 series_rows;
+    atomic_u64 series_generation;     /* odd while compacting */
+    pthread_t sampler;
+    bool sampler_running;
+    pthread_mutex_t sampler_lock;
+    pthread_cond_t sampler_cond;
+    bool sampler_stop;
+};
+
+/* Per-thread state while a block is hashed. */
+struct worker {
+    engine_run *run;                  /* NULL for the standalone block hash */
+    engine_arena *arena;
+    int strategy;
+    uint32_t slot;
+    int64_t block_index;
+    uint8_t *pool;                    /* this slot's pool (POOLED, FLOOR) */
+    uint64_t pool_size;
+    uint64_t pool_used;
+    int status;                       /* first failure in this worker */
+    /* the argument record the coordinator handed over */
+    void *arg_record;
+};
+
+/* The argument record, allocated on the arena by the coordinator. */
+typedef struct {
+    int64_t block_index;
+    uint8_t *buffer;
+    uint64_t length;
+    uint64_t *result;
+} block_args;
+
+#define ARG_RECORD_BYTES 32u
+_Static_assert(sizeof(block_args) == ARG_RECORD_BYTES, "argument record is 32 bytes");
+
+/* workload.c: the Huffman block hash, allocating through the worker. */
+int block_hash(worker *w, const uint8_t *data, uint64_t len, uint64_t *hash_out);
+
+/* strategy dispatch (strategies.c) */
+void *worker_alloc(worker *w, uint64_t size, const char *what);
+int worker_free(worker *w, void *ptr, const char *what);
+
+/* strategy files */
+void *baseline_alloc(worker *w, uint64_t size, const char *what);
+int baseline_free(worker *w, void *ptr, const char *what);
+void *pooled_alloc(worker *w, uint64_t size, const char *what);
+int pooled_free(worker *w, void *ptr, const char *what);
+void *floor_alloc(worker *w, uint64_t size, const char *what);
+void *single_alloc(worker *w, uint64_t size, const char *what);
+int single_free(worker *w, void *ptr, const char *what);
+
+/* locking.c: the allocator lock with contention accounting */
+void *locked_alloc(engine_run *run, uint32_t slot, int64_t block, uint64_t size,
+                   const char *what);
+int locked_free(engine_run *run, uint32_t slot, int64_t block, void *ptr, const char *what);
+
+/* runner.c: control points shared by the strategies */
+bool run_should_stop(engine_run *run);
+/* Parks while paused; false when the run is being cancelled. */
+bool run_checkpoint(engine_run *run, uint32_t slot);
+/* Slow motion: sleeps in proportion to the speed setting. */
+void run_slow_motion(engine_run *run);
+/* Records the run's first error (later ones are dropped). */
+void run_fail(engine_run *run, const engine_error *err);
+void run_fail_exhausted(engine_run *run, uint32_t slot, int64_t block, uint64_t size,
+                        const char *what);
+static inline void slot_set_state(engine_run *run, uint32_t slot, uint8_t state)
+{
+    if (run->slot_states)
+        atomic_store_explicit(&run->slot_states[slot], state, RELAXED);
+}
+
+/* telemetry.c */
+void telemetry_snapshot(const engine_run *run, uint64_t *out);
+int sampler_start(engine_run *run);
+void sampler_stop(engine_run *run);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * The engine without Python: the same sources behind a tiny command line.
+ * Used for sanitizer runs and to measure what driving the engine from Python
+ * costs.  Usage:
+ *   heapscope-engine FILE [single|baseline|pooled|floor] [--heap N] [--pool N]
+ *                    [--batch N] [--block N] [--no-telemetry] [--reader]
+ * --reader polls telemetry from another thread during the run, as the GUI does.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../engine.h"
+
+typedef struct {
+    engine_run *run;
+    atomic_int done;
+    uint64_t polls;
+    int went_backwards;
+} reader_state;
+
+static void *reader_main(void *p)
+{
+    reader_state *rs = p;
+    uint64_t prev[ENGINE_COUNTER_COUNT] = {0}, now[ENGINE_COUNTER_COUNT];
+    uint64_t rows_cap = engine_run_series_capacity(rs->run);
+    uint64_t *rows = rows_cap ? malloc(rows_cap * (1 + ENGINE_COUNTER_COUNT) * 8) : NULL;
+    while (!atomic_load(&rs->done)) {
+        engine_run_snapshot(rs->run, now);
+        if (now[ENGINE_C_LOCK_ACQUISITIONS] < prev[ENGINE_C_LOCK_ACQUISITIONS] ||
+            now[ENGINE_C_BLOCKS_DONE] < prev[ENGINE_C_BLOCKS_DONE])
+            rs->went_backwards = 1;
+        memcpy(prev, now, sizeof now);
+        if (rows)
+            engine_run_series(rs->run, rows, rows_cap);
+        rs->polls++;
+    }
+    free(rows);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s FILE [single|baseline|pooled|floor] [options]\n", argv[0]);
+        return 2;
+    }
+    engine_config cfg;
+    engine_config_defaults(&cfg);
+    int with_reader = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        int found = 0;
+        for (int s = 0; s < ENGINE_STRATEGY_COUNT; s++)
+            if (strcmp(a, engine_strategy_name(s)) == 0) {
+                cfg.strategy = s;
+                found = 1;
+            }
+        if (found)
+            continue;
+        if (strcmp(a, "--no-telemetry") == 0)
+            cfg.telemetry = 0;
+        else if (strcmp(a, "--reader") == 0)
+            with_reader = 1;
+        else if (i + 1 < argc && strcmp(a, "--heap") == 0)
+            cfg.heap_size = strtoull(argv[++i], NULL, 10);
+        else if (i + 1 < argc && strcmp(a, "--pool") == 0)
+            cfg.pool_size = strtoull(argv[++i], NULL, 10);
+        else if (i + 1 < argc && strcmp(a, "--batch") == 0)
+            cfg.batch_size = (uint32_t)strtoul(argv[++i], NULL, 10);
+        else if (i + 1 < argc && strcmp(a, "--block") == 0)
+            cfg.block_size = (uint32_t)strtoul(argv[++i], NULL, 10);
+        else {
+            fprintf(stderr, "error: unknown argument '%s'\n", a);
+            return 2;
+        }
+    }
+
+    engine_error err;
+    engine_run *run;
+    int rc = engine_run_create(&cfg, argv[1], &run, &err);
+    if (rc != ENGINE_OK) {
+        fprintf(stderr, "error: %s\n", err.message);
+        return 2;
+    }
+    reader_state rs = {.run = run};
+    pthread_t reader;
+    if (with_reader && pthread_create(&reader, NULL, reader_main, &rs) != 0)
+        with_reader = 0;
+    rc = engine_run_execute(run, &err);
+    if (with_reader) {
+        atomic_store(&rs.done, 1);
+        pthread_join(reader, NULL);
+    }
+    if (rc != ENGINE_OK) {
+        fprintf(stderr, "error: %s\n", err.message);
+        engine_run_destroy(run);
+        return rc == ENGINE_E_HEAP_EXHAUSTED ? 3 : 1;
+    }
+    uint64_t c[ENGINE_COUNTER_COUNT];
+    engine_run_snapshot(run, c);
+    printf("Final signature: %llu\n", (unsigned long long)engine_run_signature(run));
+    printf("Lock acquisitions: %llu\n", (unsigned long long)c[ENGINE_C_LOCK_ACQUISITIONS]);
+    printf("Wall time: %.6f s\n", (double)engine_run_wall_ns(run) / 1e9);
+    if (with_reader)
+        printf("Reader polls: %llu%s\n", (unsigned long long)rs.polls,
+               rs.went_backwards ? " (counters went backwards!)" : "");
+    engine_run_destroy(run);
+    return rs.went_backwards ? 4 : 0;
+}
