@@ -210,6 +210,7 @@ int engine_arena_create(uint64_t size, engine_arena **out)
         free(cells);
         return ENGINE_E_NO_MEMORY;
     }
+    memset(mem, 0, size); /* no stale bytes that could pass for a header */
     arena_init(a, mem, size, 0, cells, cells + size / ENGINE_CELL_BYTES);
     a->owns_memory = true;
     *out = a;

@@ -337,6 +337,7 @@ int engine_run_create(const engine_config *cfg, const char *path, engine_run **o
         return ENGINE_E_NO_MEMORY;
     }
 
+    memset(run->arena_memory, 0, cfg->heap_size); /* runs start from the same bytes */
     arena_init(&run->arena, run->arena_memory, cfg->heap_size, run->pool_reserved,
                run->cell_state, run->cell_owner);
     for (uint32_t s = 0; s < run->nslots && run->pool_reserved; s++)
