@@ -110,13 +110,19 @@ int engine_config_check(const engine_config *cfg, char *message, size_t message_
             cfg->heap_size > ENGINE_MIN_GLOBAL_REGION
                 ? ((cfg->heap_size - ENGINE_MIN_GLOBAL_REGION) / cfg->batch_size) & ~15ull
                 : 0;
+        char advice[128];
+        if (max_pool >= ENGINE_MIN_POOL_SIZE)
+            snprintf(advice, sizeof advice, "pool size at most %llu bytes with this heap and batch",
+                     (unsigned long long)max_pool);
+        else
+            snprintf(advice, sizeof advice, "these pools need a heap of at least %llu bytes",
+                     (unsigned long long)(pools + ENGINE_MIN_GLOBAL_REGION));
         snprintf(message, message_len,
                  "heap too small for the pools: %u pools of %llu bytes take %llu of the "
-                 "%llu-byte heap, which must keep at least %u bytes for the shared region "
-                 "(pool size at most %llu bytes with this heap and batch)",
+                 "%llu-byte heap, which must keep at least %u bytes for the shared region (%s)",
                  cfg->batch_size, (unsigned long long)cfg->pool_size,
                  (unsigned long long)pools, (unsigned long long)cfg->heap_size,
-                 ENGINE_MIN_GLOBAL_REGION, (unsigned long long)max_pool);
+                 ENGINE_MIN_GLOBAL_REGION, advice);
         return ENGINE_E_INVALID_ARG;
     }
     return ENGINE_OK;
