@@ -8,7 +8,7 @@
 
 void *worker_alloc(worker *w, uint64_t size, const char *what)
 {
-    /* Allocation boundaries are the workers' safe points for pause/cancel. */
+    /* Allocations and frees are the workers' safe points for pause/cancel. */
     if (w->run && !run_checkpoint(w->run, w->slot)) {
         w->status = ENGINE_E_CANCELLED;
         return NULL;
@@ -27,6 +27,10 @@ void *worker_alloc(worker *w, uint64_t size, const char *what)
 
 int worker_free(worker *w, void *ptr, const char *what)
 {
+    if (w->run && !run_checkpoint(w->run, w->slot)) {
+        w->status = ENGINE_E_CANCELLED;
+        return ENGINE_E_CANCELLED;
+    }
     int rc;
     switch (w->strategy) {
     case ENGINE_STRATEGY_BASELINE:
