@@ -1,0 +1,68 @@
+"""The guided demo's stepper walks every stage, with real run numbers."""
+import engine
+from engine import RunConfig, Strategy
+from gui.demo import STEPS, DemoStepper, Stage, sessions_for_steps
+from gui.session_file import SessionRecorder, file_identity, save_session
+from tests.conftest import EXPECTED, VECTORS
+
+
+def test_steps_cover_the_lecture():
+    assert [(s.strategy, s.pool_size // 1024) for s in STEPS] == [
+        (Strategy.SINGLE, 32), (Strategy.BASELINE, 32), (Strategy.POOLED, 32),
+        (Strategy.POOLED, 2), (Strategy.POOLED, 8), (Strategy.POOLED, 32)]
+
+
+def test_stepping_through_every_stage_with_live_runs():
+    stepper = DemoStepper()
+    seen = []
+    while True:
+        assert stepper.stage is Stage.PREDICT
+        assert stepper.text() == stepper.step.prompt
+        step = stepper.next()
+        assert stepper.stage is Stage.RUNNING and step is stepper.step
+        result = engine.run(VECTORS / "random_64k.bin",
+                            RunConfig(strategy=step.strategy, pool_size=step.pool_size))
+        stepper.run_finished(result.as_dict())
+        seen.append((step.title, result.lock_acquisitions))
+        assert stepper.stage is Stage.REVEAL
+        assert f"{result.lock_acquisitions:,} lock acquisitions" in stepper.text()
+        if stepper.at_end:
+            break
+        assert stepper.next() is None
+    assert len(seen) == len(STEPS)
+    assert seen[0] == ("One thread", 0)
+    assert seen[1][1] == EXPECTED["random_64k.bin"]["lock_acquisitions_baseline"]
+    assert seen[2][1] == seen[5][1] == 256
+    assert seen[3][1] > seen[4][1] > seen[5][1]
+    assert stepper.reveal_text(0).endswith(
+        f"the reference signature is {EXPECTED['random_64k.bin']['signature']}.")
+    assert "than the baseline" in stepper.reveal_text(2)
+
+
+def test_back_returns_to_the_question():
+    stepper = DemoStepper()
+    stepper.next()
+    stepper.run_finished({"lock_acquisitions": 0, "wall_s": 0.01, "signature": 1})
+    stepper.next()
+    assert (stepper.index, stepper.stage) == (1, Stage.PREDICT)
+    stepper.back()
+    assert (stepper.index, stepper.stage) == (0, Stage.PREDICT)
+    stepper.back()
+    assert (stepper.index, stepper.stage) == (0, Stage.PREDICT)
+
+
+def test_recorded_sessions_are_matched_to_steps(tmp_path):
+    for strategy, pool in [(Strategy.BASELINE, 32768), (Strategy.POOLED, 2048)]:
+        handle = engine.Run(VECTORS / "ramp.bin", RunConfig(strategy=strategy, pool_size=pool))
+        result = handle.execute()
+        session = SessionRecorder(handle.heap_cells).finish(
+            input_identity=file_identity(VECTORS / "ramp.bin"),
+            config={"strategy": strategy.label, "pool_size": pool},
+            result=result.as_dict(), series=result.series, slot_count=handle.slot_count,
+            pool_reserved=handle.pool_reserved)
+        save_session(session, tmp_path / f"{strategy.label}-{pool}.session")
+        handle.close()
+    (tmp_path / "junk.session").write_text("not a session")
+    matches = sessions_for_steps(tmp_path)
+    assert {i: p.name for i, p in matches.items()} == {1: "baseline-32768.session",
+                                                        3: "pooled-2048.session"}
