@@ -126,3 +126,24 @@ def test_long_runs_keep_their_start_when_the_series_is_downsampled(random_512k):
     # Row 0 is the sampler's first row, taken as the run began: compaction keeps it.
     assert series["time_s"][0] < 0.1 * series["time_s"][-1]
     assert series["blocks_done"][-1] == 512
+
+
+def test_input_is_read_as_a_stream_from_a_pipe(tmp_path, random_512k):
+    """A FIFO has no size and cannot be loaded whole: the engine reads block by block."""
+    import os
+
+    fifo = tmp_path / "stream"
+    os.mkfifo(fifo)
+    data = random_512k.read_bytes()
+
+    def feed():
+        with open(fifo, "wb") as pipe:
+            for i in range(0, len(data), 4000):  # chunks that straddle blocks
+                pipe.write(data[i:i + 4000])
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    result = engine.run(fifo, strategy=Strategy.POOLED)
+    writer.join()
+    assert result.blocks == 512 and result.bytes == len(data)
+    assert result.signature == engine.run(random_512k, strategy=Strategy.SINGLE).signature
