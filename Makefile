@@ -1,0 +1,42 @@
+# The standalone engine (no Python): the same C sources behind a tiny main.
+#   make standalone   -> build/heapscope-engine       (-O2, warnings are errors)
+#   make tsan         -> build/heapscope-engine-tsan  (ThreadSanitizer)
+#   make asan         -> build/heapscope-engine-asan  (AddressSanitizer + UBSan)
+#   make bench        -> runs bench/bench.py with the project's venv
+# BUILD=dir puts the binaries elsewhere (the sanitizer tests build into a tmp dir).
+
+ifeq ($(origin CC),default)
+CC      := gcc
+endif
+PYTHON  ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python3)
+BUILD   ?= build
+
+SRCS    := $(wildcard engine/csrc/*.c) engine/csrc/standalone/main.c
+HDRS    := $(wildcard engine/csrc/*.h)
+CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -pthread
+
+.PHONY: standalone tsan asan bench clean
+
+standalone: $(BUILD)/heapscope-engine
+tsan: $(BUILD)/heapscope-engine-tsan
+asan: $(BUILD)/heapscope-engine-asan
+
+$(BUILD)/heapscope-engine: $(SRCS) $(HDRS) | $(BUILD)
+	$(CC) $(CFLAGS_COMMON) -O2 -Werror $(SRCS) -o $@
+
+$(BUILD)/heapscope-engine-tsan: $(SRCS) $(HDRS) | $(BUILD)
+	$(CC) $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=thread $(SRCS) -o $@
+
+$(BUILD)/heapscope-engine-asan: $(SRCS) $(HDRS) | $(BUILD)
+	$(CC) $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer \
+	    -fsanitize=address,undefined -fno-sanitize-recover=all $(SRCS) -o $@
+
+$(BUILD):
+	mkdir -p $@
+
+bench: standalone
+	$(PYTHON) bench/bench.py --binary $(BUILD)/heapscope-engine
+
+clean:
+	rm -f $(BUILD)/heapscope-engine $(BUILD)/heapscope-engine-tsan $(BUILD)/heapscope-engine-asan
+	-rmdir $(BUILD) 2>/dev/null || true
