@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""heapscope benchmark (not part of the test suite).
+
+Runs single, baseline and pooled on 1 MiB and 5 MiB of seeded random input and
+prints the median wall time, blocks/s and lock acquisitions of each, plus these
+ratios, all measured in the same run:
+
+- baseline / pooled;
+- Python-driven / standalone binary: the same strategy and file, telemetry on
+  on both sides, both timed by the engine's own clock (``RunResult.wall_s`` and
+  the binary's ``Wall time:``); whole-call times are shown beside them;
+- telemetry on / off (Python; pooled and baseline);
+- pooled / floor: pooled with telemetry off against Strategy.FLOOR, the same
+  threads with no allocator cost at all.
+
+The variants compared with each other are interleaved (A B B A A B ...) so that
+drift (thermal, other load) hits both alike.  Usage, from the repository root:
+
+    .venv/bin/python bench/bench.py [--binary build/heapscope-engine] [--quick]
+
+Without --binary the standalone engine is built into a temporary directory
+with the Makefile's `standalone` flags.  `make bench` does both.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import engine  # noqa: E402
+from engine import RunConfig, Strategy  # noqa: E402
+
+MiB = 1024 * 1024
+SIZES = {"1 MiB": 1 * MiB, "5 MiB": 5 * MiB}
+SEED = 20260101
+# Matches the Makefile's `standalone` target.
+STANDALONE_FLAGS = ["-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread"]
+
+# Targets on a 2-core machine (issue 2).
+TARGETS = {"python/standalone": 1.03, "telemetry on/off": 1.03, "pooled/floor": 1.05}
+
+
+# ------------------------------------------------------------------ runners
+
+class Sample:
+    """One measured run: the engine's own wall time and the whole call's."""
+
+    def __init__(self, wall_s: float, call_s: float, signature: int, locks: int, blocks: int):
+        self.wall_s, self.call_s = wall_s, call_s
+        self.signature, self.locks, self.blocks = signature, locks, blocks
+
+
+def run_python(path: pathlib.Path, strategy: Strategy, telemetry: bool = True) -> Sample:
+    t = time.perf_counter()
+    with engine.Run(path, RunConfig(strategy=strategy, telemetry=telemetry)) as handle:
+        result = handle.execute()
+    call = time.perf_counter() - t
+    return Sample(result.wall_s, call, result.signature, result.lock_acquisitions,
+                  result.blocks)
+
+
+def run_standalone(binary: pathlib.Path, path: pathlib.Path, strategy: Strategy,
+                   telemetry: bool = True) -> Sample:
+    cmd = [str(binary), str(path), strategy.label] + ([] if telemetry else ["--no-telemetry"])
+    t = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    call = time.perf_counter() - t
+
+    def field(label: str) -> str:
+        return re.search(rf"^{label}: (\S+)", out.stdout, flags=re.M).group(1)
+
+    return Sample(float(field("Wall time")), call, int(field("Final signature")),
+                  int(field("Lock acquisitions")), -1)
+
+
+# ------------------------------------------------------------------ plan
+
+class Variant:
+    def __init__(self, key: str, fn, reps: int):
+        self.key, self.fn, self.reps = key, fn, reps
+        self.samples: list[Sample] = []
+
+    def median(self, attr: str = "wall_s") -> float:
+        return statistics.median(getattr(s, attr) for s in self.samples)
+
+    def spread(self) -> str:
+        walls = sorted(s.wall_s for s in self.samples)
+        return f"{walls[0]:.4f}-{walls[-1]:.4f}"
+
+
+def measure(groups: list[list[Variant]], log, warm_up: bool = True) -> None:
+    """Runs each group's variants interleaved, alternating the order every round."""
+    for group in groups:
+        for v in group if warm_up else ():   # warm-up, not counted
+            v.fn()
+        rounds = max(v.reps for v in group)
+        for r in range(rounds):
+            order = group if r % 2 == 0 else list(reversed(group))
+            for v in order:
+                if len(v.samples) < v.reps:
+                    v.samples.append(v.fn())
+        log("  " + ", ".join(f"{v.key} {v.median():.4f}s" for v in group))
+
+
+def build_standalone(outdir: pathlib.Path) -> pathlib.Path:
+    csrc = ROOT / "engine" / "csrc"
+    sources = sorted(map(str, csrc.glob("*.c"))) + [str(csrc / "standalone" / "main.c")]
+    exe = outdir / "heapscope-engine"
+    subprocess.run(["gcc", *STANDALONE_FLAGS, *sources, "-o", str(exe)], check=True)
+    return exe
+
+
+def ratio_line(name: str, num: float, den: float, target: float | None = None) -> str:
+    r = num / den
+    verdict = "-" if target is None else f"<= {target:.2f}x: {'met' if r <= target else 'MISSED'}"
+    return f"| {name} | {num:.4f} s | {den:.4f} s | {r:.3f}x | {verdict} |"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--binary", type=pathlib.Path, help="standalone engine (default: build one)")
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")
+    args = ap.parse_args(argv)
+
+    # Cheap runs get many repetitions; the baseline is slow (seconds), so fewer.
+    cheap, base1, base5 = (3, 1, 1) if args.quick else (11, 5, 3)
+    start = time.perf_counter()
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+
+    with tempfile.TemporaryDirectory(prefix="heapscope-bench-") as tmp:
+        tmp = pathlib.Path(tmp)
+        binary = args.binary.resolve() if args.binary else build_standalone(tmp)
+        rng = random.Random(SEED)
+        files = {}
+        for label, size in SIZES.items():
+            files[label] = tmp / f"random_{size // MiB}MiB.bin"
+            files[label].write_bytes(rng.randbytes(size))
+
+        V: dict[tuple[str, str], Variant] = {}
+
+        def variant(label, key, fn, reps):
+            V[label, key] = Variant(key, fn, reps)
+            return V[label, key]
+
+        groups = []
+        for label, path in files.items():
+            breps = base1 if label == "1 MiB" else base5
+            S, B, P, F = Strategy.SINGLE, Strategy.BASELINE, Strategy.POOLED, Strategy.FLOOR
+            # Python vs standalone (telemetry on both), single and pooled.
+            for strat in (S, P):
+                groups.append([
+                    variant(label, f"py {strat.label}", lambda p=path, s=strat: run_python(p, s),
+                            cheap),
+                    variant(label, f"sa {strat.label}",
+                            lambda p=path, s=strat: run_standalone(binary, p, s), cheap)])
+            # Pooled telemetry off and the floor, next to pooled on.
+            groups.append([
+                variant(label, "py pooled off", lambda p=path: run_python(p, P, False), cheap),
+                variant(label, "py floor", lambda p=path: run_python(p, F, False), cheap),
+            ])
+            # The baseline: telemetry on/off and the standalone on 1 MiB only
+            # (a 5 MiB baseline run takes over ten seconds on 2 cores).
+            bgroup = [variant(label, "py baseline", lambda p=path: run_python(p, B), breps)]
+            if label == "1 MiB":
+                bgroup += [variant(label, "py baseline off",
+                                   lambda p=path: run_python(p, B, False), breps),
+                           variant(label, "sa baseline",
+                                   lambda p=path: run_standalone(binary, p, B), breps)]
+            groups.append(bgroup)
+
+        log(f"heapscope bench: {os.cpu_count()} cores, binary {binary}")
+        for group in groups:
+            # Runs of seconds need no warm-up (the baseline).
+            measure([group], log, warm_up=group[0].reps == cheap)
+        # The pooled-on vs off and pooled-off vs floor groups are measured apart;
+        # re-measure pooled on next to pooled off so that ratio is interleaved too.
+        for label, path in files.items():
+            pair = [Variant("py pooled on", lambda p=path: run_python(p, Strategy.POOLED), cheap),
+                    Variant("py pooled off", lambda p=path: run_python(p, Strategy.POOLED, False),
+                            cheap)]
+            measure([pair], log)
+            V[label, "tel pooled on"], V[label, "tel pooled off"] = pair
+
+        # Every strategy must agree on the signature.
+        for label in files:
+            sigs = {k: {s.signature for s in v.samples} for (lab, k), v in V.items() if lab == label}
+            assert len(set().union(*sigs.values())) == 1, f"signatures differ on {label}: {sigs}"
+
+        elapsed = time.perf_counter() - start
+
+    # ------------------------------------------------------------ report
+    print("## heapscope benchmark\n")
+    print(f"Machine: {os.cpu_count()} cores (os.cpu_count()), {sys.platform}, "
+          f"Python {sys.version.split()[0]}; random input (seed {SEED}); defaults: 2 MiB heap, "
+          f"batches of 20 threads, 32 KiB pools, 1 KiB blocks. Medians of {cheap} runs "
+          f"(baseline: {base1} on 1 MiB, {base5} on 5 MiB), engine-measured wall time, "
+          f"Python API with telemetry on.\n")
+    print("| input | strategy | median wall | blocks/s | lock acquisitions | standalone binary |")
+    print("|---|---|---|---|---|---|")
+    for label in files:
+        for strat in ("single", "baseline", "pooled"):
+            v = V[label, f"py {strat}"]
+            sa = V.get((label, f"sa {strat}"))
+            blocks = v.samples[0].blocks
+            print(f"| {label} | {strat} | {v.median():.3f} s | {blocks / v.median():,.0f} | "
+                  f"{v.samples[0].locks:,} | {f'{sa.median():.3f} s' if sa else '-'} |")
+        floor = V[label, "py floor"]
+        print(f"| {label} | floor (bench only) | {floor.median():.3f} s | "
+              f"{floor.samples[0].blocks / floor.median():,.0f} | 0 | - |")
+
+    print("\n| ratio (same run, medians) | numerator | denominator | ratio | target |")
+    print("|---|---|---|---|---|")
+    for label in files:
+        print(ratio_line(f"{label} baseline / pooled", V[label, "py baseline"].median(),
+                         V[label, "py pooled"].median()))
+    for label in files:
+        for strat in ("single", "pooled") + (("baseline",) if label == "1 MiB" else ()):
+            print(ratio_line(f"{label} {strat}: Python-driven / standalone",
+                             V[label, f"py {strat}"].median(), V[label, f"sa {strat}"].median(),
+                             TARGETS["python/standalone"]))
+    for label in files:
+        print(ratio_line(f"{label} pooled: telemetry on / off", V[label, "tel pooled on"].median(),
+                         V[label, "tel pooled off"].median(), TARGETS["telemetry on/off"]))
+        if (label, "py baseline off") in V:
+            print(ratio_line(f"{label} baseline: telemetry on / off",
+                             V[label, "py baseline"].median(),
+                             V[label, "py baseline off"].median(), TARGETS["telemetry on/off"]))
+    for label in files:
+        print(ratio_line(f"{label} pooled (telemetry off) / floor",
+                         V[label, "py pooled off"].median(), V[label, "py floor"].median(),
+                         TARGETS["pooled/floor"]))
+
+    print("\nWhole-call time (median), for the Python/standalone comparison: Python = "
+          "Run() + execute() + result in-process; standalone = the whole process "
+          "(exec, load, run, exit).")
+    print("\n| run | Python call | engine wall | standalone process | engine wall |")
+    print("|---|---|---|---|---|")
+    for label in files:
+        for strat in ("single", "pooled") + (("baseline",) if label == "1 MiB" else ()):
+            py, sa = V[label, f"py {strat}"], V[label, f"sa {strat}"]
+            print(f"| {label} {strat} | {py.median('call_s'):.4f} s | {py.median():.4f} s | "
+                  f"{sa.median('call_s'):.4f} s | {sa.median():.4f} s |")
+    print("\nSpread (min-max wall) of each variant:")
+    for (label, key), v in V.items():
+        print(f"  {label:6} {key:18} n={len(v.samples):2} {v.spread()} s")
+    print(f"\nBench time: {elapsed:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
