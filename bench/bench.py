@@ -164,9 +164,14 @@ def main(argv=None) -> int:
                     variant(label, f"sa {strat.label}",
                             lambda p=path, s=strat: run_standalone(binary, p, s), cheap)])
             # Pooled telemetry off and the floor, next to pooled on.
+            # (and the same pair from the standalone binary, for reference).
             groups.append([
                 variant(label, "py pooled off", lambda p=path: run_python(p, P, False), cheap),
                 variant(label, "py floor", lambda p=path: run_python(p, F, False), cheap),
+                variant(label, "sa pooled off",
+                        lambda p=path: run_standalone(binary, p, P, False), cheap),
+                variant(label, "sa floor", lambda p=path: run_standalone(binary, p, F, False),
+                        cheap),
             ])
             # The baseline: telemetry on/off and the standalone on 1 MiB only
             # (a 5 MiB baseline run takes over ten seconds on 2 cores).
@@ -238,6 +243,10 @@ def main(argv=None) -> int:
     for label in files:
         print(ratio_line(f"{label} pooled (telemetry off) / floor",
                          V[label, "py pooled off"].median(), V[label, "py floor"].median(),
+                         TARGETS["pooled/floor"]))
+    for label in files:
+        print(ratio_line(f"{label} pooled (telemetry off) / floor, standalone binary",
+                         V[label, "sa pooled off"].median(), V[label, "sa floor"].median(),
                          TARGETS["pooled/floor"]))
 
     print("\nWhole-call time (median), for the Python/standalone comparison: Python = "
