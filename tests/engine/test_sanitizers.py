@@ -98,15 +98,20 @@ def _setarch_prefix() -> list[str]:
     return [setarch, platform.machine(), "-R"]
 
 
+_tsan_prefix: list[str] = []   # becomes setarch ... -R once TSan needed it
+
+
 def run_engine(binary: tuple[str, pathlib.Path], *args: str) -> subprocess.CompletedProcess:
-    """Runs the sanitized engine; retries TSan with ASLR off if its mapping failed."""
+    """Runs the sanitized engine; reruns TSan with ASLR off if its mapping failed."""
     name, exe = binary
     env = {**os.environ, **SANITIZER_ENV}
-    cmd = [str(exe), *map(str, args)]
+    cmd = (_tsan_prefix if name == "tsan" else []) + [str(exe), *map(str, args)]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=RUN_TIMEOUT_S)
-    if name == "tsan" and out.returncode != 0 and TSAN_MAPPING_FAILURE.search(out.stderr) \
+    if name == "tsan" and not _tsan_prefix and out.returncode != 0 \
+            and TSAN_MAPPING_FAILURE.search(out.stderr) \
             and "WARNING: ThreadSanitizer" not in out.stderr:
-        out = subprocess.run(_setarch_prefix() + cmd, capture_output=True, text=True, env=env,
+        _tsan_prefix.extend(_setarch_prefix())
+        out = subprocess.run(_tsan_prefix + cmd, capture_output=True, text=True, env=env,
                              timeout=RUN_TIMEOUT_S)
         if TSAN_MAPPING_FAILURE.search(out.stderr) and out.returncode != 0:
             pytest.fail(f"ThreadSanitizer cannot run here even with ASLR off:\n{out.stderr}")
