@@ -3,7 +3,8 @@
 #   make tsan         -> build/heapscope-engine-tsan  (ThreadSanitizer)
 #   make asan         -> build/heapscope-engine-asan  (AddressSanitizer + UBSan)
 #   make bench        -> runs bench/bench.py with the project's venv
-# BUILD=dir puts the binaries elsewhere (the sanitizer tests build into a tmp dir).
+# BUILD=dir puts the binaries elsewhere (make tsan BUILD=/tmp/x). The sanitizer tests
+# (tests/engine/test_sanitizers.py) call gcc with the same flags directly.
 
 ifeq ($(origin CC),default)
 CC      := gcc
@@ -39,4 +40,4 @@ bench: standalone
 
 clean:
 	rm -f $(BUILD)/heapscope-engine $(BUILD)/heapscope-engine-tsan $(BUILD)/heapscope-engine-asan
-	-rmdir $(BUILD) 2>/dev/null || true
+	rmdir $(BUILD) 2>/dev/null || true
