@@ -1,0 +1,336 @@
+"""Export: PNGs of each chart and of the heap map, a slide-sized dashboard, CSVs.
+
+Every picture is rendered from a fresh, off-screen copy of the view at exactly
+the requested size (so exports never depend on the window's size), and is
+stamped with the input and the run parameters.  Every file is written to a
+temporary name in the target folder and renamed into place, so a reader never
+sees half a file.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime
+import io
+import os
+import pathlib
+import tempfile
+
+import numpy as np
+import pyqtgraph as pg
+import pyqtgraph.exporters  # noqa: F401  (registers ImageExporter)
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
+from PySide6.QtWidgets import QApplication, QWidget
+
+from engine import COUNTER_NAMES
+from gui.charts import CHART_KINDS, ChartView, Trace, throughput_curve
+from gui.heap_map import HeapMapView
+from gui.results_table import HEADERS, ResultsModel, ResultsTable
+
+DASHBOARD_SIZE = (1920, 1080)
+CHART_SIZE = (1600, 900)
+HEAP_MAP_SIZE = (1600, 900)
+FILE_NAMES = {
+    "locks": "heapscope_locks.png",
+    "throughput": "heapscope_throughput.png",
+    "free_list": "heapscope_free_list.png",
+    "heap_map": "heapscope_heap_map.png",
+    "dashboard": "heapscope_dashboard.png",
+    "series": "heapscope_series.csv",
+    "results": "heapscope_results.csv",
+}
+
+
+@dataclasses.dataclass
+class ExportSource:
+    """Everything an export needs from the window (no widgets are resized)."""
+
+    traces: list[Trace]
+    chart_options: dict
+    heap_map: HeapMapView
+    results: ResultsModel
+    input_text: str          # e.g. "random_64k.bin (64 KiB, 64 blocks)"
+    params_text: str         # e.g. "heap 2 MiB, block 1 KiB; #1 baseline (...) ..."
+
+
+# -- atomic writes -----------------------------------------------------------
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> pathlib.Path:
+    """Writes ``data`` to a temporary file next to ``path`` and renames it into place."""
+    path = pathlib.Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp's 0600 would hide slides from a web folder
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def atomic_save_image(path: str | os.PathLike, image: QImage) -> pathlib.Path:
+    """Saves a QImage as PNG atomically."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise OSError(f"could not encode {pathlib.Path(path).name} as PNG")
+    buffer.close()
+    return atomic_write_bytes(path, bytes(data.data()))
+
+
+def atomic_write_csv(path: str | os.PathLike, header: list[str], rows: list[list]) -> pathlib.Path:
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return atomic_write_bytes(path, text.getvalue().encode("utf-8"))
+
+
+# -- rendering ---------------------------------------------------------------
+
+def _offscreen(widget: QWidget, width: int, height: int) -> None:
+    """Lays a widget out at an exact size without showing a window."""
+    widget.setAttribute(Qt.WA_DontShowOnScreen, True)
+    widget.resize(width, height)
+    widget.show()
+    QApplication.processEvents()
+
+
+def _render_scene(view: pg.GraphicsView, width: int, height: int) -> QImage:
+    """Renders a pyqtgraph view to an image through pyqtgraph's ImageExporter."""
+    exporter = pg.exporters.ImageExporter(view.scene())
+    exporter.parameters()["width"] = width
+    exporter.parameters()["height"] = height
+    image = exporter.export(toBytes=True)
+    if image.width() != width or image.height() != height:
+        image = image.scaled(width, height, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
+    return image
+
+
+def _stamp(painter: QPainter, rect: QRect, title: str, source: ExportSource,
+           scale: float = 1.0) -> None:
+    """Title, input and parameters across the top of an exported picture."""
+    painter.fillRect(rect, QColor("#1f2a36"))
+    pad = int(14 * scale)
+    inner = rect.adjusted(pad, int(6 * scale), -pad, -int(6 * scale))
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    painter.setPen(QColor("#ffffff"))
+    f = QFont()
+    f.setPixelSize(max(10, int(26 * scale)))
+    f.setBold(True)
+    painter.setFont(f)
+    painter.drawText(inner, Qt.AlignLeft | Qt.AlignTop, f"heapscope — {title}")
+    painter.setFont(f)
+    f2 = QFont()
+    f2.setPixelSize(max(9, int(17 * scale)))
+    painter.setFont(f2)
+    painter.setPen(QColor("#dfe6ee"))
+    painter.drawText(inner, Qt.AlignRight | Qt.AlignTop, when)
+    text = f"input: {source.input_text}    ·    {source.params_text}"
+    painter.drawText(inner, Qt.AlignLeft | Qt.AlignBottom | Qt.TextWordWrap, text)
+
+
+def stamp_height(height: int) -> int:
+    return max(48, int(round(height * 0.085)))
+
+
+def render_chart(kind: str, source: ExportSource, size=CHART_SIZE) -> QImage:
+    """One chart at ``size`` pixels, stamped."""
+    width, height = size
+    scale = min(width / 1600, height / 900) * 1.35
+    head = stamp_height(height)
+    view = ChartView(kind, font_scale=max(0.6, scale))
+    try:
+        view.set_options(rate=source.chart_options.get("rate", False),
+                         log=source.chart_options.get("log", False))
+        view.set_traces(source.traces)
+        _offscreen(view, width, height - head)
+        body = _render_scene(view, width, height - head)
+    finally:
+        view.close()
+        view.deleteLater()
+    return _compose(body, width, height, head, view_title(kind, source), source)
+
+
+def view_title(kind: str, source: ExportSource) -> str:
+    if kind == "locks":
+        return ("Lock acquisitions per second" if source.chart_options.get("rate")
+                else "Lock acquisitions over time")
+    return {"throughput": "Throughput over time", "free_list": "Free-list length over time",
+            "heap_map": "Heap map (one pixel per 16-byte cell)"}.get(kind, kind)
+
+
+def _compose(body: QImage, width: int, height: int, head: int, title: str,
+             source: ExportSource) -> QImage:
+    image = QImage(width, height, QImage.Format_RGB32)
+    image.fill(QColor("#ffffff"))
+    painter = QPainter(image)
+    try:
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setRenderHint(QPainter.TextAntialiasing)
+        _stamp(painter, QRect(0, 0, width, head), title, source, scale=head / 92)
+        painter.drawImage(QRect(0, head, width, height - head), body)
+    finally:
+        painter.end()
+    return image
+
+
+def _heap_copy(source: ExportSource, font_scale: float = 1.0) -> HeapMapView:
+    original = source.heap_map
+    view = HeapMapView(font_scale=font_scale)
+    if original.layout is not None:
+        view.set_layout(original.layout_args["heap_size"], original.layout_args["pool_size"],
+                        original.strategy, original.slot_count, original.title_text)
+        view.show_cells(original.cell_states(), original.cell_owners())
+    view.set_hint("")
+    return view
+
+
+def render_heap_map(source: ExportSource, size=HEAP_MAP_SIZE) -> QImage:
+    """The heap map's last frame, with its labels and legend, stamped."""
+    width, height = size
+    head = stamp_height(height)
+    view = _heap_copy(source, font_scale=max(0.6, min(width / 1600, height / 900) * 1.2))
+    try:
+        _offscreen(view, width, height - head)
+        body = _render_scene(view, width, height - head)
+    finally:
+        view.close()
+        view.deleteLater()
+    return _compose(body, width, height, head, view_title("heap_map", source), source)
+
+
+def render_table(model: ResultsModel, width: int, height: int, point_size: float = 11) -> QImage:
+    table = ResultsTable(model)
+    try:
+        f = table.font()
+        f.setPointSizeF(point_size)
+        table.setFont(f)
+        table.horizontalHeader().setFont(f)
+        _offscreen(table, width, height)
+        table.resizeColumnsToContents()
+        image = QImage(width, height, QImage.Format_RGB32)
+        image.fill(QColor("#ffffff"))
+        table.render(image)
+    finally:
+        table.close()
+        table.deleteLater()
+    return image
+
+
+def render_dashboard(source: ExportSource, size=DASHBOARD_SIZE) -> QImage:
+    """Heap map, the three charts and the results table on one slide."""
+    width, height = size
+    s = min(width / 1920, height / 1080)
+    head = stamp_height(height)
+    gap = max(2, int(8 * s))
+    left_w = int(width * 0.55)
+    right_w = width - left_w - 3 * gap
+    body_h = height - head - 2 * gap
+    table_h = int(body_h * 0.30)
+    heap_h = body_h - table_h - gap
+    chart_h = (body_h - 2 * gap) // 3
+
+    image = QImage(width, height, QImage.Format_RGB32)
+    image.fill(QColor("#ffffff"))
+    painter = QPainter(image)
+    try:
+        painter.setRenderHint(QPainter.Antialiasing)
+        _stamp(painter, QRect(0, 0, width, head), "allocator lock vs per-thread pools",
+               source, scale=head / 92)
+        heap = _heap_copy(source, font_scale=max(0.55, s * 0.95))
+        try:
+            _offscreen(heap, left_w, heap_h)
+            painter.drawImage(QRect(gap, head + gap, left_w, heap_h),
+                              _render_scene(heap, left_w, heap_h))
+        finally:
+            heap.close()
+            heap.deleteLater()
+        table = render_table(source.results, left_w, table_h, point_size=max(7.0, 10.5 * s))
+        painter.drawImage(QRect(gap, head + 2 * gap + heap_h, left_w, table_h), table)
+        for i, kind in enumerate(CHART_KINDS):
+            view = ChartView(kind, font_scale=max(0.6, s * 0.95))
+            try:
+                view.set_options(rate=source.chart_options.get("rate", False),
+                                 log=source.chart_options.get("log", False))
+                view.set_traces(source.traces)
+                _offscreen(view, right_w, chart_h)
+                top = head + gap + i * (chart_h + gap)
+                painter.drawImage(QRect(left_w + 2 * gap, top, right_w, chart_h),
+                                  _render_scene(view, right_w, chart_h))
+            finally:
+                view.close()
+                view.deleteLater()
+    finally:
+        painter.end()
+    return image
+
+
+# -- CSV ---------------------------------------------------------------------
+
+SERIES_HEADER = ["run", "strategy", "label", "time_s", "mb_per_s", *COUNTER_NAMES]
+
+
+def series_rows(traces: list[Trace]) -> list[list]:
+    """One row per sample of every run: run id, strategy, time, MB/s, every counter."""
+    rows = []
+    for trace in traces:
+        series = trace.series
+        if not series or len(series["time_s"]) == 0:
+            continue
+        t = np.asarray(series["time_s"], dtype=np.float64)
+        mb_t, mb = throughput_curve(series)
+        mb_by_row = [""] * len(t)
+        offset = len(t) - len(mb_t)
+        for i, v in enumerate(mb):
+            mb_by_row[offset + i] = f"{v:.4f}"
+        columns = [np.asarray(series[name]).tolist() for name in COUNTER_NAMES]
+        for i in range(len(t)):
+            rows.append([trace.run_id, trace.strategy, trace.label, f"{t[i]:.6f}", mb_by_row[i],
+                         *(c[i] for c in columns)])
+    return rows
+
+
+# -- everything --------------------------------------------------------------
+
+def export_all(folder: str | os.PathLike, source: ExportSource,
+               dashboard_size=DASHBOARD_SIZE, chart_size=CHART_SIZE) -> list[pathlib.Path]:
+    """Writes every PNG and CSV into ``folder`` (created if missing); returns the paths.
+
+    Raises
+    ------
+    OSError
+        When the folder cannot be created or a file cannot be written.
+    """
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind in CHART_KINDS:
+        written.append(atomic_save_image(folder / FILE_NAMES[kind],
+                                         render_chart(kind, source, chart_size)))
+    written.append(atomic_save_image(folder / FILE_NAMES["heap_map"],
+                                     render_heap_map(source, chart_size)))
+    written.append(atomic_save_image(folder / FILE_NAMES["dashboard"],
+                                     render_dashboard(source, dashboard_size)))
+    written.append(atomic_write_csv(folder / FILE_NAMES["series"], SERIES_HEADER,
+                                    series_rows(source.traces)))
+    written.append(atomic_write_csv(folder / FILE_NAMES["results"], list(HEADERS),
+                                    source.results.table_values()))
+    return written
+
+
+__all__ = ["CHART_SIZE", "DASHBOARD_SIZE", "ExportSource", "FILE_NAMES",
+           "atomic_save_image", "atomic_write_bytes", "atomic_write_csv", "export_all",
+           "render_chart", "render_dashboard", "render_heap_map", "series_rows"]

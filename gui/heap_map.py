@@ -1,0 +1,380 @@
+"""The live heap map: every 16-byte cell of the arena as one pixel.
+
+The arena is cut into tiles of one pool each (the pool size of the run, or of
+the settings when idle) and the tiles are laid out left to right, top to
+bottom; inside a tile the cells also run left to right, top to bottom.  With
+the defaults (2 MiB heap, 32 KiB pools) that is 64 tiles of 64 x 32 cells in
+an 8 x 8 grid: a 512 x 256 image whose first 20 tiles are exactly the 20
+pools of a pooled run.  Baseline and pooled runs use the same geometry, so the
+same place on the screen is the same address in both.
+
+Colour = state and owner, folded into one byte per pixel and mapped through a
+fixed lookup table (``levels=(0, 255)``), so a frame costs two ``np.take``
+calls and one texture upload.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QToolTip
+
+from engine import (CELL_BYTES, OWNER_COORDINATOR, OWNER_NONE, CellState, Strategy,
+                    format_size)
+from gui import palette
+
+# Fixed colour indices (one byte per pixel); slot hues follow from index 8.
+IDX_FREE, IDX_HEADER, IDX_SLIVER, IDX_COORDINATOR, IDX_OUTSIDE, IDX_RESERVED_ANY = range(6)
+
+_STATE_NAMES = {
+    CellState.FREE: "free",
+    CellState.HEADER: "chunk header",
+    CellState.GLOBAL: "allocated from the shared region (locked)",
+    CellState.POOL_RESERVED: "pool, reserved but unused",
+    CellState.POOL_USED: "pool, used (no lock)",
+    CellState.SLIVER: "lost 16-byte sliver",
+}
+
+
+def _colour_index_table() -> tuple[np.ndarray, np.ndarray]:
+    """(index table over state*256 + owner, RGBA lookup table).
+
+    Index layout: 0..7 fixed colours; 8..27 shared-region allocations by slot
+    hue; 28..47 pool used by slot hue (same hue: the place tells them apart);
+    48..67 pool reserved, pale slot hue.  Slots wrap every 20 hues.
+    """
+    hues = len(palette.SLOT_COLOURS)
+    g0, u0, r0 = 8, 8 + hues, 8 + 2 * hues
+    lut = np.zeros((256, 4), dtype=np.uint8)
+    lut[:, 3] = 255
+
+    def put(i: int, colour) -> None:
+        c = QColor(colour)
+        lut[i, :3] = (c.red(), c.green(), c.blue())
+
+    put(IDX_FREE, palette.FREE)
+    put(IDX_HEADER, palette.HEADER)
+    put(IDX_SLIVER, palette.SLIVER)
+    put(IDX_COORDINATOR, palette.COORDINATOR)
+    put(IDX_OUTSIDE, palette.OUTSIDE)
+    put(IDX_RESERVED_ANY, palette.tint("#888888", palette.RESERVED_TINT))
+    for s in range(hues):
+        put(g0 + s, palette.SLOT_COLOURS[s])
+        put(u0 + s, palette.SLOT_COLOURS[s])
+        put(r0 + s, palette.tint(palette.SLOT_COLOURS[s], palette.RESERVED_TINT))
+
+    owners = np.arange(256)
+    slot_hue = owners % hues
+    is_slot = owners < OWNER_COORDINATOR
+    table = np.full((8, 256), IDX_FREE, dtype=np.uint8)  # 8 rows: room for unknown states
+    table[CellState.HEADER] = IDX_HEADER
+    table[CellState.SLIVER] = IDX_SLIVER
+    table[CellState.GLOBAL] = np.where(is_slot, g0 + slot_hue, IDX_COORDINATOR)
+    table[CellState.POOL_USED] = np.where(is_slot, u0 + slot_hue, IDX_COORDINATOR)
+    table[CellState.POOL_RESERVED] = np.where(is_slot, r0 + slot_hue, IDX_RESERVED_ANY)
+    return table.reshape(-1), lut
+
+
+COLOUR_INDEX, LUT = _colour_index_table()
+
+
+def colour_indices(states: np.ndarray, owners: np.ndarray,
+                   out: np.ndarray | None = None) -> np.ndarray:
+    """Folds per-cell (state, owner) bytes into colour indices."""
+    key = (states.astype(np.uint16) << 8) | owners
+    return np.take(COLOUR_INDEX, key, out=out)
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """Where every cell of the arena goes in the image.
+
+    Attributes
+    ----------
+    width, height : int
+        Image size in pixels (one pixel per cell).
+    tile_w, tile_h, tile_cols : int
+        Tile geometry: one tile per ``tile_cells`` cells.
+    pixel_cell : np.ndarray
+        int64, row-major over the image: the cell shown by each pixel, or -1.
+    """
+
+    heap_cells: int
+    tile_cells: int
+    tile_w: int
+    tile_h: int
+    tile_cols: int
+    tile_rows: int
+    width: int
+    height: int
+    pixel_cell: np.ndarray
+    pools: int            # tiles that are pools (0 outside pooled runs)
+    pool_cells: int
+
+    @classmethod
+    def build(cls, heap_size: int, pool_size: int, pools: int = 0) -> "Layout":
+        heap_cells = max(1, heap_size // CELL_BYTES)
+        tile_cells = max(1, pool_size // CELL_BYTES)
+        if heap_cells // tile_cells > 4096:
+            # Tiny pools in a big heap: tiles would be specks, use bands of rows.
+            tile_cells = math.ceil(heap_cells / 4096)
+        # Tiles twice as wide as tall (or square), whole rows of cells.
+        tile_w = 1 << math.ceil(math.log2(math.sqrt(tile_cells * 2)))
+        tile_w = min(tile_w, tile_cells)
+        tile_h = math.ceil(tile_cells / tile_w)
+        tiles = math.ceil(heap_cells / tile_cells)
+        # Pick the number of tile columns that makes the whole image closest to 2:1.
+        best = None
+        for cols in range(1, tiles + 1):
+            rows = math.ceil(tiles / cols)
+            aspect = (cols * tile_w) / (rows * tile_h)
+            score = abs(math.log(aspect / 2.0)) + 0.02 * (cols * rows - tiles)
+            if best is None or score < best[0]:
+                best = (score, cols, rows)
+        _, cols, rows = best
+        width, height = cols * tile_w, rows * tile_h
+
+        cell = np.arange(heap_cells, dtype=np.int64)
+        tile, within = np.divmod(cell, tile_cells)
+        ty, tx = np.divmod(tile, cols)
+        wy, wx = np.divmod(within, tile_w)
+        pixel = (ty * tile_h + wy) * width + tx * tile_w + wx
+        pixel_cell = np.full(width * height, -1, dtype=np.int64)
+        pixel_cell[pixel] = cell
+        return cls(heap_cells, tile_cells, tile_w, tile_h, cols, rows, width, height,
+                   pixel_cell, pools if tile_cells == pool_size // CELL_BYTES else 0,
+                   pool_size // CELL_BYTES)
+
+    def tile_rect(self, tile: int) -> QRectF:
+        ty, tx = divmod(tile, self.tile_cols)
+        return QRectF(tx * self.tile_w, ty * self.tile_h, self.tile_w, self.tile_h)
+
+    def cell_at(self, x: int, y: int) -> int:
+        """The cell under image pixel (x, y), or -1 outside the arena."""
+        if not (0 <= x < self.width and 0 <= y < self.height):
+            return -1
+        return int(self.pixel_cell[y * self.width + x])
+
+
+class HeapMapView(pg.GraphicsLayoutWidget):
+    """The arena as an image, with pool tiles labelled T0..Tn, a legend and a tooltip.
+
+    Call :meth:`set_layout` when a run starts (or the settings change), then
+    :meth:`show_cells` with the engine's live views on every frame; the last
+    frame stays on screen after the run.
+    """
+
+    sig_hovered = Signal(str)   # the description of the cell under the mouse ('' when off)
+
+    def __init__(self, parent=None, font_scale: float = 1.0):
+        super().__init__(parent)
+        self.font_scale = font_scale
+        self.setBackground("w")
+        self.ci.setContentsMargins(4, 4, 4, 4)
+        self.title = self.addLabel("", row=0, col=0, size=f"{15 * font_scale:.0f}pt", bold=True,
+                                   color="#202020")
+        self.plot = self.addPlot(row=1, col=0)
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.setMouseEnabled(False, False)
+        self.vb = self.plot.getViewBox()
+        self.vb.setAspectLocked(True)
+        self.vb.invertY(True)
+        self.vb.setDefaultPadding(0.0)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setLookupTable(LUT)
+        self.image.setLevels((0, 255))
+        self.plot.addItem(self.image)
+        self.outline = pg.PlotCurveItem(pen=pg.mkPen("#202020", width=2), connect="pairs")
+        self.region_line = pg.PlotCurveItem(pen=pg.mkPen("#000000", width=4), connect="pairs")
+        self.plot.addItem(self.outline)
+        self.plot.addItem(self.region_line)
+        self.legend = self.addLabel("", row=2, col=0, size=f"{12 * font_scale:.0f}pt",
+                                    color="#202020")
+        self.hint = pg.TextItem("", color="#303030", anchor=(0.5, 0.5),
+                                fill=pg.mkBrush(255, 255, 255, 220))
+        self.hint.setFont(palette.font(20 * font_scale, bold=True))
+        self.plot.addItem(self.hint)
+        self._labels: list[pg.TextItem] = []
+        self._region_labels: list[pg.TextItem] = []
+        self.layout: Layout | None = None
+        self.layout_args: dict = {}
+        self.title_text = ""
+        self.strategy: Strategy | None = None
+        self.slot_count = 0
+        self._pixels: np.ndarray | None = None   # colour index per image pixel
+        self._states: np.ndarray | None = None   # last frame, per cell (for the tooltip)
+        self._owners: np.ndarray | None = None
+        self.plot.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+        self._set_legend()
+
+    # -- layout ------------------------------------------------------------
+
+    def set_layout(self, heap_size: int, pool_size: int, strategy: Strategy | None,
+                   slot_count: int, title: str = "") -> None:
+        """Prepares an empty arena of ``heap_size`` bytes tiled by ``pool_size``."""
+        pools = slot_count if strategy is Strategy.POOLED else 0
+        self.layout = layout = Layout.build(heap_size, pool_size, pools)
+        self.layout_args = {"heap_size": heap_size, "pool_size": pool_size}
+        self.title_text = title
+        self.strategy = strategy
+        self.slot_count = slot_count
+        self._pixels = np.full(layout.width * layout.height, IDX_OUTSIDE, dtype=np.uint8)
+        self._pixels[layout.pixel_cell >= 0] = IDX_FREE
+        self._states = np.zeros(layout.heap_cells, dtype=np.uint8)
+        self._owners = np.full(layout.heap_cells, OWNER_NONE, dtype=np.uint8)
+        self._valid = layout.pixel_cell >= 0
+        self._take_index = np.where(self._valid, layout.pixel_cell, 0)
+        self.image.setImage(self._image(), levels=(0, 255), autoLevels=False)
+        self.image.setRect(QRectF(0, 0, layout.width, layout.height))
+        self.vb.setRange(QRectF(0, 0, layout.width, layout.height), padding=0.0)
+        self.title.setText(title, size=f"{15 * self.font_scale:.0f}pt", bold=True,
+                           color="#202020")
+        self._draw_regions()
+
+    def _image(self) -> np.ndarray:
+        return self._pixels.reshape(self.layout.height, self.layout.width)
+
+    def _draw_regions(self) -> None:
+        for item in self._labels + self._region_labels:
+            self.plot.removeItem(item)
+        self._labels, self._region_labels = [], []
+        layout = self.layout
+        xs, ys = [], []
+        if layout.pools:
+            big = layout.tile_w >= 12 and layout.pools <= 128
+            for t in range(layout.pools):
+                r = layout.tile_rect(t)
+                for (x0, y0, x1, y1) in ((r.left(), r.top(), r.right(), r.top()),
+                                         (r.right(), r.top(), r.right(), r.bottom()),
+                                         (r.right(), r.bottom(), r.left(), r.bottom()),
+                                         (r.left(), r.bottom(), r.left(), r.top())):
+                    xs += [x0, x1]
+                    ys += [y0, y1]
+                if big:
+                    label = pg.TextItem(f"T{t}", color="#000000", anchor=(0, 0),
+                                        fill=pg.mkBrush(255, 255, 255, 200))
+                    label.setFont(palette.font(11 * self.font_scale, bold=True))
+                    label.setPos(r.left() + 0.5, r.top() + 0.5)
+                    self.plot.addItem(label)
+                    self._labels.append(label)
+            first_shared = layout.tile_rect(layout.pools) if layout.pools < (
+                layout.tile_cols * layout.tile_rows) else None
+            if first_shared is not None:
+                text = "shared region: one free list, one lock (fallback when a pool is full)"
+                self._add_region_label(text, first_shared.left() + 1, first_shared.top() + 1)
+        elif self.strategy is not None:
+            self._add_region_label(
+                "the whole heap is one shared region: one free list, one lock", 1, 1)
+        self.outline.setData(np.array(xs, dtype=float), np.array(ys, dtype=float))
+        self.region_line.setData([], [])
+
+    def _add_region_label(self, text: str, x: float, y: float) -> None:
+        label = pg.TextItem(text, color="#000000", anchor=(0, 0),
+                            fill=pg.mkBrush(255, 255, 255, 215))
+        label.setFont(palette.font(12 * self.font_scale, bold=True))
+        label.setPos(x, y)
+        self.plot.addItem(label)
+        self._region_labels.append(label)
+
+    def set_hint(self, text: str) -> None:
+        """A big centred message over the map (empty to hide)."""
+        self.hint.setText(text)
+        self.hint.setVisible(bool(text))
+        if self.layout is not None:
+            self.hint.setPos(self.layout.width / 2, self.layout.height / 2)
+
+    def _set_legend(self) -> None:
+        big = f"{18 * self.font_scale:.0f}pt"
+
+        def swatch(colour, text: str) -> str:
+            c = QColor(colour).name()
+            return (f'<span style="color:{c}; font-size:{big}">&#9632;</span>'
+                    f'&nbsp;{text}&nbsp;&nbsp;&nbsp;')
+
+        slots = "".join(f'<span style="color:{c}; font-size:{big}">&#9632;</span>'
+                        for c in palette.SLOT_COLOURS)
+        self.legend.setText(
+            swatch(palette.FREE, "free") + swatch(palette.HEADER, "chunk header")
+            + swatch(palette.SLIVER, "lost sliver")
+            + swatch(palette.COORDINATOR, "coordinator's block copy")
+            + swatch(palette.tint(palette.SLOT_COLOURS[0], palette.RESERVED_TINT),
+                     "pool reserved (pale)")
+            + "<br>" + slots + "&nbsp;allocated by thread T0, T1, ... T19 "
+            "(in its pool, or in the shared region)")
+
+    # -- frames ------------------------------------------------------------
+
+    def show_cells(self, states: np.ndarray | None, owners: np.ndarray | None) -> None:
+        """Draws one frame from per-cell states and owners (live views are fine)."""
+        if self.layout is None or states is None or owners is None:
+            return
+        n = self.layout.heap_cells
+        if len(states) != n:
+            return
+        np.copyto(self._states, states)
+        np.copyto(self._owners, owners)
+        index = colour_indices(self._states, self._owners)
+        np.take(index, self._take_index, out=self._pixels)
+        if not self._valid.all():
+            self._pixels[~self._valid] = IDX_OUTSIDE
+        self.image.updateImage(self._image())
+
+    def cell_states(self) -> np.ndarray | None:
+        """The last frame's state per cell (a copy)."""
+        return None if self._states is None else self._states.copy()
+
+    def cell_owners(self) -> np.ndarray | None:
+        return None if self._owners is None else self._owners.copy()
+
+    def pixels(self) -> np.ndarray:
+        """The colour-index image now shown (height x width, a copy)."""
+        return self._image().copy()
+
+    def rgb(self) -> np.ndarray:
+        """The image now shown as RGB (height x width x 3)."""
+        return LUT[self._image()][..., :3]
+
+    # -- hover -------------------------------------------------------------
+
+    def describe_cell(self, cell: int) -> str:
+        """Offset, state and owner of one cell, as shown in the tooltip."""
+        if self.layout is None or not 0 <= cell < self.layout.heap_cells:
+            return ""
+        offset = cell * CELL_BYTES
+        state = int(self._states[cell])
+        owner = int(self._owners[cell])
+        try:
+            state_name = _STATE_NAMES[CellState(state)]
+        except ValueError:
+            state_name = f"state {state}"
+        if owner == OWNER_NONE:
+            who = "no owner"
+        elif owner == OWNER_COORDINATOR:
+            who = "owner: coordinator thread"
+        else:
+            who = f"owner: thread slot T{owner}"
+        where = ""
+        if self.layout.pools and offset < self.layout.pools * self.layout.pool_cells * CELL_BYTES:
+            where = f" (pool of T{cell // self.layout.pool_cells})"
+        return (f"offset {offset:#08x} = {format_size(offset) if offset else '0 B'}{where}\n"
+                f"{state_name}; {who}")
+
+    def _on_scene_mouse_moved(self, pos: QPointF) -> None:
+        if self.layout is None or not self.vb.sceneBoundingRect().contains(pos):
+            self.sig_hovered.emit("")
+            return
+        p = self.vb.mapSceneToView(pos)
+        cell = self.layout.cell_at(int(math.floor(p.x())), int(math.floor(p.y())))
+        text = self.describe_cell(cell)
+        self.sig_hovered.emit(text)
+        if text:
+            QToolTip.showText(self.mapToGlobal(self.mapFromScene(pos)), text, self)
+        else:
+            QToolTip.hideText()

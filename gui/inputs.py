@@ -1,0 +1,111 @@
+"""Test inputs: generated files (random, text-like, zeros, skewed) and bundled samples.
+
+Generated files go to the user's data folder (``QStandardPaths``), or to
+``$HEAPSCOPE_DATA_DIR`` when set (the tests use that to stay in a tmp dir).
+Every kind is reproducible from its seed.
+"""
+from __future__ import annotations
+
+import importlib.resources
+import os
+import pathlib
+
+import numpy as np
+
+KINDS = ("random", "text", "zeros", "skewed")
+KIND_DESCRIPTIONS = {
+    "random": "random bytes: ~250 distinct values per block, big trees, many allocations",
+    "text": "text-like: English-ish words, ~40 distinct values per block",
+    "zeros": "zeros: one value per block, a one-node tree",
+    "skewed": "skewed: a few very common values, small trees",
+}
+MAX_GENERATED = 256 * 1024 * 1024
+_WORDS = (
+    "the of and to in is that it was for on are as with his they at be this from have or "
+    "by one had not but what all were when we there can an your which their said if do will "
+    "each about how up out them then she many some so these would other into has more her "
+    "two like him see time could no make than first been its who now people my made over did "
+    "down only way find use may water long little very after words called just where most "
+    "know get through back much before go good new write our used me man too any day same "
+    "right look think also around another came come work three word must because does part "
+    "heap lock thread pool block memory allocator signature huffman tree node free list"
+).split()
+
+
+def data_dir() -> pathlib.Path:
+    """Where generated inputs are written (created on demand)."""
+    override = os.environ.get("HEAPSCOPE_DATA_DIR")
+    if override:
+        base = pathlib.Path(override)
+    else:
+        from PySide6.QtCore import QStandardPaths
+        base = pathlib.Path(QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.AppDataLocation) or pathlib.Path.home() / ".heapscope")
+    folder = base / "inputs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def size_label(size: int) -> str:
+    if size % (1024 * 1024) == 0:
+        return f"{size // (1024 * 1024)}MiB"
+    if size % 1024 == 0:
+        return f"{size // 1024}KiB"
+    return f"{size}B"
+
+
+def generate_bytes(kind: str, size: int, seed: int = 1) -> bytes:
+    """``size`` bytes of the given kind (deterministic for a seed).
+
+    Raises
+    ------
+    ValueError
+        For an unknown kind or a size outside 1 B .. 256 MiB.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown input kind '{kind}': choose one of {', '.join(KINDS)}")
+    if not 1 <= size <= MAX_GENERATED:
+        raise ValueError(f"input size must be between 1 byte and 256 MiB (got {size} bytes)")
+    rng = np.random.default_rng(seed)
+    if kind == "random":
+        return rng.integers(0, 256, size, dtype=np.uint8).tobytes()
+    if kind == "zeros":
+        return bytes(size)
+    if kind == "skewed":
+        # Geometric: value 0 is ~10 % of the bytes, values past ~60 are rare.
+        values = np.minimum(rng.geometric(0.1, size) - 1, 255).astype(np.uint8)
+        return values.tobytes()
+    # Text: Zipf-like word frequencies, spaces, a newline every ~12 words.
+    words = np.array([w.encode() for w in _WORDS], dtype=object)
+    weights = 1.0 / np.arange(1, len(words) + 1)
+    weights /= weights.sum()
+    out = bytearray()
+    while len(out) < size:
+        picks = rng.choice(len(words), 20000, p=weights)
+        seps = np.where(rng.random(20000) < 1 / 12, b"\n", b" ")
+        out += b"".join(w + s for w, s in zip(words[picks], seps))
+    return bytes(out[:size])
+
+
+def generate(kind: str, size: int, folder: str | os.PathLike | None = None,
+             seed: int = 1) -> pathlib.Path:
+    """Writes a generated input and returns its path (``<kind>_<size>.bin``)."""
+    folder = pathlib.Path(folder) if folder is not None else data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = ".txt" if kind == "text" else ".bin"
+    path = folder / f"{kind}_{size_label(size)}{suffix}"
+    data = generate_bytes(kind, size, seed)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path
+
+
+def samples() -> list[pathlib.Path]:
+    """The bundled sample inputs, by name."""
+    folder = importlib.resources.files("resources") / "samples"
+    try:
+        entries = [pathlib.Path(str(p)) for p in folder.iterdir()]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(p for p in entries if p.is_file() and not p.name.startswith("."))

@@ -1,0 +1,935 @@
+"""The main window: input, settings, the two big run buttons, and every view.
+
+Control flow: a button (or the command line) asks for a run; the window
+builds a :class:`engine.Run`, hands it to a :class:`gui.worker.RunThread`,
+and draws from the run's telemetry on one fixed-rate timer until the worker
+reports the end.  Runs queued from the command line follow one another; the
+single-threaded reference signature of an input is computed (once) between
+them.
+"""
+from __future__ import annotations
+
+import collections
+import math
+import os
+import pathlib
+import time
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+                               QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QMainWindow, QMenu, QProgressBar, QPushButton, QSizePolicy,
+                               QSpinBox, QSplitter, QToolButton, QVBoxLayout, QWidget)
+
+from engine import (LIMITS, EngineError, InputError, Run, RunCancelled, RunConfig, RunResult,
+                    Strategy, format_size, parse_size)
+from gui import inputs, palette
+from gui.charts import ChartsPanel, Trace, colour_for, run_label
+from gui.export import ExportSource, export_all
+from gui.heap_map import HeapMapView
+from gui.results_table import ResultsModel, ResultsTable, input_key
+from gui.worker import RunThread
+
+#: Draw timer period: 30 frames/s keeps the map fluid and leaves the cores to the engine.
+DRAW_INTERVAL_MS = 33
+SIZE_FIELDS = ("heap_size", "pool_size", "block_size")
+FIELD_LABELS = {
+    "heap_size": "Heap size",
+    "pool_size": "Pool size (per thread)",
+    "batch_size": "Threads per batch",
+    "block_size": "Block size",
+}
+
+
+def settings() -> QSettings:
+    """The app's settings store (tests redirect it with ``QSettings.setPath``)."""
+    return QSettings(QSettings.IniFormat, QSettings.UserScope, "heapscope", "heapscope")
+
+
+def _load_style() -> str:
+    import importlib.resources
+    try:
+        return (importlib.resources.files("resources") / "style.qss").read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError):
+        return ""
+
+
+class SettingsPanel(QGroupBox):
+    """Heap, pool, batch and block sizes, each checked as it is typed.
+
+    A value the engine would refuse shows the engine's own message (which
+    names the valid range) under its field, and the run buttons it affects
+    are disabled.
+    """
+
+    sig_changed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__("Run settings", parent)
+        self.edits: dict[str, QLineEdit] = {}
+        self.errors: dict[str, QLabel] = {}
+        form = QVBoxLayout(self)
+        form.setSpacing(2)
+        for name in ("heap_size", "pool_size", "batch_size", "block_size"):
+            low, high, default = LIMITS[name]
+            label = QLabel(FIELD_LABELS[name])
+            label.setObjectName("fieldLabel")
+            if name == "batch_size":
+                edit = QSpinBox()
+                edit.setRange(low, high)
+                edit.setValue(default)
+                edit.setSuffix(" threads")
+                edit.valueChanged.connect(self._on_field_changed)
+                hint = f"{low} to {high} threads run at once (one block each)"
+            else:
+                edit = QLineEdit(format_size(default).replace(" ", "").replace("iB", ""))
+                edit.textChanged.connect(self._on_field_changed)
+                hint = f"{format_size(low)} to {format_size(high)}; e.g. 2M, 32K, 1024"
+            edit.setObjectName(name)
+            edit.setToolTip(hint)
+            error = QLabel("")
+            error.setObjectName("fieldError")
+            error.setWordWrap(True)
+            error.setVisible(False)
+            label.setBuddy(edit)
+            form.addWidget(label)
+            form.addWidget(edit)
+            form.addWidget(error)
+            self.edits[name] = edit
+            self.errors[name] = error
+        self.general_error = QLabel("")
+        self.general_error.setObjectName("fieldError")
+        self.general_error.setWordWrap(True)
+        self.general_error.setVisible(False)
+        form.addWidget(self.general_error)
+        self.reset_button = QPushButton("Defaults")
+        self.reset_button.setToolTip("Back to 2 MiB heap, 32 KiB pools, 20 threads, 1 KiB blocks")
+        self.reset_button.clicked.connect(self.reset)
+        form.addWidget(self.reset_button)
+        form.addStretch(1)
+        self._configs: dict[Strategy, RunConfig | str] = {}
+        self.validate()
+
+    # -- values --------------------------------------------------------------
+
+    def raw_values(self) -> dict[str, str]:
+        out = {}
+        for name, edit in self.edits.items():
+            out[name] = str(edit.value()) if isinstance(edit, QSpinBox) else edit.text()
+        return out
+
+    def set_values(self, values: dict) -> None:
+        for name, value in values.items():
+            edit = self.edits.get(name)
+            if edit is None or value is None:
+                continue
+            if isinstance(edit, QSpinBox):
+                try:
+                    edit.setValue(int(value))
+                except (TypeError, ValueError):
+                    pass
+            else:
+                edit.setText(str(value))
+        self.validate()
+
+    def reset(self) -> None:
+        self.set_values({name: (LIMITS[name][2] if name == "batch_size" else
+                                format_size(LIMITS[name][2]).replace(" ", "").replace("iB", ""))
+                         for name in self.edits})
+
+    def _on_field_changed(self, *_args) -> None:
+        self.validate()
+        self.sig_changed.emit()
+
+    def validate(self) -> dict[Strategy, RunConfig | str]:
+        """Checks every field; returns a RunConfig (or the error text) per strategy."""
+        parsed: dict[str, int] = {}
+        field_ok = True
+        for name, text in self.raw_values().items():
+            message = ""
+            try:
+                value = parse_size(text) if name in SIZE_FIELDS else int(text)
+                RunConfig(**{name: value})  # the engine's own range check and message
+                parsed[name] = value
+            except (InputError, ValueError) as exc:
+                message = str(exc)
+                field_ok = False
+            self.errors[name].setText(message)
+            self.errors[name].setVisible(bool(message))
+            self.edits[name].setProperty("invalid", bool(message))
+            self.edits[name].style().unpolish(self.edits[name])
+            self.edits[name].style().polish(self.edits[name])
+        configs: dict[Strategy, RunConfig | str] = {}
+        general = []
+        for strategy in (Strategy.BASELINE, Strategy.POOLED, Strategy.SINGLE):
+            if not field_ok:
+                configs[strategy] = "fix the settings marked in red first"
+                continue
+            try:
+                configs[strategy] = RunConfig(strategy=strategy, **parsed)
+            except InputError as exc:
+                configs[strategy] = str(exc)
+                if strategy is not Strategy.SINGLE:
+                    general.append(f"{strategy.label.capitalize()}: {exc}")
+        self.general_error.setText("\n".join(dict.fromkeys(general)))
+        self.general_error.setVisible(bool(general))
+        self._configs = configs
+        return configs
+
+    def config_for(self, strategy: Strategy) -> RunConfig | str:
+        """The validated RunConfig for a strategy, or the reason it is refused."""
+        return self._configs.get(strategy) or self.validate()[strategy]
+
+    def block_size(self) -> int | None:
+        try:
+            return parse_size(self.edits["block_size"].text())
+        except ValueError:
+            return None
+
+
+class GenerateDialog(QDialog):
+    """Kind and size of a generated input."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Generate a test input")
+        layout = QFormLayout(self)
+        self.kind = QComboBox()
+        for kind in inputs.KINDS:
+            self.kind.addItem(inputs.KIND_DESCRIPTIONS[kind], kind)
+        self.size = QSpinBox()
+        self.size.setRange(1, 1024)
+        self.size.setValue(1)
+        self.unit = QComboBox()
+        self.unit.addItems(["KiB", "MiB"])
+        self.unit.setCurrentIndex(1)
+        row = QHBoxLayout()
+        row.addWidget(self.size)
+        row.addWidget(self.unit)
+        layout.addRow("Kind", self.kind)
+        layout.addRow("Size", row)
+        layout.addRow(QLabel(f"Saved in {inputs.data_dir()}"))
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.button(QDialogButtonBox.Ok).setText("Generate")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addRow(buttons)
+
+    def choice(self) -> tuple[str, int]:
+        factor = 1024 if self.unit.currentText() == "KiB" else 1024 * 1024
+        return self.kind.currentData(), self.size.value() * factor
+
+
+class MainWindow(QMainWindow):
+    """heapscope's window.
+
+    Signals
+    -------
+    sig_run_started(int)
+        A run (by id) started.
+    sig_run_finished(RunResult)
+        A run finished and its row is in the table.
+    sig_run_failed(EngineError)
+        A run failed or was stopped (:class:`engine.RunCancelled`).
+    sig_reference_ready(int)
+        The single-threaded reference signature of an input is known.
+    sig_idle()
+        Nothing is running and nothing is queued.
+    """
+
+    sig_run_started = Signal(int)
+    sig_run_finished = Signal(object)
+    sig_run_failed = Signal(object)
+    sig_reference_ready = Signal(int)
+    sig_idle = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("heapscope — one allocator lock vs per-thread pools")
+        self.setObjectName("heapscopeMainWindow")
+        f = self.font()
+        f.setPointSizeF(12)
+        self.setFont(f)
+        self.setStyleSheet(_load_style())
+        self.input_path: str | None = None
+        self._job: RunThread | None = None
+        self._job_trace: Trace | None = None
+        self._job_run_id = 0
+        self._job_key: tuple | None = None
+        self._stop_requested = False
+        self._queue: list[Strategy] = []
+        self._run_counter = 0
+        self._references: dict[tuple, int | None] = {}
+        self._frame_times: collections.deque[float] = collections.deque(maxlen=120)
+        self.draw_fps = 0.0
+        self.frames_drawn = 0
+
+        self._build_views()
+        self._build_actions()
+        self._build_status_bar()
+        self.draw_timer = QTimer(self)
+        self.draw_timer.setTimerType(Qt.PreciseTimer)
+        self.draw_timer.setInterval(DRAW_INTERVAL_MS)
+        self.draw_timer.timeout.connect(self._on_draw_timer_timeout)
+        self._restore_settings()
+        self._update_buttons()
+        self._show_idle_map()
+
+    # ------------------------------------------------------------------ build
+
+    def _build_views(self) -> None:
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(8, 6, 8, 4)
+        outer.setSpacing(6)
+
+        # Top bar: the input on the left, the big buttons on the right.
+        top = QHBoxLayout()
+        input_box = QVBoxLayout()
+        self.input_name = QLabel("No input yet: open a file, generate one, or pick a sample")
+        self.input_name.setObjectName("inputName")
+        self.input_info = QLabel("")
+        self.input_info.setObjectName("inputInfo")
+        input_box.addWidget(self.input_name)
+        input_box.addWidget(self.input_info)
+        in_buttons = QHBoxLayout()
+        self.open_button = QPushButton("Open…")
+        self.generate_button = QPushButton("Generate…")
+        self.samples_button = QToolButton()
+        self.samples_button.setText("Samples")
+        self.samples_button.setPopupMode(QToolButton.InstantPopup)
+        self.samples_menu = QMenu(self)
+        self.samples_button.setMenu(self.samples_menu)
+        for b in (self.open_button, self.generate_button, self.samples_button):
+            b.setObjectName("inputButton")
+            in_buttons.addWidget(b)
+        in_buttons.addStretch(1)
+        input_box.addLayout(in_buttons)
+        top.addLayout(input_box, 1)
+
+        self.baseline_button = QPushButton("▶  Run Baseline")
+        self.baseline_button.setObjectName("runBaseline")
+        self.baseline_button.setToolTip("Every thread allocates under ONE global lock (F5)")
+        self.pooled_button = QPushButton("▶  Run Pooled")
+        self.pooled_button.setObjectName("runPooled")
+        self.pooled_button.setToolTip("Each thread bumps a pointer in its own pool, no lock (F6)")
+        self.stop_button = QPushButton("■  Stop")
+        self.stop_button.setObjectName("stopButton")
+        self.stop_button.setToolTip("Cancel the run (Esc)")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setObjectName("exportButton")
+        self.export_button.setToolTip("PNGs of the charts, heap map and dashboard, CSVs (Ctrl+E)")
+        for b in (self.baseline_button, self.pooled_button, self.stop_button):
+            b.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)
+            top.addWidget(b)
+        top.addWidget(self.export_button)
+        outer.addLayout(top)
+
+        # Error banner (inline, not modal: the app stays usable and scripts never block).
+        self.banner = QFrame()
+        self.banner.setObjectName("errorBanner")
+        banner_layout = QHBoxLayout(self.banner)
+        banner_layout.setContentsMargins(10, 6, 6, 6)
+        self.banner_text = QLabel("")
+        self.banner_text.setObjectName("errorText")
+        self.banner_text.setWordWrap(True)
+        self.banner_text.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("✕")
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.clear_error)
+        banner_layout.addWidget(self.banner_text, 1)
+        banner_layout.addWidget(close)
+        self.banner.setVisible(False)
+        outer.addWidget(self.banner)
+
+        # Body: settings | heap map over table | charts.
+        self.settings_panel = SettingsPanel()
+        self.settings_panel.setObjectName("settingsPanel")
+        self.settings_panel.setMinimumWidth(230)
+        self.settings_panel.setMaximumWidth(340)
+        self.heap_map = HeapMapView()
+        self.heap_map.setMinimumSize(400, 260)
+        self.results = ResultsModel(self)
+        self.table = ResultsTable(self.results)
+        self.charts = ChartsPanel()
+        self.charts.setMinimumWidth(380)
+
+        self.center_split = QSplitter(Qt.Vertical)
+        self.center_split.setObjectName("centerSplit")
+        self.center_split.addWidget(self.heap_map)
+        table_box = QWidget()
+        tl = QVBoxLayout(table_box)
+        tl.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
+        title = QLabel("Results (one row per run)")
+        title.setObjectName("sectionTitle")
+        self.clear_button = QPushButton("Clear runs")
+        self.clear_button.setToolTip("Remove every row and curve (Ctrl+Delete)")
+        head.addWidget(title)
+        head.addStretch(1)
+        head.addWidget(self.clear_button)
+        tl.addLayout(head)
+        tl.addWidget(self.table)
+        self.center_split.addWidget(table_box)
+        self.center_split.setStretchFactor(0, 3)
+        self.center_split.setStretchFactor(1, 1)
+
+        self.main_split = QSplitter(Qt.Horizontal)
+        self.main_split.setObjectName("mainSplit")
+        self.main_split.addWidget(self.settings_panel)
+        self.main_split.addWidget(self.center_split)
+        self.main_split.addWidget(self.charts)
+        self.main_split.setStretchFactor(0, 0)
+        self.main_split.setStretchFactor(1, 5)
+        self.main_split.setStretchFactor(2, 4)
+        outer.addWidget(self.main_split, 1)
+        self.setCentralWidget(central)
+
+        self.open_button.clicked.connect(self._on_open_clicked)
+        self.generate_button.clicked.connect(self._on_generate_clicked)
+        self.baseline_button.clicked.connect(self._on_baseline_clicked)
+        self.pooled_button.clicked.connect(self._on_pooled_clicked)
+        self.stop_button.clicked.connect(self.stop)
+        self.export_button.clicked.connect(self._on_export_clicked)
+        self.clear_button.clicked.connect(self.clear_runs)
+        self.settings_panel.sig_changed.connect(self._on_settings_changed)
+        self.heap_map.sig_hovered.connect(self._on_heap_map_hovered)
+        self._fill_samples_menu()
+
+    def _build_actions(self) -> None:
+        def action(text, shortcut, slot, menu, checkable=False):
+            a = QAction(text, self)
+            if shortcut:
+                a.setShortcuts([QKeySequence(s) for s in
+                                (shortcut if isinstance(shortcut, tuple) else (shortcut,))])
+            a.setCheckable(checkable)
+            a.triggered.connect(slot)
+            menu.addAction(a)
+            self.addAction(a)
+            return a
+
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.open_action = action("&Open input…", QKeySequence.Open, self._on_open_clicked,
+                                  file_menu)
+        self.generate_action = action("&Generate input…", "Ctrl+G", self._on_generate_clicked,
+                                      file_menu)
+        file_menu.addMenu(self.samples_menu).setText("&Samples")
+        file_menu.addSeparator()
+        self.export_action = action("&Export PNGs and CSVs…", "Ctrl+E", self._on_export_clicked,
+                                    file_menu)
+        file_menu.addSeparator()
+        action("&Quit", QKeySequence.Quit, self.close, file_menu)
+
+        run_menu = bar.addMenu("&Run")
+        self.baseline_action = action("Run &Baseline (global lock)", ("F5", "Ctrl+B"),
+                                      self._on_baseline_clicked, run_menu)
+        self.pooled_action = action("Run &Pooled (per-thread pools)", ("F6", "Ctrl+P"),
+                                    self._on_pooled_clicked, run_menu)
+        self.stop_action = action("&Stop", ("Esc", "Ctrl+."), self.stop, run_menu)
+        run_menu.addSeparator()
+        self.clear_action = action("&Clear runs", "Ctrl+Delete", self.clear_runs, run_menu)
+
+        view_menu = bar.addMenu("&View")
+        self.rate_action = action("Lock chart as &rate per second", "R",
+                                  self.charts.rate_box.toggle, view_menu)
+        self.log_action = action("Lock chart on a &log scale", "L", self.charts.log_box.toggle,
+                                 view_menu)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.status_strategy = QLabel("Idle")
+        self.status_strategy.setObjectName("statusStrategy")
+        self.progress = QProgressBar()
+        self.progress.setMinimumWidth(360)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("%v / %m blocks")
+        self.status_elapsed = QLabel("elapsed —")
+        self.status_locks = QLabel("")
+        self.status_fps = QLabel("")
+        self.status_fps.setToolTip("How often the views are redrawn during a run")
+        bar.addPermanentWidget(self.status_strategy)
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.status_elapsed)
+        bar.addPermanentWidget(self.status_locks)
+        bar.addPermanentWidget(self.status_fps)
+
+    # --------------------------------------------------------------- settings
+
+    def _restore_settings(self) -> None:
+        s = settings()
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1600, 940)
+        for key, splitter in (("window/main_split", self.main_split),
+                              ("window/center_split", self.center_split)):
+            state = s.value(key)
+            if isinstance(state, QByteArray) and not state.isEmpty():
+                splitter.restoreState(state)
+            elif splitter is self.main_split:
+                splitter.setSizes([250, 820, 560])
+            else:
+                splitter.setSizes([640, 240])
+        self.settings_panel.set_values({name: s.value(f"run/{name}") for name in
+                                        self.settings_panel.edits})
+        self.charts.rate_box.setChecked(s.value("charts/rate", False, type=bool))
+        self.charts.log_box.setChecked(s.value("charts/log", False, type=bool))
+        last = s.value("input/last_path", "")
+        if last and os.path.isfile(last):
+            self.open_input(last, remember=False)
+        elif not last:
+            samples = inputs.samples()
+            if samples:
+                self.open_input(str(samples[0]), remember=False)
+
+    def save_settings(self) -> None:
+        s = settings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/main_split", self.main_split.saveState())
+        s.setValue("window/center_split", self.center_split.saveState())
+        for name, value in self.settings_panel.raw_values().items():
+            s.setValue(f"run/{name}", value)
+        s.setValue("charts/rate", self.charts.rate_box.isChecked())
+        s.setValue("charts/log", self.charts.log_box.isChecked())
+        if self.input_path:
+            s.setValue("input/last_path", self.input_path)
+        s.sync()
+
+    # ------------------------------------------------------------------ input
+
+    def _fill_samples_menu(self) -> None:
+        self.samples_menu.clear()
+        samples = inputs.samples()
+        for path in samples:
+            a = self.samples_menu.addAction(f"{path.name}  ({format_size(path.stat().st_size)})")
+            a.triggered.connect(lambda _checked=False, p=str(path): self.open_input(p))
+        if not samples:
+            self.samples_menu.addAction("(no bundled samples found)").setEnabled(False)
+
+    def open_input(self, path: str | os.PathLike, remember: bool = True) -> bool:
+        """Makes ``path`` the current input; shows the engine's message if it can't be read."""
+        path = os.fspath(path)
+        try:
+            probe = Run(path, RunConfig(telemetry=False))
+        except InputError as exc:
+            self.show_error(str(exc))
+            return False
+        probe.close()
+        self.input_path = path
+        self.clear_error()
+        self._update_input_labels()
+        self._update_buttons()
+        if remember:
+            settings().setValue("input/last_path", path)
+        self._show_idle_map()
+        return True
+
+    def input_text(self) -> str:
+        if not self.input_path:
+            return "no input"
+        size = self._input_size()
+        block = self.settings_panel.block_size() or 1024
+        blocks = math.ceil(size / block) if size else 0
+        return (f"{os.path.basename(self.input_path)} ({format_size(size)}, "
+                f"{blocks:,} blocks of {format_size(block)})")
+
+    def _input_size(self) -> int:
+        try:
+            return os.path.getsize(self.input_path) if self.input_path else 0
+        except OSError:
+            return 0
+
+    def _update_input_labels(self) -> None:
+        if not self.input_path:
+            return
+        size = self._input_size()
+        block = self.settings_panel.block_size() or 1024
+        blocks = math.ceil(size / block) if size else 0
+        self.input_name.setText(f"Input: {os.path.basename(self.input_path)}")
+        self.input_name.setToolTip(self.input_path)
+        self.input_info.setText(f"{format_size(size)}  ·  {blocks:,} blocks of "
+                                f"{format_size(block)}  ·  {os.path.dirname(self.input_path)}")
+
+    def generate_input(self, kind: str, size: int) -> pathlib.Path | None:
+        """Generates an input in the user data folder and opens it."""
+        try:
+            path = inputs.generate(kind, size)
+        except (ValueError, OSError) as exc:
+            self.show_error(f"could not generate the input: {exc}")
+            return None
+        self.open_input(path)
+        return path
+
+    def _on_open_clicked(self) -> None:
+        start = os.path.dirname(self.input_path) if self.input_path else str(inputs.data_dir())
+        path, _ = QFileDialog.getOpenFileName(self, "Open an input file", start)
+        if path:
+            self.open_input(path)
+
+    def _on_generate_clicked(self) -> None:
+        dialog = GenerateDialog(self)
+        if dialog.exec() == QDialog.Accepted:
+            self.generate_input(*dialog.choice())
+
+    # ------------------------------------------------------------------- runs
+
+    @property
+    def busy(self) -> bool:
+        return self._job is not None
+
+    def _on_baseline_clicked(self) -> None:
+        self.start_run(Strategy.BASELINE)
+
+    def _on_pooled_clicked(self) -> None:
+        self.start_run(Strategy.POOLED)
+
+    def run_sequence(self, strategies: list[Strategy]) -> None:
+        """Runs the strategies one after the other (the command line's ``--run``)."""
+        self._queue.extend(strategies)
+        if not self.busy:
+            self._next_step()
+
+    def start_run(self, strategy: Strategy) -> bool:
+        """Starts one run now; False (with a message) when it cannot start."""
+        if self.busy:
+            self.show_error("a run is already in progress: stop it first (Esc)")
+            return False
+        if not self.input_path:
+            self.show_error("open an input file first (Ctrl+O), or pick one of the samples")
+            return False
+        config = self.settings_panel.config_for(strategy)
+        if isinstance(config, str):
+            self.show_error(f"cannot run {strategy.label}: {config}")
+            return False
+        try:
+            run = Run(self.input_path, config)
+        except InputError as exc:
+            self.show_error(str(exc))
+            return False
+        self.clear_error()
+        self._run_counter += 1
+        run_id = self._run_counter
+        trace = Trace(run_id, run_label(run_id, config), strategy.label,
+                      colour_for(strategy.label, self.charts.traces))
+        self.charts.add_trace(trace)
+        title = (f"Run #{run_id} {strategy.label}: {run.slot_count} thread slots, "
+                 + (f"{run.slot_count} pools of {format_size(config.pool_size)} + shared region"
+                    if strategy is Strategy.POOLED else "one shared heap under one lock"))
+        self.heap_map.set_layout(config.heap_size, config.pool_size, strategy, run.slot_count,
+                                 title)
+        self.heap_map.set_hint("")
+        self._job = RunThread(run, "run")
+        self._job_trace = trace
+        self._job_run_id = run_id
+        self._job_key = input_key(self.input_path, config.block_size)
+        self._stop_requested = False
+        self._connect_job(self._job, self._on_run_finished, self._on_run_errored)
+        self.progress.setRange(0, max(1, run.total_blocks))
+        self.progress.setValue(0)
+        self.status_strategy.setText(f"Running #{run_id} {strategy.label}")
+        self.status_strategy.setStyleSheet(f"color: {trace.colour}; font-weight: bold;")
+        self._frame_times.clear()
+        self.frames_drawn = 0
+        self._update_buttons()
+        self.draw_timer.start()
+        self._job.start()
+        self.sig_run_started.emit(run_id)
+        return True
+
+    def _connect_job(self, job: RunThread, on_finished, on_errored) -> None:
+        job.worker.finished.connect(on_finished)
+        job.worker.errored.connect(on_errored)
+        job.thread.finished.connect(self._on_job_thread_finished)
+
+    def stop(self) -> None:
+        """Cancels the current run (and anything queued); the engine stops within ~10 ms."""
+        self._queue.clear()
+        if self._job is not None:
+            self._stop_requested = True
+            self._job.run.cancel()
+            self.status_strategy.setText("Stopping…")
+
+    @Slot(object)
+    def _on_run_finished(self, result: RunResult) -> None:
+        if self._job is None or self._job.kind != "run":
+            return  # shut down while the signal was queued
+        trace = self._job_trace
+        self._draw_frame(final=True)
+        trace.series = result.series
+        trace.live = False
+        self.charts.update_trace(trace)
+        reference = self._references.get(self._job_key)
+        self.results.add_result(self._job_run_id, result, reference)
+        if self._job_key in self._references and reference is None:
+            self.results.set_reference_failed(self._job_key)
+        self.table.scrollToBottom()
+        self.progress.setValue(result.blocks)
+        self.status_strategy.setText(f"Finished #{self._job_run_id} {result.strategy.label}")
+        self.status_elapsed.setText(f"wall {result.wall_s:.3f} s")
+        self.statusBar().showMessage(
+            f"Run #{self._job_run_id} {result.strategy.label}: {result.wall_s:.3f} s, "
+            f"{result.mb_per_s:.2f} MB/s, {result.lock_acquisitions:,} lock acquisitions, "
+            f"signature {result.signature}", 15000)
+        self.sig_run_finished.emit(result)
+
+    @Slot(object)
+    def _on_run_errored(self, exc: EngineError) -> None:
+        if self._job is None or self._job.kind != "run":
+            return
+        self._draw_frame(final=True)
+        self._queue.clear()
+        trace = self._job_trace
+        if isinstance(exc, RunCancelled):
+            elapsed = self._job.run.elapsed_s if self._job.run is not None else 0.0
+            self.status_strategy.setText(f"Stopped #{self._job_run_id}")
+            self.statusBar().showMessage(
+                f"Run #{self._job_run_id} stopped after {elapsed:.2f} s; finished runs are kept",
+                15000)
+            # Keep the partial curve, named as such: a stopped baseline is a lesson too.
+            self.charts.remove_trace(trace.run_id)
+            trace.label += " — stopped"
+            trace.live = False
+            self.charts.add_trace(trace)
+        else:
+            self.charts.remove_trace(trace.run_id)
+            self.status_strategy.setText(f"Failed #{self._job_run_id}")
+            self.show_error(f"Run #{self._job_run_id} ({self._job.run.config.strategy.label}) "
+                            f"failed: {exc}")
+        self.sig_run_failed.emit(exc)
+
+    def _on_job_thread_finished(self) -> None:
+        job = self._job
+        if job is None:
+            return
+        job.thread.wait()
+        self.draw_timer.stop()
+        job.run.close()
+        job.worker.deleteLater()
+        job.thread.deleteLater()
+        self._job = None
+        self._update_buttons()
+        self._next_step()
+
+    def _next_step(self) -> None:
+        """After a job: the missing reference signature first, then the next queued run."""
+        pending = [row.key for row in self.results.rows if row.key not in self._references]
+        if pending and not self._stop_requested and self._start_reference(pending[0]):
+            return
+        if self._queue:
+            strategy = self._queue.pop(0)
+            if not self.start_run(strategy):
+                self._queue.clear()
+                self.sig_run_failed.emit(EngineError(self.banner_text.text(), -1))
+                self.sig_idle.emit()
+            return
+        self._stop_requested = False
+        self.sig_idle.emit()
+
+    def _start_reference(self, key: tuple) -> bool:
+        """The single-threaded signature of an input, on the worker thread (once per input)."""
+        path, _size, _mtime, block_size = key
+        row = next(r for r in self.results.rows if r.key == key)
+        config = RunConfig(strategy=Strategy.SINGLE, heap_size=row.result.config.heap_size,
+                           block_size=block_size, telemetry=False)
+        try:
+            run = Run(path, config)
+        except InputError as exc:
+            self._references[key] = None
+            self.results.set_reference_failed(key)
+            self.show_error(f"could not compute the single-threaded reference: {exc}")
+            return False
+        self._job = RunThread(run, "reference")
+        self._job_key = key
+        self._connect_job(self._job, self._on_reference_finished, self._on_reference_errored)
+        self.status_strategy.setText("Checking signature (single thread)…")
+        self.status_strategy.setStyleSheet("")
+        self.progress.setRange(0, 0)
+        self._update_buttons()
+        self._job.start()
+        return True
+
+    @Slot(object)
+    def _on_reference_finished(self, result: RunResult) -> None:
+        if self._job is None or self._job.kind != "reference":
+            return
+        self._references[self._job_key] = result.signature
+        self.results.set_reference(self._job_key, result.signature)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.status_strategy.setText("Idle")
+        self.sig_reference_ready.emit(result.signature)
+
+    @Slot(object)
+    def _on_reference_errored(self, exc: EngineError) -> None:
+        if self._job is None or self._job.kind != "reference":
+            return
+        self.progress.setRange(0, 1)
+        self.status_strategy.setText("Idle")
+        if isinstance(exc, RunCancelled):
+            return  # asked again after the next run
+        self._references[self._job_key] = None
+        self.results.set_reference_failed(self._job_key)
+        self.show_error(f"could not compute the single-threaded reference: {exc}")
+
+    def clear_runs(self) -> None:
+        """Removes every row and curve (a run in progress keeps going)."""
+        self.results.clear()
+        live = [t for t in self.charts.traces if t.live and self._job is not None
+                and self._job.kind == "run" and t is self._job_trace]
+        self.charts.clear()
+        for trace in live:
+            self.charts.add_trace(trace)
+        if not self.busy:
+            self._show_idle_map()
+
+    # ---------------------------------------------------------------- drawing
+
+    def _on_draw_timer_timeout(self) -> None:
+        self._draw_frame()
+
+    def _draw_frame(self, final: bool = False) -> None:
+        job = self._job
+        if job is None or job.kind != "run" or job.run is None:
+            return
+        run = job.run
+        if run.heap_states is None:
+            return
+        now = time.perf_counter()
+        self._frame_times.append(now)
+        self.frames_drawn += 1
+        counters = run.counters()
+        self.heap_map.show_cells(run.heap_states, run.heap_owners)
+        trace = self._job_trace
+        trace.series = run.series()
+        self.charts.update_trace(trace)
+        self.progress.setValue(min(counters["blocks_done"], self.progress.maximum()))
+        self.status_elapsed.setText(f"elapsed {run.elapsed_s:.2f} s")
+        self.status_locks.setText(f"{counters['lock_acquisitions']:,} lock acquisitions")
+        if len(self._frame_times) >= 2:
+            span = self._frame_times[-1] - self._frame_times[0]
+            if span > 0:
+                self.draw_fps = (len(self._frame_times) - 1) / span
+                self.status_fps.setText(f"view {self.draw_fps:.0f} frames/s")
+
+    def _show_idle_map(self) -> None:
+        if self.busy:
+            return
+        cfg = self.settings_panel.config_for(Strategy.POOLED)
+        if isinstance(cfg, str):
+            cfg = self.settings_panel.config_for(Strategy.BASELINE)
+        if isinstance(cfg, str):
+            cfg = RunConfig()
+        if self.heap_map.layout is not None and self.results.rows:
+            return  # keep the last run's final state on screen
+        self.heap_map.set_layout(cfg.heap_size, cfg.pool_size, None, cfg.batch_size,
+                                 f"Heap: {format_size(cfg.heap_size)} = "
+                                 f"{cfg.heap_size // 16:,} cells of 16 bytes, one pixel each")
+        self.heap_map.set_hint("Press  F5  Run Baseline   or   F6  Run Pooled"
+                               if self.input_path else "Open an input first  (Ctrl+O)")
+
+    def _on_heap_map_hovered(self, text: str) -> None:
+        if text:
+            self.statusBar().showMessage(text.replace("\n", "  ·  "))
+
+    def _on_settings_changed(self) -> None:
+        self._update_input_labels()
+        self._update_buttons()
+        if not self.busy and not self.results.rows:
+            self._show_idle_map()
+
+    def _update_buttons(self) -> None:
+        idle = not self.busy
+        has_input = self.input_path is not None
+        for button, action, strategy in (
+                (self.baseline_button, self.baseline_action, Strategy.BASELINE),
+                (self.pooled_button, self.pooled_action, Strategy.POOLED)):
+            config = self.settings_panel.config_for(strategy)
+            ok = idle and has_input and not isinstance(config, str)
+            button.setEnabled(ok)
+            action.setEnabled(ok)
+        self.stop_button.setEnabled(not idle)
+        self.stop_action.setEnabled(not idle)
+        self.settings_panel.setEnabled(idle)
+        for w in (self.open_button, self.generate_button, self.samples_button, self.open_action,
+                  self.generate_action):
+            w.setEnabled(idle)
+
+    # ----------------------------------------------------------------- errors
+
+    def show_error(self, message: str) -> None:
+        """Shows a message in the banner above the views (the app stays usable)."""
+        self.banner_text.setText(message)
+        self.banner.setVisible(True)
+        self.statusBar().showMessage(message.splitlines()[0] if message else "", 15000)
+
+    def clear_error(self) -> None:
+        self.banner_text.setText("")
+        self.banner.setVisible(False)
+
+    def error_text(self) -> str:
+        return self.banner_text.text() if self.banner.isVisible() else ""
+
+    # ----------------------------------------------------------------- export
+
+    def export_source(self) -> ExportSource:
+        configs = {}
+        for row in self.results.rows:
+            c = row.result.config
+            configs[(c.heap_size, c.block_size)] = c
+        shared = "; ".join(f"heap {format_size(h)}, blocks of {format_size(b)}"
+                           for h, b in configs) or "no runs yet"
+        runs = "  ".join(t.label for t in self.charts.traces)
+        return ExportSource(traces=list(self.charts.traces), chart_options=self.charts.options(),
+                            heap_map=self.heap_map, results=self.results,
+                            input_text=self.input_text(), params_text=f"{shared}.  {runs}")
+
+    def export_to(self, folder: str | os.PathLike, dashboard_size=(1920, 1080),
+                  chart_size=(1600, 900)) -> list[pathlib.Path]:
+        """Exports every PNG and CSV into ``folder`` and remembers it.
+
+        Raises
+        ------
+        OSError
+            When the folder or a file cannot be written.
+        """
+        paths = export_all(folder, self.export_source(), dashboard_size, chart_size)
+        settings().setValue("export/last_dir", os.fspath(folder))
+        self.statusBar().showMessage(f"Exported {len(paths)} files to {folder}", 15000)
+        return paths
+
+    def _on_export_clicked(self) -> None:
+        start = settings().value("export/last_dir", "") or str(pathlib.Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Export PNGs and CSVs to", start)
+        if not folder:
+            return
+        try:
+            self.export_to(folder)
+        except OSError as exc:
+            self.show_error(f"export failed: {exc}")
+
+    # -------------------------------------------------------------- lifecycle
+
+    def shutdown(self) -> None:
+        """Stops the run (if any) and waits for its thread: safe to call twice."""
+        self._queue.clear()
+        self.draw_timer.stop()
+        job, self._job = self._job, None
+        if job is not None:
+            job.worker.finished.disconnect()
+            job.worker.errored.disconnect()
+            job.thread.finished.disconnect(self._on_job_thread_finished)
+            job.stop()
+            job.run.close()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self.save_settings()
+        self.shutdown()
+        super().closeEvent(event)
+
+
+__all__ = ["GenerateDialog", "MainWindow", "SettingsPanel", "settings"]

@@ -1,0 +1,219 @@
+"""The results table: one row per finished run, the numbers students compare.
+
+Each cell has a display text (units, separators, the match mark) and a raw
+value (``Qt.UserRole``) that the CSV export writes, so the CSV and the table
+always agree.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+
+from engine import RunResult, Strategy, format_size
+from gui import palette
+
+COLUMNS = (
+    ("run", "#"),
+    ("input", "Input"),
+    ("strategy", "Strategy"),
+    ("threads", "Threads / batch"),
+    ("pool", "Pool size"),
+    ("wall_s", "Wall time (s)"),
+    ("mb_per_s", "Throughput (MB/s)"),
+    ("locks", "Lock acquisitions"),
+    ("contended_pct", "Contended (%)"),
+    ("mean_wait_us", "Mean wait (µs / acq.)"),
+    ("signature", "Signature (✓ = single-thread ref.)"),
+    ("speedup", "Speedup vs baseline (×)"),
+)
+KEYS = tuple(key for key, _ in COLUMNS)
+HEADERS = tuple(header for _, header in COLUMNS)
+
+
+def input_key(path: str, block_size: int) -> tuple:
+    """Identifies an input for the reference signature and speedups.
+
+    The block size is part of it: the signature depends on how the file is cut.
+    """
+    real = os.path.realpath(path)
+    try:
+        st = os.stat(real)
+        return real, st.st_size, st.st_mtime_ns, block_size
+    except OSError:
+        return real, -1, -1, block_size
+
+
+@dataclasses.dataclass
+class ResultRow:
+    run_id: int
+    result: RunResult
+    key: tuple
+    reference: int | None = None        # single-threaded signature, when known
+    speedup: float | None = None        # last baseline's wall time / this wall time
+    baseline_run: int | None = None     # which run the speedup is against
+    reference_failed: bool = False      # the reference could not be computed
+
+    @property
+    def matches(self) -> bool | None:
+        return None if self.reference is None else self.result.signature == self.reference
+
+    def value(self, key: str):
+        """The raw value of one column (what the CSV holds)."""
+        r = self.result
+        return {
+            "run": self.run_id,
+            "input": os.path.basename(r.path),
+            "strategy": r.strategy.label,
+            "threads": r.config.threads,
+            "pool": r.config.pool_size if r.strategy is Strategy.POOLED else "",
+            "wall_s": round(r.wall_s, 6),
+            "mb_per_s": round(r.mb_per_s, 3),
+            "locks": r.lock_acquisitions,
+            "contended_pct": round(100.0 * r.contended_fraction, 2),
+            "mean_wait_us": round(r.mean_wait_ns / 1000.0, 3),
+            "signature": r.signature,
+            "speedup": "" if self.speedup is None else round(self.speedup, 2),
+        }[key]
+
+    def text(self, key: str) -> str:
+        """The display text of one column."""
+        r = self.result
+        if key == "pool":
+            return format_size(r.config.pool_size) if r.strategy is Strategy.POOLED else "none"
+        if key == "wall_s":
+            return f"{r.wall_s:.3f} s"
+        if key == "mb_per_s":
+            return f"{r.mb_per_s:.2f} MB/s"
+        if key == "locks":
+            return f"{r.lock_acquisitions:,}"
+        if key == "contended_pct":
+            return f"{100.0 * r.contended_fraction:.1f} %"
+        if key == "mean_wait_us":
+            return f"{r.mean_wait_ns / 1000.0:.2f} µs"
+        if key == "signature":
+            if self.reference_failed:
+                return f"{r.signature}  ? (no reference)"
+            mark = {None: "  … checking", True: "  ✓", False: f"  ✗ (ref. {self.reference})"}
+            return f"{r.signature}{mark[self.matches]}"
+        if key == "speedup":
+            if self.speedup is None:
+                return "— (no baseline yet)" if r.strategy is not Strategy.BASELINE else "1.00×"
+            return f"{self.speedup:.2f}× vs #{self.baseline_run}"
+        return str(self.value(key))
+
+
+class ResultsModel(QAbstractTableModel):
+    """Rows of :class:`ResultRow`; ``Qt.UserRole`` gives the raw CSV value."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list[ResultRow] = []
+
+    # -- Qt model API --------------------------------------------------------
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+            return HEADERS[section]
+        if orientation == Qt.Horizontal and role == Qt.ToolTipRole:
+            return HEADERS[section]
+        return None
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        key = KEYS[index.column()]
+        if role == Qt.DisplayRole:
+            return row.text(key)
+        if role == Qt.UserRole:
+            return row.value(key)
+        if role == Qt.TextAlignmentRole:
+            if key in ("input", "strategy"):
+                return int(Qt.AlignLeft | Qt.AlignVCenter)
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        if role == Qt.ForegroundRole:
+            if key == "signature" and row.matches is not None:
+                return QBrush(QColor("#1a7f37" if row.matches else "#c0392b"))
+            if key == "strategy":
+                return QBrush(palette.strategy_colour(row.result.strategy.label))
+        if role == Qt.ToolTipRole:
+            if key == "signature":
+                if row.matches is None:
+                    return "The single-threaded reference signature is being computed"
+                return ("Same signature as the single-threaded reference" if row.matches
+                        else f"Differs from the single-threaded reference {row.reference}")
+            if key == "input":
+                return row.result.path
+        return None
+
+    # -- rows ----------------------------------------------------------------
+
+    def add_result(self, run_id: int, result: RunResult, reference: int | None) -> ResultRow:
+        """Appends a run; its speedup is against the last baseline on the same input."""
+        key = input_key(result.path, result.config.block_size)
+        row = ResultRow(run_id, result, key, reference)
+        baseline = next((r for r in reversed(self.rows)
+                         if r.key == key and r.result.strategy is Strategy.BASELINE), None)
+        if result.strategy is Strategy.BASELINE:
+            row.speedup, row.baseline_run = 1.0, run_id
+        elif baseline is not None and result.wall_s > 0:
+            row.speedup = baseline.result.wall_s / result.wall_s
+            row.baseline_run = baseline.run_id
+        self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows))
+        self.rows.append(row)
+        self.endInsertRows()
+        return row
+
+    def set_reference(self, key: tuple, signature: int) -> None:
+        """Marks every row of this input against its single-threaded signature."""
+        col = KEYS.index("signature")
+        for i, row in enumerate(self.rows):
+            if row.key == key:
+                row.reference = signature
+                self.dataChanged.emit(self.index(i, col), self.index(i, col))
+
+    def set_reference_failed(self, key: tuple) -> None:
+        col = KEYS.index("signature")
+        for i, row in enumerate(self.rows):
+            if row.key == key:
+                row.reference_failed = True
+                self.dataChanged.emit(self.index(i, col), self.index(i, col))
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self.rows = []
+        self.endResetModel()
+
+    def table_values(self) -> list[list]:
+        """Every row's raw values, in column order (the CSV body)."""
+        return [[row.value(k) for k in KEYS] for row in self.rows]
+
+    def table_texts(self) -> list[list[str]]:
+        return [[row.text(k) for k in KEYS] for row in self.rows]
+
+
+class ResultsTable(QTableView):
+    """The table view: big font, whole rows selected, columns sized to content."""
+
+    def __init__(self, model: ResultsModel, parent=None):
+        super().__init__(parent)
+        self.setModel(model)
+        self.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.verticalHeader().setVisible(False)
+        self.setWordWrap(False)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)
+        header.setStretchLastSection(True)
+        header.setDefaultAlignment(Qt.AlignCenter | Qt.AlignVCenter)
