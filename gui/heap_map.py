@@ -192,8 +192,10 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self.image.setLevels((0, 255))
         self.plot.addItem(self.image)
         self.outline = pg.PlotCurveItem(pen=pg.mkPen("#202020", width=2), connect="pairs")
+        self.border = pg.PlotCurveItem(pen=pg.mkPen("#606060", width=1))
         self.region_line = pg.PlotCurveItem(pen=pg.mkPen("#000000", width=4), connect="pairs")
         self.plot.addItem(self.outline)
+        self.plot.addItem(self.border)
         self.plot.addItem(self.region_line)
         self.legend = self.addLabel("", row=2, col=0, size=f"{12 * font_scale:.0f}pt",
                                     color="#202020")
@@ -236,6 +238,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self.vb.setRange(QRectF(0, 0, layout.width, layout.height), padding=0.0)
         self.title.setText(title, size=f"{15 * self.font_scale:.0f}pt", bold=True,
                            color="#202020")
+        self.title.setMinimumWidth(0)  # a long title must never widen the map past the view
         self._draw_regions()
 
     def _image(self) -> np.ndarray:
@@ -267,12 +270,14 @@ class HeapMapView(pg.GraphicsLayoutWidget):
             first_shared = layout.tile_rect(layout.pools) if layout.pools < (
                 layout.tile_cols * layout.tile_rows) else None
             if first_shared is not None:
-                text = "shared region: one free list, one lock (fallback when a pool is full)"
+                text = "shared region: one free list, one lock"
                 self._add_region_label(text, first_shared.left() + 1, first_shared.top() + 1)
         elif self.strategy is not None:
             self._add_region_label(
                 "the whole heap is one shared region: one free list, one lock", 1, 1)
         self.outline.setData(np.array(xs, dtype=float), np.array(ys, dtype=float))
+        w, h = layout.width, layout.height
+        self.border.setData([0, w, w, 0, 0], [0, 0, h, h, 0])
         self.region_line.setData([], [])
 
     def _add_region_label(self, text: str, x: float, y: float) -> None:
@@ -303,11 +308,11 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self.legend.setText(
             swatch(palette.FREE, "free") + swatch(palette.HEADER, "chunk header")
             + swatch(palette.SLIVER, "lost sliver")
-            + swatch(palette.COORDINATOR, "coordinator's block copy")
+            + swatch(palette.COORDINATOR, "coordinator's block copies")
+            + "<br>" + slots + "&nbsp;used by thread T0 … T19&nbsp;&nbsp;&nbsp;"
             + swatch(palette.tint(palette.SLOT_COLOURS[0], palette.RESERVED_TINT),
-                     "pool reserved (pale)")
-            + "<br>" + slots + "&nbsp;allocated by thread T0, T1, ... T19 "
-            "(in its pool, or in the shared region)")
+                     "pale: pool reserved, not in use"))
+        self.legend.setMinimumWidth(0)
 
     # -- frames ------------------------------------------------------------
 

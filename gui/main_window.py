@@ -16,7 +16,7 @@ import pathlib
 import time
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QMainWindow, QMenu, QProgressBar, QPushButton, QSizePolicy,
@@ -45,6 +45,11 @@ FIELD_LABELS = {
 def settings() -> QSettings:
     """The app's settings store (tests redirect it with ``QSettings.setPath``)."""
     return QSettings(QSettings.IniFormat, QSettings.UserScope, "heapscope", "heapscope")
+
+
+def _resource_path(name: str) -> str:
+    import importlib.resources
+    return str(importlib.resources.files("resources") / name)
 
 
 def _load_style() -> str:
@@ -248,6 +253,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setWindowTitle("heapscope — one allocator lock vs per-thread pools")
         self.setObjectName("heapscopeMainWindow")
+        self.setWindowIcon(QIcon(_resource_path("heapscope.svg")))
         f = self.font()
         f.setPointSizeF(12)
         self.setFont(f)
@@ -356,14 +362,11 @@ class MainWindow(QMainWindow):
         self.charts = ChartsPanel()
         self.charts.setMinimumWidth(380)
 
-        self.center_split = QSplitter(Qt.Vertical)
-        self.center_split.setObjectName("centerSplit")
-        self.center_split.addWidget(self.heap_map)
         table_box = QWidget()
         tl = QVBoxLayout(table_box)
         tl.setContentsMargins(0, 0, 0, 0)
         head = QHBoxLayout()
-        title = QLabel("Results (one row per run)")
+        title = QLabel("Results: one row per run")
         title.setObjectName("sectionTitle")
         self.clear_button = QPushButton("Clear runs")
         self.clear_button.setToolTip("Remove every row and curve (Ctrl+Delete)")
@@ -372,19 +375,23 @@ class MainWindow(QMainWindow):
         head.addWidget(self.clear_button)
         tl.addLayout(head)
         tl.addWidget(self.table)
-        self.center_split.addWidget(table_box)
-        self.center_split.setStretchFactor(0, 3)
-        self.center_split.setStretchFactor(1, 1)
 
+        # Views: settings | heap map | charts on top, the results table across the bottom.
         self.main_split = QSplitter(Qt.Horizontal)
         self.main_split.setObjectName("mainSplit")
         self.main_split.addWidget(self.settings_panel)
-        self.main_split.addWidget(self.center_split)
+        self.main_split.addWidget(self.heap_map)
         self.main_split.addWidget(self.charts)
         self.main_split.setStretchFactor(0, 0)
         self.main_split.setStretchFactor(1, 5)
         self.main_split.setStretchFactor(2, 4)
-        outer.addWidget(self.main_split, 1)
+        self.center_split = QSplitter(Qt.Vertical)
+        self.center_split.setObjectName("centerSplit")
+        self.center_split.addWidget(self.main_split)
+        self.center_split.addWidget(table_box)
+        self.center_split.setStretchFactor(0, 4)
+        self.center_split.setStretchFactor(1, 1)
+        outer.addWidget(self.center_split, 1)
         self.setCentralWidget(central)
 
         self.open_button.clicked.connect(self._on_open_clicked)
@@ -472,9 +479,9 @@ class MainWindow(QMainWindow):
             if isinstance(state, QByteArray) and not state.isEmpty():
                 splitter.restoreState(state)
             elif splitter is self.main_split:
-                splitter.setSizes([250, 820, 560])
+                splitter.setSizes([250, 800, 580])
             else:
-                splitter.setSizes([640, 240])
+                splitter.setSizes([660, 200])
         self.settings_panel.set_values({name: s.value(f"run/{name}") for name in
                                         self.settings_panel.edits})
         self.charts.rate_box.setChecked(s.value("charts/rate", False, type=bool))

@@ -20,15 +20,15 @@ COLUMNS = (
     ("run", "#"),
     ("input", "Input"),
     ("strategy", "Strategy"),
-    ("threads", "Threads / batch"),
-    ("pool", "Pool size"),
+    ("threads", "Threads"),
+    ("pool", "Pool"),
     ("wall_s", "Wall time (s)"),
-    ("mb_per_s", "Throughput (MB/s)"),
+    ("mb_per_s", "MB/s"),
     ("locks", "Lock acquisitions"),
     ("contended_pct", "Contended (%)"),
-    ("mean_wait_us", "Mean wait (µs / acq.)"),
-    ("signature", "Signature (✓ = single-thread ref.)"),
-    ("speedup", "Speedup vs baseline (×)"),
+    ("mean_wait_us", "Wait / acq. (µs)"),
+    ("signature", "Signature (✓ = reference)"),
+    ("speedup", "Speedup (×)"),
 )
 KEYS = tuple(key for key, _ in COLUMNS)
 HEADERS = tuple(header for _, header in COLUMNS)
@@ -85,15 +85,15 @@ class ResultRow:
         if key == "pool":
             return format_size(r.config.pool_size) if r.strategy is Strategy.POOLED else "none"
         if key == "wall_s":
-            return f"{r.wall_s:.3f} s"
+            return f"{r.wall_s:.3f}"
         if key == "mb_per_s":
-            return f"{r.mb_per_s:.2f} MB/s"
+            return f"{r.mb_per_s:.2f}"
         if key == "locks":
             return f"{r.lock_acquisitions:,}"
         if key == "contended_pct":
-            return f"{100.0 * r.contended_fraction:.1f} %"
+            return f"{100.0 * r.contended_fraction:.1f}"
         if key == "mean_wait_us":
-            return f"{r.mean_wait_ns / 1000.0:.2f} µs"
+            return f"{r.mean_wait_ns / 1000.0:.2f}"
         if key == "signature":
             if self.reference_failed:
                 return f"{r.signature}  ? (no reference)"
@@ -101,7 +101,9 @@ class ResultRow:
             return f"{r.signature}{mark[self.matches]}"
         if key == "speedup":
             if self.speedup is None:
-                return "— (no baseline yet)" if r.strategy is not Strategy.BASELINE else "1.00×"
+                return "— (no baseline)" if r.strategy is not Strategy.BASELINE else "1.00×"
+            if self.baseline_run == self.run_id:
+                return "1.00× (baseline)"
             return f"{self.speedup:.2f}× vs #{self.baseline_run}"
         return str(self.value(key))
 
@@ -147,6 +149,13 @@ class ResultsModel(QAbstractTableModel):
             if key == "strategy":
                 return QBrush(palette.strategy_colour(row.result.strategy.label))
         if role == Qt.ToolTipRole:
+            if key in ("wall_s", "mb_per_s", "contended_pct", "mean_wait_us", "speedup"):
+                return {"wall_s": "Engine wall time of the run, in seconds",
+                        "mb_per_s": "Input hashed per second, in megabytes (10^6 bytes)",
+                        "contended_pct": "Share of lock acquisitions that had to wait, in %",
+                        "mean_wait_us": "Mean time spent waiting per lock acquisition, in µs",
+                        "speedup": "Wall time of the last baseline run on this input / "
+                                   "this run's wall time"}[key]
             if key == "signature":
                 if row.matches is None:
                     return "The single-threaded reference signature is being computed"
@@ -215,5 +224,5 @@ class ResultsTable(QTableView):
         self.setWordWrap(False)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)
         header.setDefaultAlignment(Qt.AlignCenter | Qt.AlignVCenter)
