@@ -181,8 +181,10 @@ class ChartView(pg.PlotWidget):
             return
         if rate is not None:
             self.rate = rate
-        if log is not None:
+        if log is not None and log != self.log:
             self.log = log
+            # A linear range read as powers of ten overflows: start the new mode from (0, 1).
+            self.setYRange(0, 1, padding=0)
         self.getPlotItem().setLogMode(y=self.log)
         self._update_labels()
         self._extent.clear()
