@@ -1,0 +1,96 @@
+"""The pieces under the window: heap-map layout and colours, chart curves, inputs."""
+import numpy as np
+import pytest
+
+import engine
+from engine import OWNER_COORDINATOR, OWNER_NONE, CellState, RunConfig, Strategy
+from gui import charts, inputs
+from gui import heap_map as hm
+from tests.conftest import EXPECTED, VECTORS
+
+
+def test_default_layout_is_8_by_8_pool_tiles():
+    layout = hm.Layout.build(2 * 1024 * 1024, 32 * 1024, pools=20)
+    assert (layout.width, layout.height) == (512, 256)
+    assert (layout.tile_w, layout.tile_h, layout.tile_cols, layout.tile_rows) == (64, 32, 8, 8)
+    assert sorted(layout.pixel_cell.tolist()) == list(range(131072))
+    # Tile 3 (pool of T3) is the 4th tile of the top row and holds cells 6144..8191.
+    assert layout.cell_at(3 * 64, 0) == 3 * 2048
+    assert layout.cell_at(3 * 64 + 63, 31) == 4 * 2048 - 1
+    assert layout.cell_at(0, 32) == 8 * 2048
+    assert layout.cell_at(512, 0) == -1
+
+
+@pytest.mark.parametrize("heap,pool", [(4096, 256), (2 * 1024 * 1024, 2048),
+                                       (3 * 1000 * 16, 32768), (64 * 1024 * 1024, 256)])
+def test_every_cell_appears_once_in_any_layout(heap, pool):
+    layout = hm.Layout.build(heap, pool)
+    shown = layout.pixel_cell[layout.pixel_cell >= 0]
+    assert len(shown) == heap // 16 and len(np.unique(shown)) == heap // 16
+    assert 0.5 <= layout.width / layout.height <= 8
+
+
+def test_colours_tell_states_and_slots_apart():
+    states = np.array([CellState.FREE, CellState.HEADER, CellState.SLIVER, CellState.GLOBAL,
+                       CellState.GLOBAL, CellState.POOL_USED, CellState.POOL_RESERVED,
+                       CellState.GLOBAL], np.uint8)
+    owners = np.array([OWNER_NONE, 3, 3, 3, 4, 3, 3, OWNER_COORDINATOR], np.uint8)
+    idx = hm.colour_indices(states, owners)
+    rgb = [tuple(hm.LUT[i][:3]) for i in idx]
+    assert len({rgb[0], rgb[1], rgb[2], rgb[3], rgb[4], rgb[6], rgb[7]}) == 7
+    assert rgb[3] == rgb[5]   # slot 3's hue, in the shared region or in its pool
+    assert len({tuple(hm.LUT[8 + s][:3]) for s in range(20)}) == 20
+
+
+def test_heap_map_draws_a_real_run(qtbot):
+    view = hm.HeapMapView()
+    qtbot.addWidget(view)
+    with engine.Run(VECTORS / "random_64k.bin", RunConfig(strategy=Strategy.POOLED)) as run:
+        view.set_layout(run.config.heap_size, run.config.pool_size, Strategy.POOLED,
+                        run.slot_count)
+        run.execute()
+        view.show_cells(run.heap_states, run.heap_owners)
+        expected = hm.colour_indices(run.heap_states, run.heap_owners)
+    pixels = view.pixels()
+    layout = view.layout
+    assert (pixels.reshape(-1) == expected[layout.pixel_cell]).all()
+    assert len(view._labels) == 20 and view._labels[19].textItem.toPlainText() == "T19"
+
+
+def test_curves_from_a_series():
+    result = engine.run(VECTORS / "random_64k.bin", RunConfig(strategy=Strategy.BASELINE))
+    t, y = charts.lock_curve(result.series)
+    assert y[-1] == EXPECTED["random_64k.bin"]["lock_acquisitions_baseline"]
+    assert np.all(np.diff(y) >= 0)
+    rt, rate = charts.lock_curve(result.series, rate=True)
+    assert len(rt) == len(rate) > 0 and np.all(rate >= 0)
+    mt, mb = charts.throughput_curve(result.series)
+    assert len(mt) > 0 and mb.max() > 0
+    ft, fl = charts.free_list_curve(result.series)
+    assert len(ft) == len(t)
+    assert charts.run_label(7, result.config) == "#7 baseline (20 threads, 1 lock)"
+    assert charts.run_label(8, RunConfig(strategy=Strategy.POOLED, pool_size=8192,
+                                         block_size=2048)) == (
+        "#8 pooled (20 threads, 8 KiB pools, 2 KiB blocks)")
+
+
+@pytest.mark.parametrize("kind", inputs.KINDS)
+def test_generated_inputs(kind, tmp_path):
+    path = inputs.generate(kind, 5000, tmp_path, seed=3)
+    data = path.read_bytes()
+    assert len(data) == 5000 and data == inputs.generate_bytes(kind, 5000, seed=3)
+    distinct = len(set(data[:1024]))
+    assert {"random": distinct > 200, "zeros": distinct == 1, "skewed": 5 < distinct < 120,
+            "text": 10 < distinct < 60}[kind]
+
+
+def test_generator_refuses_bad_requests():
+    with pytest.raises(ValueError, match="unknown input kind 'noise'"):
+        inputs.generate_bytes("noise", 10)
+    with pytest.raises(ValueError, match=r"between 1 byte and 256 MiB \(got 0 bytes\)"):
+        inputs.generate_bytes("random", 0)
+
+
+def test_bundled_samples_run():
+    names = [p.name for p in inputs.samples()]
+    assert names == ["random_1MiB.bin", "skewed_256KiB.bin", "text_256KiB.txt"]
