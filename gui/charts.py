@@ -163,6 +163,9 @@ class ChartView(pg.PlotWidget):
                                      brush=pg.mkBrush(255, 255, 255, 230),
                                      pen=pg.mkPen("#909090"))
         self._update_labels()
+        self.legend.setVisible(False)
+        self.setXRange(0, 1, padding=0.02)
+        self.setYRange(0, 1, padding=0.05)
 
     def _update_labels(self) -> None:
         item = self.getPlotItem()
@@ -203,6 +206,7 @@ class ChartView(pg.PlotWidget):
         for trace in traces:
             self.update_trace(trace)
         self._fit(live=False)
+        self.legend.setVisible(bool(self._curves))
 
     def update_trace(self, trace: Trace) -> None:
         item = self._curves.get(trace.run_id)
@@ -212,6 +216,7 @@ class ChartView(pg.PlotWidget):
             item.setDownsampling(auto=True, method="peak")
             item.setClipToView(True)
             self._curves[trace.run_id] = item
+            self.legend.setVisible(True)
         if trace.series is None:
             return
         x, y = curve(self.kind, trace.series, self.rate)

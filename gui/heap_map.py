@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QToolTip
 
@@ -80,6 +80,22 @@ def _colour_index_table() -> tuple[np.ndarray, np.ndarray]:
 
 
 COLOUR_INDEX, LUT = _colour_index_table()
+
+
+class _Label(pg.LabelItem):
+    """A label that never asks for more width than the view has (it clips instead).
+
+    pyqtgraph's LabelItem makes its text width the layout's minimum width, so a
+    long title would push the image past the right edge of the widget.
+    """
+
+    def updateMin(self):  # noqa: N802 (pyqtgraph override)
+        super().updateMin()
+        self.setMinimumWidth(0)
+        self._sizeHint[Qt.SizeHint.MinimumSize] = (0, self._sizeHint[Qt.SizeHint.MinimumSize][1])
+        self._sizeHint[Qt.SizeHint.PreferredSize] = (
+            0, self._sizeHint[Qt.SizeHint.PreferredSize][1])
+        self.updateGeometry()
 
 
 def colour_indices(states: np.ndarray, owners: np.ndarray,
@@ -175,8 +191,8 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self.font_scale = font_scale
         self.setBackground("w")
         self.ci.setContentsMargins(4, 4, 4, 4)
-        self.title = self.addLabel("", row=0, col=0, size=f"{15 * font_scale:.0f}pt", bold=True,
-                                   color="#202020")
+        self.title = _Label("", size=f"{15 * font_scale:.0f}pt", bold=True, color="#202020")
+        self.addItem(self.title, row=0, col=0)
         self.plot = self.addPlot(row=1, col=0)
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
@@ -197,8 +213,8 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self.plot.addItem(self.outline)
         self.plot.addItem(self.border)
         self.plot.addItem(self.region_line)
-        self.legend = self.addLabel("", row=2, col=0, size=f"{12 * font_scale:.0f}pt",
-                                    color="#202020")
+        self.legend = _Label("", size=f"{12 * font_scale:.0f}pt", color="#202020")
+        self.addItem(self.legend, row=2, col=0)
         self.hint = pg.TextItem("", color="#303030", anchor=(0.5, 0.5),
                                 fill=pg.mkBrush(255, 255, 255, 220))
         self.hint.setFont(palette.font(20 * font_scale, bold=True))
@@ -238,7 +254,6 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self.vb.setRange(QRectF(0, 0, layout.width, layout.height), padding=0.0)
         self.title.setText(title, size=f"{15 * self.font_scale:.0f}pt", bold=True,
                            color="#202020")
-        self.title.setMinimumWidth(0)  # a long title must never widen the map past the view
         self._draw_regions()
 
     def _image(self) -> np.ndarray:
@@ -273,15 +288,17 @@ class HeapMapView(pg.GraphicsLayoutWidget):
                 text = "shared region: one free list, one lock"
                 self._add_region_label(text, first_shared.left() + 1, first_shared.top() + 1)
         elif self.strategy is not None:
+            # Bottom-left: the heap fills from the top, so the label never hides the action.
             self._add_region_label(
-                "the whole heap is one shared region: one free list, one lock", 1, 1)
+                "the whole heap is one shared region: one free list, one lock",
+                1, layout.height - 1, anchor=(0, 1))
         self.outline.setData(np.array(xs, dtype=float), np.array(ys, dtype=float))
         w, h = layout.width, layout.height
         self.border.setData([0, w, w, 0, 0], [0, 0, h, h, 0])
         self.region_line.setData([], [])
 
-    def _add_region_label(self, text: str, x: float, y: float) -> None:
-        label = pg.TextItem(text, color="#000000", anchor=(0, 0),
+    def _add_region_label(self, text: str, x: float, y: float, anchor=(0, 0)) -> None:
+        label = pg.TextItem(text, color="#000000", anchor=anchor,
                             fill=pg.mkBrush(255, 255, 255, 215))
         label.setFont(palette.font(12 * self.font_scale, bold=True))
         label.setPos(x, y)
@@ -312,7 +329,6 @@ class HeapMapView(pg.GraphicsLayoutWidget):
             + "<br>" + slots + "&nbsp;used by thread T0 … T19&nbsp;&nbsp;&nbsp;"
             + swatch(palette.tint(palette.SLOT_COLOURS[0], palette.RESERVED_TINT),
                      "pale: pool reserved, not in use"))
-        self.legend.setMinimumWidth(0)
 
     # -- frames ------------------------------------------------------------
 

@@ -450,7 +450,7 @@ class MainWindow(QMainWindow):
         self.status_strategy = QLabel("Idle")
         self.status_strategy.setObjectName("statusStrategy")
         self.progress = QProgressBar()
-        self.progress.setMinimumWidth(360)
+        self.progress.setMinimumWidth(280)
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setFormat("%v / %m blocks")
@@ -561,6 +561,9 @@ class MainWindow(QMainWindow):
         self.input_name.setToolTip(self.input_path)
         self.input_info.setText(f"{format_size(size)}  ·  {blocks:,} blocks of "
                                 f"{format_size(block)}  ·  {os.path.dirname(self.input_path)}")
+        if not self.busy and not self.results.rows:
+            self.progress.setRange(0, max(1, blocks))
+            self.progress.setValue(0)
 
     def generate_input(self, kind: str, size: int) -> pathlib.Path | None:
         """Generates an input in the user data folder and opens it."""

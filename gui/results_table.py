@@ -226,3 +226,15 @@ class ResultsTable(QTableView):
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
         header.setStretchLastSection(False)
         header.setDefaultAlignment(Qt.AlignCenter | Qt.AlignVCenter)
+        header.setSectionResizeMode(QHeaderView.Interactive)
+        model.rowsInserted.connect(self._fit_columns)
+        model.dataChanged.connect(self._fit_columns)
+        model.modelReset.connect(self._fit_columns)
+        self._fit_columns()
+
+    def _fit_columns(self, *_args) -> None:
+        # Contents plus a margin: the style's cell padding made exact fits elide ("32 …").
+        self.resizeColumnsToContents()
+        header = self.horizontalHeader()
+        for column in range(header.count()):
+            header.resizeSection(column, header.sectionSize(column) + 18)
