@@ -131,7 +131,9 @@ class ChartView(pg.PlotWidget):
     """One chart (``kind`` in CHART_KINDS) with one curve per trace."""
 
     def __init__(self, kind: str, parent=None, font_scale: float = 1.0):
-        axes = {"left": CompactAxis("left"), "bottom": pg.AxisItem("bottom")}
+        left = CompactAxis("left")
+        left.enableAutoSIPrefix(False)  # the tick labels carry k/M themselves
+        axes = {"left": left, "bottom": pg.AxisItem("bottom")}
         super().__init__(parent, background="w", axisItems=axes)
         self.kind = kind
         self.rate = False

@@ -282,11 +282,10 @@ class HeapMapView(pg.GraphicsLayoutWidget):
                     label.setPos(r.left() + 0.5, r.top() + 0.5)
                     self.plot.addItem(label)
                     self._labels.append(label)
-            first_shared = layout.tile_rect(layout.pools) if layout.pools < (
-                layout.tile_cols * layout.tile_rows) else None
-            if first_shared is not None:
-                text = "shared region: one free list, one lock"
-                self._add_region_label(text, first_shared.left() + 1, first_shared.top() + 1)
+            if layout.pools < layout.tile_cols * layout.tile_rows:
+                # Bottom-left, like the baseline's: the shared region fills from its top.
+                self._add_region_label("after the pools: the shared region, one free list, "
+                                       "one lock", 1, layout.height - 1, anchor=(0, 1))
         elif self.strategy is not None:
             # Bottom-left: the heap fills from the top, so the label never hides the action.
             self._add_region_label(
