@@ -36,6 +36,7 @@ FILE_NAMES = {
     "throughput": "heapscope_throughput.png",
     "free_list": "heapscope_free_list.png",
     "heap_map": "heapscope_heap_map.png",
+    "heap_map_peak": "heapscope_heap_map_fullest.png",
     "dashboard": "heapscope_dashboard.png",
     "series": "heapscope_series.csv",
     "results": "heapscope_results.csv",
@@ -187,22 +188,31 @@ def _compose(body: QImage, width: int, height: int, head: int, title: str,
     return image
 
 
-def _heap_copy(source: ExportSource, font_scale: float = 1.0) -> HeapMapView:
+def _heap_copy(source: ExportSource, font_scale: float = 1.0, peak: bool = False) -> HeapMapView:
+    """An off-screen copy of the heap map: its last frame, or its fullest one."""
     original = source.heap_map
     view = HeapMapView(font_scale=font_scale)
     if original.layout is not None:
+        title = original.title_text
+        states, owners = original.cell_states(), original.cell_owners()
+        if peak and original.peak is not None:
+            states, owners, when, _ = original.peak
+            title = f"{title}: fullest moment, t = {when:.3f} s"
+        elif original.strategy is not None:
+            title = f"{title}: final state"
         view.set_layout(original.layout_args["heap_size"], original.layout_args["pool_size"],
-                        original.strategy, original.slot_count, original.title_text)
-        view.show_cells(original.cell_states(), original.cell_owners())
+                        original.strategy, original.slot_count, title)
+        view.show_cells(states, owners)
     view.set_hint("")
     return view
 
 
-def render_heap_map(source: ExportSource, size=HEAP_MAP_SIZE) -> QImage:
-    """The heap map's last frame, with its labels and legend, stamped."""
+def render_heap_map(source: ExportSource, size=HEAP_MAP_SIZE, peak: bool = False) -> QImage:
+    """The heap map's last (or fullest) frame, with its labels and legend, stamped."""
     width, height = size
     head = stamp_height(height)
-    view = _heap_copy(source, font_scale=max(0.6, min(width / 1600, height / 900) * 1.2))
+    view = _heap_copy(source, font_scale=max(0.6, min(width / 1600, height / 900) * 1.2),
+                      peak=peak)
     try:
         _offscreen(view, width, height - head)
         body = _render_scene(view, width, height - head)
@@ -213,6 +223,11 @@ def render_heap_map(source: ExportSource, size=HEAP_MAP_SIZE) -> QImage:
 
 
 def render_table(model: ResultsModel, width: int, height: int, point_size: float = 11) -> QImage:
+    """The results table at exactly width x height.
+
+    Rendered at its natural width (every column whole: a slide cannot scroll),
+    then scaled down to fit when it is wider than ``width``.
+    """
     table = ResultsTable(model)
     try:
         f = table.font()
@@ -220,14 +235,21 @@ def render_table(model: ResultsModel, width: int, height: int, point_size: float
         table.setFont(f)
         table.horizontalHeader().setFont(f)
         _offscreen(table, width, height)
-        table.resizeColumnsToContents()
-        image = QImage(width, height, QImage.Format_RGB32)
-        image.fill(QColor("#ffffff"))
-        table.render(image)
+        table._fit_columns()
+        natural = table.horizontalHeader().length() + 2 * table.frameWidth() + 2
+        scale = min(1.0, width / natural)
+        w, h = max(width, natural), int(round(height / scale))
+        table.resize(w, h)
+        QApplication.processEvents()
+        full = QImage(w, h, QImage.Format_RGB32)
+        full.fill(QColor("#ffffff"))
+        table.render(full)
     finally:
         table.close()
         table.deleteLater()
-    return image
+    if (w, h) == (width, height):
+        return full
+    return full.scaled(width, height, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
 
 
 def render_dashboard(source: ExportSource, size=DASHBOARD_SIZE) -> QImage:
@@ -239,7 +261,7 @@ def render_dashboard(source: ExportSource, size=DASHBOARD_SIZE) -> QImage:
     left_w = int(width * 0.55)
     right_w = width - left_w - 3 * gap
     body_h = height - head - 2 * gap
-    table_h = int(body_h * 0.30)
+    table_h = int(body_h * 0.24)
     heap_h = body_h - table_h - gap
     chart_h = (body_h - 2 * gap) // 3
 
@@ -250,7 +272,7 @@ def render_dashboard(source: ExportSource, size=DASHBOARD_SIZE) -> QImage:
         painter.setRenderHint(QPainter.Antialiasing)
         _stamp(painter, QRect(0, 0, width, head), "allocator lock vs per-thread pools",
                source, scale=head / 92)
-        heap = _heap_copy(source, font_scale=max(0.55, s * 0.95))
+        heap = _heap_copy(source, font_scale=max(0.55, s * 0.95), peak=True)
         try:
             _offscreen(heap, left_w, heap_h)
             painter.drawImage(QRect(gap, head + gap, left_w, heap_h),
@@ -322,6 +344,8 @@ def export_all(folder: str | os.PathLike, source: ExportSource,
                                          render_chart(kind, source, chart_size)))
     written.append(atomic_save_image(folder / FILE_NAMES["heap_map"],
                                      render_heap_map(source, chart_size)))
+    written.append(atomic_save_image(folder / FILE_NAMES["heap_map_peak"],
+                                     render_heap_map(source, chart_size, peak=True)))
     written.append(atomic_save_image(folder / FILE_NAMES["dashboard"],
                                      render_dashboard(source, dashboard_size)))
     written.append(atomic_write_csv(folder / FILE_NAMES["series"], SERIES_HEADER,

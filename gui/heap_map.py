@@ -223,6 +223,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self._region_labels: list[pg.TextItem] = []
         self.layout: Layout | None = None
         self.layout_args: dict = {}
+        self.peak = None
         self.title_text = ""
         self.strategy: Strategy | None = None
         self.slot_count = 0
@@ -247,6 +248,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self._pixels[layout.pixel_cell >= 0] = IDX_FREE
         self._states = np.zeros(layout.heap_cells, dtype=np.uint8)
         self._owners = np.full(layout.heap_cells, OWNER_NONE, dtype=np.uint8)
+        self.peak: tuple[np.ndarray, np.ndarray, float, int] | None = None
         self._valid = layout.pixel_cell >= 0
         self._take_index = np.where(self._valid, layout.pixel_cell, 0)
         self.image.setImage(self._image(), levels=(0, 255), autoLevels=False)
@@ -331,8 +333,14 @@ class HeapMapView(pg.GraphicsLayoutWidget):
 
     # -- frames ------------------------------------------------------------
 
-    def show_cells(self, states: np.ndarray | None, owners: np.ndarray | None) -> None:
-        """Draws one frame from per-cell states and owners (live views are fine)."""
+    def show_cells(self, states: np.ndarray | None, owners: np.ndarray | None,
+                   elapsed_s: float | None = None) -> None:
+        """Draws one frame from per-cell states and owners (live views are fine).
+
+        With ``elapsed_s``, the frame with the most cells in use is also kept
+        as :attr:`peak` (states, owners, time, cells in use): a run's final
+        state is mostly empty, its fullest moment makes the better slide.
+        """
         if self.layout is None or states is None or owners is None:
             return
         n = self.layout.heap_cells
@@ -340,6 +348,11 @@ class HeapMapView(pg.GraphicsLayoutWidget):
             return
         np.copyto(self._states, states)
         np.copyto(self._owners, owners)
+        if elapsed_s is not None:
+            in_use = int(np.count_nonzero((self._states == CellState.GLOBAL)
+                                          | (self._states == CellState.POOL_USED)))
+            if self.peak is None or in_use > self.peak[3]:
+                self.peak = (self._states.copy(), self._owners.copy(), elapsed_s, in_use)
         index = colour_indices(self._states, self._owners)
         np.take(index, self._take_index, out=self._pixels)
         if not self._valid.all():

@@ -813,7 +813,7 @@ class MainWindow(QMainWindow):
         self._frame_times.append(now)
         self.frames_drawn += 1
         counters = run.counters()
-        self.heap_map.show_cells(run.heap_states, run.heap_owners)
+        self.heap_map.show_cells(run.heap_states, run.heap_owners, run.elapsed_s)
         trace = self._job_trace
         # Charts at half the frame rate: the curves move slowly, the CPU is the engine's.
         if final or self.frames_drawn % 2 == 1:
