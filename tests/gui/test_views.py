@@ -94,3 +94,27 @@ def test_generator_refuses_bad_requests():
 def test_bundled_samples_run():
     names = [p.name for p in inputs.samples()]
     assert names == ["random_1MiB.bin", "skewed_256KiB.bin", "text_256KiB.txt"]
+
+
+def test_hovering_a_cell_describes_it(qtbot):
+    view = hm.HeapMapView()
+    qtbot.addWidget(view)
+    view.resize(1024, 600)
+    view.show()
+    view.set_layout(2 * 1024 * 1024, 32 * 1024, Strategy.POOLED, 20)
+    states = np.zeros(131072, np.uint8)
+    owners = np.full(131072, OWNER_NONE, np.uint8)
+    states[2048:2048 + 10] = CellState.POOL_USED
+    owners[2048:2048 + 10] = 1
+    view.show_cells(states, owners)
+    # Pixel (64 + 3, 0) is cell 2048 + 3: the 4th cell of T1's pool.
+    scene_pos = view.vb.mapViewToScene(pg_point(64 + 3.5, 0.5))
+    with qtbot.waitSignal(view.sig_hovered) as hovered:
+        view._on_scene_mouse_moved(scene_pos)
+    assert hovered.args[0] == ("offset 0x008030 = 32.0 KiB (pool of T1)\n"
+                               "pool, used (no lock); owner: thread slot T1")
+
+
+def pg_point(x, y):
+    from PySide6.QtCore import QPointF
+    return QPointF(x, y)
