@@ -323,13 +323,14 @@ class HeapMapView(pg.GraphicsLayoutWidget):
 
         slots = "".join(f'<span style="color:{c}; font-size:{big}">&#9632;</span>'
                         for c in palette.SLOT_COLOURS)
+        # Three short lines: the legend must fit a narrow map without clipping.
         self.legend.setText(
             swatch(palette.FREE, "free") + swatch(palette.HEADER, "chunk header")
-            + swatch(palette.SLIVER, "lost sliver")
-            + swatch(palette.COORDINATOR, "coordinator's block copies")
-            + "<br>" + slots + "&nbsp;used by thread T0 … T19&nbsp;&nbsp;&nbsp;"
+            + swatch(palette.SLIVER, "lost 16-byte sliver")
+            + "<br>" + swatch(palette.COORDINATOR, "coordinator's block copies")
             + swatch(palette.tint(palette.SLOT_COLOURS[0], palette.RESERVED_TINT),
-                     "pale: pool reserved, not in use"))
+                     "pale: pool reserved, unused")
+            + "<br>" + slots + "&nbsp;used by thread T0 … T19")
 
     # -- frames ------------------------------------------------------------
 
