@@ -261,3 +261,26 @@ def test_clear_runs(window, qtbot):
     assert window.results.rowCount() == 1
     qtbot.mouseClick(window.clear_button, Qt.LeftButton)
     assert window.results.rowCount() == 0 and window.charts.traces == []
+
+
+def test_samples_menu_opens_a_bundled_sample(window):
+    actions = [a for a in window.samples_menu.actions() if a.isEnabled()]
+    assert [a.text() for a in actions] == ["random_1MiB.bin  (1 MiB)",
+                                           "skewed_256KiB.bin  (256 KiB)",
+                                           "text_256KiB.txt  (256 KiB)"]
+    actions[2].trigger()
+    assert window.input_name.text() == "Input: text_256KiB.txt"
+    assert window.input_info.text().startswith("256 KiB  ·  256 blocks of 1 KiB")
+
+
+def test_generate_dialog_choice(qtbot):
+    from gui.main_window import GenerateDialog
+
+    dialog = GenerateDialog()
+    qtbot.addWidget(dialog)
+    dialog.kind.setCurrentIndex(dialog.kind.findData("skewed"))
+    dialog.size.setValue(5)
+    dialog.unit.setCurrentText("MiB")
+    assert dialog.choice() == ("skewed", 5 * 1024 * 1024)
+    dialog.unit.setCurrentText("KiB")
+    assert dialog.choice() == ("skewed", 5 * 1024)
