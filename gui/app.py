@@ -9,7 +9,6 @@ with a one-line error on stderr.
 from __future__ import annotations
 
 import argparse
-import os
 import pathlib
 import sys
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
 
 from engine import (LIMITS, EngineError, InputError, Run, RunCancelled, RunConfig, RunResult,
                     Strategy, format_size, parse_size)
-from gui import inputs, palette
+from gui import inputs
 from gui.charts import ChartsPanel, Trace, colour_for, run_label
 from gui.export import ExportSource, export_all
 from gui.heap_map import HeapMapView
