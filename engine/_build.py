@@ -30,7 +30,10 @@ ffibuilder.set_source(
     sources=SOURCES,
     include_dirs=[str(CSRC.relative_to(HERE.parent))],
     define_macros=[("_GNU_SOURCE", None)],
-    extra_compile_args=["-std=c11", "-O2", "-Wall", "-Wextra", "-pthread"],
+    # Hidden visibility: only the module's init is exported, so calls between
+    # engine functions skip the PLT (measured: Python-driven runs 1.03x -> 1.00x
+    # of the standalone binary).
+    extra_compile_args=["-std=c11", "-O2", "-Wall", "-Wextra", "-pthread", "-fvisibility=hidden"],
     extra_link_args=["-pthread"],
 )
 

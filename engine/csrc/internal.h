@@ -93,6 +93,7 @@ enum {
     SC_BLOCKS_DONE,
     SC_BYTES_DONE,
     SC_POOL_BYTES_IN_USE,
+    SC_SLOW_DEBT_NS,   /* slow motion owed but not yet slept */
     SC_COUNT
 };
 
@@ -160,6 +161,7 @@ struct worker {
     uint8_t *pool;                    /* this slot's pool (POOLED, FLOOR) */
     uint64_t pool_size;
     uint64_t pool_used;
+    uint64_t pool_marked;             /* pool bytes already shown on the heap map */
     int status;                       /* first failure in this worker */
     /* the argument record the coordinator handed over */
     void *arg_record;
@@ -187,6 +189,7 @@ int worker_free(worker *w, void *ptr, const char *what);
 void *baseline_alloc(worker *w, uint64_t size, const char *what);
 int baseline_free(worker *w, void *ptr, const char *what);
 void *pooled_alloc(worker *w, uint64_t size, const char *what);
+void pooled_show_on_map(worker *w);
 int pooled_free(worker *w, void *ptr, const char *what);
 void *floor_alloc(worker *w, uint64_t size, const char *what);
 void *single_alloc(worker *w, uint64_t size, const char *what);
@@ -197,12 +200,28 @@ void *locked_alloc(engine_run *run, uint32_t slot, int64_t block, uint64_t size,
                    const char *what);
 int locked_free(engine_run *run, uint32_t slot, int64_t block, void *ptr, const char *what);
 
-/* runner.c: control points shared by the strategies */
-bool run_should_stop(engine_run *run);
+/* runner.c: control points shared by the strategies.  The fast paths are
+   inline: they run on every allocation. */
+static inline bool run_should_stop(engine_run *run)
+{
+    return atomic_load_explicit(&run->cancelled, RELAXED) != 0;
+}
+bool run_park(engine_run *run, uint32_t slot);
 /* Parks while paused; false when the run is being cancelled. */
-bool run_checkpoint(engine_run *run, uint32_t slot);
+static inline bool run_checkpoint(engine_run *run, uint32_t slot)
+{
+    if (atomic_load_explicit(&run->paused, memory_order_acquire))
+        return run_park(run, slot);
+    return !run_should_stop(run);
+}
+void run_slow_motion_delay(engine_run *run, uint32_t slot, uint32_t speed_ppm);
 /* Slow motion: sleeps in proportion to the speed setting. */
-void run_slow_motion(engine_run *run);
+static inline void run_slow_motion(engine_run *run, uint32_t slot)
+{
+    uint32_t speed = atomic_load_explicit(&run->speed_ppm, RELAXED);
+    if (speed < ENGINE_SPEED_FULL)
+        run_slow_motion_delay(run, slot, speed);
+}
 /* Records the run's first error (later ones are dropped). */
 void run_fail(engine_run *run, const engine_error *err);
 void run_fail_exhausted(engine_run *run, uint32_t slot, int64_t block, uint64_t size,

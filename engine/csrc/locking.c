@@ -34,7 +34,7 @@ void *locked_alloc(engine_run *run, uint32_t slot, int64_t block, uint64_t size,
     uint8_t owner = slot == run->nslots ? ENGINE_OWNER_COORDINATOR : (uint8_t)slot;
     void *p = arena_umalloc(&run->arena, size, owner);
     if (p)
-        run_slow_motion(run); /* inside the lock: the others really queue */
+        run_slow_motion(run, slot); /* inside the lock: the others really queue */
     else
         run_fail_exhausted(run, slot, block, size, what);
     lock_release(run, slot);

@@ -130,23 +130,16 @@ int engine_config_check(const engine_config *cfg, char *message, size_t message_
 
 /* ------------------------------------------------------------ control */
 
-bool run_should_stop(engine_run *run)
+bool run_park(engine_run *run, uint32_t slot)
 {
-    return atomic_load_explicit(&run->cancelled, RELAXED) != 0;
-}
-
-bool run_checkpoint(engine_run *run, uint32_t slot)
-{
-    if (atomic_load_explicit(&run->paused, memory_order_acquire)) {
-        uint8_t before = run->slot_states ? atomic_load_explicit(&run->slot_states[slot], RELAXED)
-                                          : ENGINE_SLOT_COMPUTING;
-        slot_set_state(run, slot, ENGINE_SLOT_PAUSED);
-        pthread_mutex_lock(&run->pause_lock);
-        while (atomic_load_explicit(&run->paused, RELAXED) && !run_should_stop(run))
-            pthread_cond_wait(&run->pause_cond, &run->pause_lock);
-        pthread_mutex_unlock(&run->pause_lock);
-        slot_set_state(run, slot, before);
-    }
+    uint8_t before = run->slot_states ? atomic_load_explicit(&run->slot_states[slot], RELAXED)
+                                      : ENGINE_SLOT_COMPUTING;
+    slot_set_state(run, slot, ENGINE_SLOT_PAUSED);
+    pthread_mutex_lock(&run->pause_lock);
+    while (atomic_load_explicit(&run->paused, RELAXED) && !run_should_stop(run))
+        pthread_cond_wait(&run->pause_cond, &run->pause_lock);
+    pthread_mutex_unlock(&run->pause_lock);
+    slot_set_state(run, slot, before);
     return !run_should_stop(run);
 }
 
@@ -163,20 +156,21 @@ static void sleep_ns(engine_run *run, uint64_t ns)
 }
 
 /* Each allocation stands for 1 us of work at full speed; slow motion stretches
-   that to 1 us * (full / speed), so the workers still contend for real. */
-void run_slow_motion(engine_run *run)
+   that to 1 us * (full / speed), so the workers still contend for real.
+   Delays too short to sleep accurately are owed (per slot) and slept once
+   they add up, so no thread ever spins and starves the GUI. */
+#define SLOW_MOTION_MIN_SLEEP_NS 200000u
+
+void run_slow_motion_delay(engine_run *run, uint32_t slot, uint32_t speed_ppm)
 {
-    uint32_t speed = atomic_load_explicit(&run->speed_ppm, RELAXED);
-    if (speed >= ENGINE_SPEED_FULL)
+    atomic_u64 *debt = &run->slots[slot].v[SC_SLOW_DEBT_NS];
+    uint64_t owed = counter_get(debt) + 1000ull * ENGINE_SPEED_FULL / speed_ppm - 1000ull;
+    if (owed < SLOW_MOTION_MIN_SLEEP_NS) {
+        atomic_store_explicit(debt, owed, RELAXED);
         return;
-    uint64_t delay = 1000ull * ENGINE_SPEED_FULL / speed - 1000ull;
-    if (delay < 50000) {
-        uint64_t end = now_ns() + delay; /* too short to sleep accurately */
-        while (now_ns() < end)
-            ;
-    } else {
-        sleep_ns(run, delay);
     }
+    atomic_store_explicit(debt, 0, RELAXED);
+    sleep_ns(run, owed);
 }
 
 void run_fail(engine_run *run, const engine_error *err)
@@ -456,7 +450,10 @@ static void *worker_main(void *p)
     slot_set_state(run, w->slot, ENGINE_SLOT_COMPUTING);
 
     uint64_t hash = 0;
-    if (block_hash(w, args->buffer, args->length, &hash) == ENGINE_OK) {
+    int rc = block_hash(w, args->buffer, args->length, &hash);
+    if (w->strategy == ENGINE_STRATEGY_POOLED)
+        pooled_show_on_map(w);
+    if (rc == ENGINE_OK) {
         *args->result = hash;
         uint64_t length = args->length;
         /* The worker frees what the coordinator handed it: buffer, then record. */
@@ -491,6 +488,7 @@ static void recycle_pool(engine_run *run, slot_task *task)
         counter_sub(&run->slots[w->slot].v[SC_POOL_BYTES_IN_USE], w->pool_used);
     }
     w->pool_used = 0;
+    w->pool_marked = 0;
 }
 
 static void run_threaded(engine_run *run)

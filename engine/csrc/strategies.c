@@ -61,7 +61,7 @@ void *single_alloc(worker *w, uint64_t size, const char *what)
         return NULL;
     }
     if (w->run)
-        run_slow_motion(w->run);
+        run_slow_motion(w->run, w->slot);
     return p;
 }
 
