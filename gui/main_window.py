@@ -17,12 +17,12 @@ import time
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+from PySide6.QtWidgets import (QComboBox, QToolBar, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QMainWindow, QMenu, QProgressBar, QPushButton, QSizePolicy,
                                QSpinBox, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
-from engine import (LIMITS, EngineError, InputError, Run, RunCancelled, RunConfig, RunResult,
+from engine import (LIMITS, MIN_SPEED, EngineError, InputError, Run, RunCancelled, RunConfig, RunResult,
                     Strategy, format_size, parse_size)
 from gui import inputs
 from gui.charts import ChartsPanel, Trace, colour_for, run_label
@@ -30,6 +30,23 @@ from gui.export import ExportSource, export_all
 from gui.heap_map import HeapMapView
 from gui.results_table import ResultsModel, ResultsTable, input_key
 from gui.worker import RunThread
+
+#: Slow-motion choices: label and fraction of full speed (the engine goes down to MIN_SPEED).
+SPEEDS = (("1×", 1.0), ("1/10", 0.1), ("1/100", 0.01), ("1/1000", MIN_SPEED))
+
+#: Every presenter shortcut, as shown by the ? overlay.
+SHORTCUTS = (
+    ("B", "Run baseline (one global lock)"), ("P", "Run pooled (per-thread pools)"),
+    ("Space", "Pause / resume the run"), ("S", "Stop the run"),
+    ("[  ]", "Slower / faster (1×, 1/10, 1/100, 1/1000)"),
+    ("E", "Export PNGs and CSVs (to the last folder)"), ("F5", "Presentation mode on / off"),
+    ("F11", "Full screen on / off"), ("? or F1", "This list of shortcuts"),
+    ("Ctrl+O", "Open an input"), ("Ctrl+B / Ctrl+P", "Run baseline / pooled"),
+    ("Esc", "Stop the run"), ("R / L", "Lock chart as a rate / on a log scale"),
+)
+
+#: Font zoom of presentation mode.
+PRESENTATION_ZOOM = 1.5
 
 #: Draw timer period: 30 frames/s keeps the map fluid and leaves the cores to the engine.
 DRAW_INTERVAL_MS = 33
@@ -270,9 +287,15 @@ class MainWindow(QMainWindow):
         self._frame_times: collections.deque[float] = collections.deque(maxlen=120)
         self.draw_fps = 0.0
         self.frames_drawn = 0
+        self.speed = 1.0
+        self.paused = False
+        self.presentation = False
+        self._pre_presentation: dict | None = None
 
         self._build_views()
         self._build_actions()
+        self._build_toolbar()
+        self._build_overlay()
         self._build_status_bar()
         self.draw_timer = QTimer(self)
         self.draw_timer.setTimerType(Qt.PreciseTimer)
@@ -316,16 +339,16 @@ class MainWindow(QMainWindow):
 
         self.baseline_button = QPushButton("▶  Run Baseline")
         self.baseline_button.setObjectName("runBaseline")
-        self.baseline_button.setToolTip("Every thread allocates under ONE global lock (F5)")
+        self.baseline_button.setToolTip("Every thread allocates under ONE global lock (B)")
         self.pooled_button = QPushButton("▶  Run Pooled")
         self.pooled_button.setObjectName("runPooled")
-        self.pooled_button.setToolTip("Each thread bumps a pointer in its own pool, no lock (F6)")
+        self.pooled_button.setToolTip("Each thread bumps a pointer in its own pool, no lock (P)")
         self.stop_button = QPushButton("■  Stop")
         self.stop_button.setObjectName("stopButton")
-        self.stop_button.setToolTip("Cancel the run (Esc)")
+        self.stop_button.setToolTip("Cancel the run (S or Esc)")
         self.export_button = QPushButton("Export…")
         self.export_button.setObjectName("exportButton")
-        self.export_button.setToolTip("PNGs of the charts, heap map and dashboard, CSVs (Ctrl+E)")
+        self.export_button.setToolTip("PNGs of the charts, heap map and dashboard, CSVs (E)")
         for b in (self.baseline_button, self.pooled_button, self.stop_button):
             b.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)
             top.addWidget(b)
@@ -425,17 +448,20 @@ class MainWindow(QMainWindow):
                                       file_menu)
         file_menu.addMenu(self.samples_menu).setText("&Samples")
         file_menu.addSeparator()
-        self.export_action = action("&Export PNGs and CSVs…", "Ctrl+E", self._on_export_clicked,
-                                    file_menu)
+        self.export_action = action("&Export PNGs and CSVs…", ("E", "Ctrl+E"),
+                                    self.export_quick, file_menu)
         file_menu.addSeparator()
         action("&Quit", QKeySequence.Quit, self.close, file_menu)
 
         run_menu = bar.addMenu("&Run")
-        self.baseline_action = action("Run &Baseline (global lock)", ("F5", "Ctrl+B"),
+        self.baseline_action = action("Run &Baseline (global lock)", ("B", "Ctrl+B"),
                                       self._on_baseline_clicked, run_menu)
-        self.pooled_action = action("Run &Pooled (per-thread pools)", ("F6", "Ctrl+P"),
+        self.pooled_action = action("Run &Pooled (per-thread pools)", ("P", "Ctrl+P"),
                                     self._on_pooled_clicked, run_menu)
-        self.stop_action = action("&Stop", ("Esc", "Ctrl+."), self.stop, run_menu)
+        self.stop_action = action("&Stop", ("S", "Esc", "Ctrl+."), self.stop, run_menu)
+        self.pause_action = action("P&ause / resume", "Space", self.toggle_pause, run_menu)
+        self.slower_action = action("S&lower", "[", self.slower, run_menu)
+        self.faster_action = action("&Faster", "]", self.faster, run_menu)
         run_menu.addSeparator()
         self.clear_action = action("&Clear runs", "Ctrl+Delete", self.clear_runs, run_menu)
 
@@ -444,6 +470,138 @@ class MainWindow(QMainWindow):
                                   self.charts.rate_box.toggle, view_menu)
         self.log_action = action("Lock chart on a &log scale", "L", self.charts.log_box.toggle,
                                  view_menu)
+        view_menu.addSeparator()
+        self.presentation_action = action("&Presentation mode", "F5",
+                                          self.toggle_presentation, view_menu, checkable=True)
+        self.fullscreen_action = action("F&ull screen", "F11", self.toggle_full_screen,
+                                        view_menu)
+        self.shortcuts_action = action("&Keyboard shortcuts", ("?", "F1"),
+                                       self.toggle_shortcuts, view_menu)
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Presenter")
+        bar.setObjectName("presenterToolbar")
+        bar.addAction(self.presentation_action)
+        bar.addAction(self.pause_action)
+        bar.addWidget(QLabel(" Speed "))
+        self.speed_combo = QComboBox()
+        self.speed_combo.setObjectName("speedCombo")
+        self.speed_combo.setToolTip("Slow motion: the engine's threads really slow down ([ and ])")
+        for label, fraction in SPEEDS:
+            self.speed_combo.addItem(label, fraction)
+        self.speed_combo.setFocusPolicy(Qt.NoFocus)
+        self.speed_combo.currentIndexChanged.connect(self._on_speed_changed)
+        bar.addWidget(self.speed_combo)
+        self.addToolBar(Qt.TopToolBarArea, bar)
+        self.toolbar = bar
+
+    def _build_overlay(self) -> None:
+        self.shortcuts_overlay = QLabel(self)
+        self.shortcuts_overlay.setObjectName("shortcutsOverlay")
+        rows = "".join(f"<tr><td align='right'><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>"
+                       for k, v in SHORTCUTS)
+        self.shortcuts_overlay.setText(f"<h2>Keyboard shortcuts</h2><table>{rows}</table>"
+                                       "<p>Press ? again to close</p>")
+        self.shortcuts_overlay.setAlignment(Qt.AlignCenter)
+        self.shortcuts_overlay.setStyleSheet(
+            "QLabel#shortcutsOverlay { background: rgba(20, 20, 20, 225); color: white;"
+            " font-size: 20pt; border-radius: 12px; padding: 24px; }")
+        self.shortcuts_overlay.setVisible(False)
+
+    # ------------------------------------------------------------- presenter
+
+    def toggle_shortcuts(self) -> None:
+        overlay = self.shortcuts_overlay
+        if overlay.isVisible():
+            overlay.hide()
+            return
+        overlay.adjustSize()
+        overlay.move(max(0, (self.width() - overlay.width()) // 2),
+                     max(0, (self.height() - overlay.height()) // 2))
+        overlay.raise_()
+        overlay.show()
+
+    def toggle_full_screen(self) -> None:
+        self.setWindowState(self.windowState() ^ Qt.WindowFullScreen)
+
+    def toggle_presentation(self) -> None:
+        """Presentation mode: full screen, larger fonts, settings hidden, big Run buttons."""
+        if not self.presentation:
+            self._pre_presentation = {
+                "state": self.windowState(), "font": self.font().pointSizeF(),
+                "settings": self.settings_panel.isVisibleTo(self),
+                "heights": [b.minimumHeight() for b in self._run_buttons()]}
+            self.presentation = True
+            self.setWindowState(self.windowState() | Qt.WindowFullScreen)
+            f = self.font()
+            f.setPointSizeF(self._pre_presentation["font"] * PRESENTATION_ZOOM)
+            self.setFont(f)
+            self.settings_panel.setVisible(False)
+            for b in self._run_buttons():
+                b.setMinimumHeight(90)
+        else:
+            pre = self._pre_presentation or {}
+            self.presentation = False
+            self.setWindowState(pre.get("state", Qt.WindowNoState))
+            f = self.font()
+            f.setPointSizeF(pre.get("font", 12))
+            self.setFont(f)
+            self.settings_panel.setVisible(pre.get("settings", True))
+            for b, h in zip(self._run_buttons(), pre.get("heights", [])):
+                b.setMinimumHeight(h)
+        self.presentation_action.setChecked(self.presentation)
+
+    def _run_buttons(self) -> tuple:
+        return (self.baseline_button, self.pooled_button, self.stop_button)
+
+    def set_speed(self, fraction: float) -> None:
+        """Slow motion for the live run and the next ones (1.0 .. MIN_SPEED)."""
+        index = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i][1] - fraction))
+        if self.speed_combo.currentIndex() != index:
+            self.speed_combo.setCurrentIndex(index)  # calls _on_speed_changed
+        else:
+            self._on_speed_changed(index)
+
+    def _on_speed_changed(self, index: int) -> None:
+        self.speed = float(SPEEDS[index][1])
+        job = self._job
+        if job is not None and job.kind == "run":
+            job.run.set_speed(self.speed)
+        self.statusBar().showMessage(f"Speed {SPEEDS[index][0]}", 5000)
+
+    def slower(self) -> None:
+        self.speed_combo.setCurrentIndex(min(self.speed_combo.currentIndex() + 1,
+                                             len(SPEEDS) - 1))
+
+    def faster(self) -> None:
+        self.speed_combo.setCurrentIndex(max(self.speed_combo.currentIndex() - 1, 0))
+
+    def toggle_pause(self) -> None:
+        """Pauses or resumes the live run (its threads park at safe points)."""
+        job = self._job
+        if job is None or job.kind != "run":
+            return
+        if self.paused:
+            job.run.resume()
+            self.paused = False
+            self.status_strategy.setText(f"Running #{self._job_run_id}")
+            self.statusBar().showMessage("Resumed", 3000)
+        else:
+            job.run.pause()
+            self.paused = True
+            self.status_strategy.setText(f"Paused #{self._job_run_id}")
+            self.statusBar().showMessage("Paused")
+
+    def export_quick(self) -> None:
+        """Exports to the remembered folder, or asks for one the first time."""
+        folder = settings().value("export/last_dir", "")
+        if not folder or not os.path.isdir(folder):
+            self._on_export_clicked()
+            return
+        try:
+            self.export_to(folder)
+        except OSError as exc:
+            self.show_error(f"export failed: {exc}")
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -633,6 +791,8 @@ class MainWindow(QMainWindow):
         self.heap_map.set_layout(config.heap_size, config.pool_size, strategy, run.slot_count,
                                  title)
         self.heap_map.set_hint("")
+        run.set_speed(self.speed)
+        self.paused = False
         self._job = RunThread(run, "run")
         self._job_trace = trace
         self._job_run_id = run_id
@@ -718,6 +878,7 @@ class MainWindow(QMainWindow):
             return
         job.thread.wait()
         self.draw_timer.stop()
+        self.paused = False
         job.run.close()
         job.worker.deleteLater()
         job.thread.deleteLater()
@@ -841,7 +1002,7 @@ class MainWindow(QMainWindow):
         self.heap_map.set_layout(cfg.heap_size, cfg.pool_size, None, cfg.batch_size,
                                  f"Heap: {format_size(cfg.heap_size)} = "
                                  f"{cfg.heap_size // 16:,} cells of 16 bytes, one pixel each")
-        self.heap_map.set_hint("Press  F5  Run Baseline   or   F6  Run Pooled"
+        self.heap_map.set_hint("Press  B  Run Baseline   or   P  Run Pooled"
                                if self.input_path else "Open an input first  (Ctrl+O)")
 
     def _on_heap_map_hovered(self, text: str) -> None:

@@ -1,0 +1,157 @@
+"""Presenter keyboard: every shortcut does its job, pause/resume, slow motion."""
+import pytest
+from PySide6.QtCore import Qt
+
+from engine import MIN_SPEED, RunCancelled, SlotState, Strategy
+from tests.conftest import EXPECTED
+from tests.gui.helpers import open_vector
+
+PARKED = (SlotState.PAUSED, SlotState.IDLE)
+
+
+def key(qtbot, window, k):
+    window.activateWindow()
+    qtbot.keyClick(window, k)
+
+
+@pytest.fixture
+def presenter(window, qtbot):
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    open_vector(window)
+    return window
+
+
+def test_b_and_p_run_baseline_and_pooled(presenter, qtbot):
+    w = presenter
+    exp = EXPECTED["random_64k.bin"]
+    with qtbot.waitSignal(w.sig_idle, timeout=30000):
+        key(qtbot, w, Qt.Key_B)
+    with qtbot.waitSignal(w.sig_idle, timeout=30000):
+        key(qtbot, w, Qt.Key_P)
+    rows = w.results.rows
+    assert [r.result.strategy for r in rows] == [Strategy.BASELINE, Strategy.POOLED]
+    assert [r.result.signature for r in rows] == [exp["signature"]] * 2
+    assert rows[0].result.lock_acquisitions == exp["lock_acquisitions_baseline"]
+    assert rows[1].result.lock_acquisitions == exp["lock_acquisitions_pooled"]
+
+
+def test_speed_keys_step_through_the_choices(presenter, qtbot):
+    w = presenter
+    assert w.speed == 1.0 and w.speed_combo.currentText() == "1×"
+    key(qtbot, w, Qt.Key_BracketLeft)
+    assert w.speed == pytest.approx(0.1) and w.speed_combo.currentText() == "1/10"
+    for _ in range(5):
+        key(qtbot, w, Qt.Key_BracketLeft)
+    assert w.speed == pytest.approx(MIN_SPEED) and w.speed_combo.currentText() == "1/1000"
+    key(qtbot, w, Qt.Key_BracketRight)
+    assert w.speed == pytest.approx(0.01)
+    for _ in range(5):
+        key(qtbot, w, Qt.Key_BracketRight)
+    assert w.speed == 1.0
+
+
+def test_space_pauses_then_resume_finishes_with_the_signature(presenter, qtbot):
+    w = presenter
+    w.set_speed(0.01)  # applies to the next run
+    key(qtbot, w, Qt.Key_B)
+    assert w.busy
+    run = w._job.run
+    qtbot.waitUntil(lambda: run.counters()["lock_acquisitions"] > 0, timeout=20000)
+    key(qtbot, w, Qt.Key_Space)
+    assert w.paused
+    assert w.status_strategy.text() == "Paused #1"
+    assert w.statusBar().currentMessage() == "Paused"
+    qtbot.waitUntil(lambda: all(s in PARKED for s in run.snapshot(with_heap=False).slot_states),
+                    timeout=20000)
+    frozen = run.counters()
+    w._draw_frame()
+    assert run.counters() == frozen
+    assert frozen["blocks_done"] < 64
+    assert w.status_locks.text() == f"{frozen['lock_acquisitions']:,} lock acquisitions"
+    # The speed control reaches the live run; resume finishes it.
+    w.set_speed(1.0)
+    with qtbot.waitSignal(w.sig_run_finished, timeout=30000) as done:
+        key(qtbot, w, Qt.Key_Space)
+    assert not w.paused
+    result = done.args[0]
+    assert result.signature == EXPECTED["random_64k.bin"]["signature"]
+    assert result.lock_acquisitions == EXPECTED["random_64k.bin"]["lock_acquisitions_baseline"]
+    qtbot.waitUntil(lambda: not w.busy, timeout=20000)
+
+
+def test_s_stops_a_paused_run(presenter, qtbot):
+    w = presenter
+    w.set_speed(0.01)
+    key(qtbot, w, Qt.Key_B)
+    run = w._job.run
+    qtbot.waitUntil(lambda: run.counters()["lock_acquisitions"] > 0, timeout=20000)
+    key(qtbot, w, Qt.Key_Space)
+    qtbot.waitUntil(lambda: SlotState.PAUSED in run.snapshot(with_heap=False).slot_states,
+                    timeout=20000)
+    with qtbot.waitSignal(w.sig_run_failed, timeout=10000) as failed:
+        key(qtbot, w, Qt.Key_S)
+    assert isinstance(failed.args[0], RunCancelled)
+    qtbot.waitUntil(lambda: not w.busy, timeout=10000)
+    assert not w.paused and w.results.rows == []
+    assert w.baseline_button.isEnabled()
+
+
+def test_e_exports_to_the_remembered_folder(presenter, qtbot, tmp_path):
+    from gui.main_window import settings
+    w = presenter
+    with qtbot.waitSignal(w.sig_idle, timeout=30000):
+        key(qtbot, w, Qt.Key_B)
+    folder = tmp_path / "export"
+    folder.mkdir()
+    settings().setValue("export/last_dir", str(folder))
+    key(qtbot, w, Qt.Key_E)
+    names = {p.name for p in folder.iterdir()}
+    assert any(n.endswith(".png") for n in names) and any(n.endswith(".csv") for n in names)
+    assert w.statusBar().currentMessage() == f"Exported {len(names)} files to {folder}"
+
+
+def test_f11_full_screen_and_help_overlay(presenter, qtbot):
+    w = presenter
+    assert not w.isFullScreen()
+    key(qtbot, w, Qt.Key_F11)
+    assert w.windowState() & Qt.WindowFullScreen
+    key(qtbot, w, Qt.Key_F11)
+    assert not (w.windowState() & Qt.WindowFullScreen)
+    assert not w.shortcuts_overlay.isVisible()
+    key(qtbot, w, Qt.Key_Question)
+    assert w.shortcuts_overlay.isVisible()
+    text = w.shortcuts_overlay.text()
+    for k in ("<b>B</b>", "<b>P</b>", "<b>Space</b>", "<b>S</b>", "<b>E</b>", "<b>F5</b>",
+              "<b>F11</b>", "<b>[  ]</b>"):
+        assert k in text
+    key(qtbot, w, Qt.Key_Question)
+    assert not w.shortcuts_overlay.isVisible()
+    key(qtbot, w, Qt.Key_F1)
+    assert w.shortcuts_overlay.isVisible()
+
+
+def test_f5_presentation_mode_toggles_and_keeps_state(presenter, qtbot):
+    w = presenter
+    with qtbot.waitSignal(w.sig_idle, timeout=30000):
+        key(qtbot, w, Qt.Key_B)
+    with qtbot.waitSignal(w.sig_idle, timeout=30000):
+        key(qtbot, w, Qt.Key_P)
+    rows_before = [(r.text("locks"), r.text("signature")) for r in w.results.rows]
+    curve_before = w.charts.views["locks"].curve_data(2)[1].tolist()
+    font_before = w.font().pointSizeF()
+    key(qtbot, w, Qt.Key_F5)
+    assert w.presentation and w.presentation_action.isChecked()
+    assert w.windowState() & Qt.WindowFullScreen
+    assert w.settings_panel.isHidden()
+    assert w.font().pointSizeF() == pytest.approx(font_before * 1.5)
+    assert w.baseline_button.minimumHeight() == 90
+    assert [(r.text("locks"), r.text("signature")) for r in w.results.rows] == rows_before
+    key(qtbot, w, Qt.Key_F5)
+    assert not w.presentation and not w.presentation_action.isChecked()
+    assert not (w.windowState() & Qt.WindowFullScreen)
+    assert not w.settings_panel.isHidden()
+    assert w.font().pointSizeF() == pytest.approx(font_before)
+    assert [(r.text("locks"), r.text("signature")) for r in w.results.rows] == rows_before
+    assert w.charts.views["locks"].curve_data(2)[1].tolist() == curve_before
+    assert len(w.charts.traces) == 2
