@@ -24,6 +24,8 @@ from gui import palette
 #: every 2 ms, far too fine to read as a rate.
 RATE_WINDOW_S = 0.05
 
+#: Caption font size (points) before any presentation zoom.
+CAPTION_POINTS = 14.0
 CHART_KINDS = ("locks", "throughput", "free_list")
 CHART_TITLES = {
     "locks": "Lock acquisitions",
@@ -285,8 +287,19 @@ class ChartsPanel(QWidget):
         toggles.addWidget(self.log_box)
         toggles.addStretch(1)
         layout.addLayout(toggles)
-        for view in self.views.values():
+        #: One plain sentence under each chart (set by the window from gui.captions).
+        self.captions: dict[str, QLabel] = {}
+        for kind, view in self.views.items():
             layout.addWidget(view, 1)
+            caption = QLabel("")
+            caption.setObjectName("caption")
+            caption.setWordWrap(True)
+            f = caption.font()
+            f.setPointSizeF(CAPTION_POINTS)
+            f.setBold(True)
+            caption.setFont(f)
+            self.captions[kind] = caption
+            layout.addWidget(caption)
         self.rate_box.toggled.connect(self._on_toggles_changed)
         self.log_box.toggled.connect(self._on_toggles_changed)
 

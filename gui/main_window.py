@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (QComboBox, QToolBar, QDialog, QDialogButtonBox, Q
 from engine import (LIMITS, MIN_SPEED, EngineError, InputError, Run, RunCancelled, RunConfig, RunResult,
                     Strategy, format_size, parse_size)
 from gui import inputs
-from gui.charts import ChartsPanel, Trace, colour_for, run_label
+from gui.captions import Frame, captions
+from gui.charts import CAPTION_POINTS, ChartsPanel, Trace, colour_for, run_label
 from gui.export import ExportSource, export_all
 from gui.heap_map import HeapMapView
 from gui.results_table import ResultsModel, ResultsTable, input_key
@@ -288,6 +289,7 @@ class MainWindow(QMainWindow):
         self.draw_fps = 0.0
         self.frames_drawn = 0
         self.speed = 1.0
+        self._prev_frame: Frame | None = None
         self.paused = False
         self.presentation = False
         self._pre_presentation: dict | None = None
@@ -403,7 +405,18 @@ class MainWindow(QMainWindow):
         self.main_split = QSplitter(Qt.Horizontal)
         self.main_split.setObjectName("mainSplit")
         self.main_split.addWidget(self.settings_panel)
-        self.main_split.addWidget(self.heap_map)
+        heap_box = QWidget()
+        hl = QVBoxLayout(heap_box)
+        hl.setContentsMargins(0, 0, 0, 0)
+        hl.setSpacing(2)
+        hl.addWidget(self.heap_map, 1)
+        self.heap_caption = QLabel("")
+        self.heap_caption.setObjectName("caption")
+        self.heap_caption.setWordWrap(True)
+        hl.addWidget(self.heap_caption)
+        self.caption_labels = {"heap": self.heap_caption, **self.charts.captions}
+        self._set_caption_zoom(1.0)
+        self.main_split.addWidget(heap_box)
         self.main_split.addWidget(self.charts)
         self.main_split.setStretchFactor(0, 0)
         self.main_split.setStretchFactor(1, 5)
@@ -537,6 +550,7 @@ class MainWindow(QMainWindow):
             f.setPointSizeF(self._pre_presentation["font"] * PRESENTATION_ZOOM)
             self.setFont(f)
             self.settings_panel.setVisible(False)
+            self._set_caption_zoom(PRESENTATION_ZOOM)
             for b in self._run_buttons():
                 b.setMinimumHeight(90)
         else:
@@ -547,9 +561,22 @@ class MainWindow(QMainWindow):
             f.setPointSizeF(pre.get("font", 12))
             self.setFont(f)
             self.settings_panel.setVisible(pre.get("settings", True))
+            self._set_caption_zoom(1.0)
             for b, h in zip(self._run_buttons(), pre.get("heights", [])):
                 b.setMinimumHeight(h)
         self.presentation_action.setChecked(self.presentation)
+
+    def _set_caption_zoom(self, zoom: float) -> None:
+        for label in self.caption_labels.values():
+            f = label.font()
+            f.setPointSizeF(CAPTION_POINTS * zoom)
+            f.setBold(True)
+            label.setFont(f)
+
+    def _update_captions(self, frame: Frame) -> None:
+        for view, text in captions(frame, self._prev_frame).items():
+            self.caption_labels[view].setText(text)
+        self._prev_frame = frame
 
     def _run_buttons(self) -> tuple:
         return (self.baseline_button, self.pooled_button, self.stop_button)
@@ -793,6 +820,7 @@ class MainWindow(QMainWindow):
         self.heap_map.set_hint("")
         run.set_speed(self.speed)
         self.paused = False
+        self._prev_frame = None
         self._job = RunThread(run, "run")
         self._job_trace = trace
         self._job_run_id = run_id
@@ -975,6 +1003,9 @@ class MainWindow(QMainWindow):
         self.frames_drawn += 1
         counters = run.counters()
         self.heap_map.show_cells(run.heap_states, run.heap_owners, run.elapsed_s)
+        slots = run.slot_states
+        self._update_captions(Frame(run.config.strategy, run.phase, run.elapsed_s, counters,
+                                    None if slots is None else slots.copy()))
         trace = self._job_trace
         # Charts at half the frame rate: the curves move slowly, the CPU is the engine's.
         if final or self.frames_drawn % 2 == 1:

@@ -155,3 +155,34 @@ def test_f5_presentation_mode_toggles_and_keeps_state(presenter, qtbot):
     assert [(r.text("locks"), r.text("signature")) for r in w.results.rows] == rows_before
     assert w.charts.views["locks"].curve_data(2)[1].tolist() == curve_before
     assert len(w.charts.traces) == 2
+
+
+def test_captions_follow_the_run(presenter, qtbot):
+    w = presenter
+    labels = w.caption_labels
+    assert set(labels) == {"heap", "locks", "throughput", "free_list"}
+    assert all(label.font().pointSizeF() >= 14 for label in labels.values())
+    w.set_speed(0.01)
+    key(qtbot, w, Qt.Key_B)
+    run = w._job.run
+    qtbot.waitUntil(lambda: run.counters()["lock_acquisitions"] > 0, timeout=20000)
+    qtbot.waitUntil(lambda: labels["locks"].text().endswith("so far)"), timeout=20000)
+    assert "lock acquisitions per second" in labels["locks"].text()
+    key(qtbot, w, Qt.Key_Space)
+    qtbot.waitUntil(lambda: labels["heap"].text().startswith("Paused: "), timeout=20000)
+    w.set_speed(1.0)
+    with qtbot.waitSignal(w.sig_run_finished, timeout=30000) as done:
+        key(qtbot, w, Qt.Key_Space)
+    c = done.args[0].counters
+    assert labels["heap"].text() == (f"Done: all {c['lock_acquisitions']:,} allocations and "
+                                     "frees took turns at the one heap lock")
+    assert labels["locks"].text() == (f"{c['lock_acquisitions']:,} lock acquisitions: "
+                                      f"{c['lock_acquisitions'] / 64:,.1f} per block")
+    assert labels["throughput"].text().startswith(f"{65536 / 1e6:,.2f} MB hashed at ")
+    assert labels["free_list"].text().startswith("The free list has ")
+    qtbot.waitUntil(lambda: not w.busy, timeout=20000)
+    # Presentation mode zooms the captions too.
+    key(qtbot, w, Qt.Key_F5)
+    assert labels["heap"].font().pointSizeF() == pytest.approx(14 * 1.5)
+    key(qtbot, w, Qt.Key_F5)
+    assert labels["heap"].font().pointSizeF() == pytest.approx(14)
