@@ -26,8 +26,9 @@ RESERVED_TINT = 0.30      # reserved-but-unused pool cells: 30 % hue on white
 
 #: Chart / button colours by strategy; later runs of the same strategy step through.
 STRATEGY_COLOURS = {
-    "baseline": ("#d62728", "#ff7f0e", "#8c564b", "#e377c2"),
-    "pooled": ("#1f77b4", "#2ca02c", "#17becf", "#9467bd"),
+    # Okabe-Ito colour-blind-safe set (Okabe & Ito 2008): warm for baseline, cool for pooled.
+    "baseline": ("#D55E00", "#E69F00", "#CC79A7", "#F0E442"),
+    "pooled": ("#0072B2", "#009E73", "#56B4E9", "#000000"),
     "single": ("#404040", "#7f7f7f"),
     "floor": ("#bcbd22",),
 }

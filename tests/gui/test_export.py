@@ -47,7 +47,7 @@ def test_export_writes_every_file_at_the_asked_size(two_runs, tmp_path):
         assert top_left == "#1f2a36", name
     # Curves are drawn in the strategies' colours.
     _, _, locks = pixels(out / "heapscope_locks.png")
-    assert (locks == 0xFFD62728).any() and (locks == 0xFF1F77B4).any()
+    assert (locks == 0xFFD55E00).any() and (locks == 0xFF0072B2).any()
     assert settings().value("export/last_dir") == str(out)
 
 
