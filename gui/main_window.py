@@ -17,18 +17,20 @@ import time
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QToolBar, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+from PySide6.QtWidgets import (QComboBox, QToolBar, QSlider, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QMainWindow, QMenu, QProgressBar, QPushButton, QSizePolicy,
                                QSpinBox, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
-from engine import (LIMITS, MIN_SPEED, EngineError, InputError, Run, RunCancelled, RunConfig, RunResult,
+from engine import (COUNTER_NAMES, LIMITS, MIN_SPEED, EngineError, RunPhase, InputError, Run, RunCancelled, RunConfig, RunResult,
                     Strategy, format_size, parse_size)
 from gui import inputs
 from gui.captions import Frame, captions
 from gui.charts import CAPTION_POINTS, ChartsPanel, Trace, colour_for, run_label
 from gui.export import ExportSource, export_all
 from gui.heap_map import HeapMapView
+from gui import session_file
+from gui.session_file import SessionError, SessionRecorder, load_session, save_session
 from gui.results_table import ResultsModel, ResultsTable, input_key
 from gui.worker import RunThread
 
@@ -289,6 +291,10 @@ class MainWindow(QMainWindow):
         self.draw_fps = 0.0
         self.frames_drawn = 0
         self.speed = 1.0
+        self._recorder: SessionRecorder | None = None
+        self.last_session = None      # the last finished live run, as a Session
+        self.replay = None            # the session being replayed, if any
+        self._replay_trace: Trace | None = None
         self._prev_frame: Frame | None = None
         self.paused = False
         self.presentation = False
@@ -374,6 +380,8 @@ class MainWindow(QMainWindow):
         banner_layout.addWidget(close)
         self.banner.setVisible(False)
         outer.addWidget(self.banner)
+        self.replay_bar = self._build_replay_bar()
+        outer.addWidget(self.replay_bar)
 
         # Body: settings | heap map over table | charts.
         self.settings_panel = SettingsPanel()
@@ -460,6 +468,11 @@ class MainWindow(QMainWindow):
         self.generate_action = action("&Generate input…", "Ctrl+G", self._on_generate_clicked,
                                       file_menu)
         file_menu.addMenu(self.samples_menu).setText("&Samples")
+        file_menu.addSeparator()
+        self.save_session_action = action("&Save session…", "Ctrl+S",
+                                          self._on_save_session_clicked, file_menu)
+        self.open_session_action = action("Open s&ession…", "Ctrl+Shift+O",
+                                          self._on_open_session_clicked, file_menu)
         file_menu.addSeparator()
         self.export_action = action("&Export PNGs and CSVs…", ("E", "Ctrl+E"),
                                     self.export_quick, file_menu)
@@ -577,6 +590,217 @@ class MainWindow(QMainWindow):
         for view, text in captions(frame, self._prev_frame).items():
             self.caption_labels[view].setText(text)
         self._prev_frame = frame
+
+    # --------------------------------------------------------------- sessions
+
+    def _finish_recording(self, result: RunResult) -> None:
+        run, recorder = self._job.run, self._recorder
+        self._recorder = None
+        if recorder is None:
+            return
+        recorder.add_frame(result.wall_s, run.heap_states, run.heap_owners)
+        c = result.config
+        try:
+            identity = session_file.file_identity(result.path)
+        except OSError:
+            identity = {"name": os.path.basename(result.path)}
+        self.last_session = recorder.finish(
+            input_identity=identity,
+            config={"strategy": c.strategy.label, "heap_size": c.heap_size,
+                    "pool_size": c.pool_size, "batch_size": c.batch_size,
+                    "block_size": c.block_size},
+            result=result.as_dict(), series=result.series, slot_count=run.slot_count,
+            pool_reserved=run.pool_reserved)
+
+    def save_session_to(self, path: str | os.PathLike) -> pathlib.Path | None:
+        """Saves the last finished run as a session file; None (with a message) if none."""
+        if self.last_session is None:
+            self.show_error("no finished run to save yet: run baseline (B) or pooled (P) first")
+            return None
+        try:
+            out = save_session(self.last_session, path)
+        except OSError as exc:
+            self.show_error(f"could not save the session: {exc}")
+            return None
+        self.statusBar().showMessage(f"Session saved to {out}", 15000)
+        return out
+
+    def _on_save_session_clicked(self) -> None:
+        if self.last_session is None:
+            self.save_session_to("")
+            return
+        start = str(pathlib.Path(settings().value("session/last_dir", "") or pathlib.Path.home())
+                    / f"run{session_file.SUFFIX}")
+        path, _ = QFileDialog.getSaveFileName(self, "Save the last run as a session", start,
+                                              f"heapscope sessions (*{session_file.SUFFIX})")
+        if path:
+            if self.save_session_to(path):
+                settings().setValue("session/last_dir", os.path.dirname(path))
+
+    def _on_open_session_clicked(self) -> None:
+        start = settings().value("session/last_dir", "") or str(pathlib.Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Open a recorded session", start,
+                                              f"heapscope sessions (*{session_file.SUFFIX})")
+        if path:
+            self.open_session(path)
+
+    def open_session(self, path: str | os.PathLike) -> bool:
+        """Replays a recorded run: its row, curves and heap map, with a time slider."""
+        if self.busy:
+            self.show_error("a run is in progress: stop it first (S)")
+            return False
+        try:
+            session = load_session(path)
+        except SessionError as exc:
+            self.show_error(str(exc))
+            return False
+        meta = session.meta
+        try:
+            r, cfg = session.result, session.config
+            strategy = Strategy.from_label(cfg["strategy"]) if hasattr(Strategy, "from_label") \
+                else next(s for s in Strategy if s.label == cfg["strategy"])
+            config = RunConfig(strategy=strategy, heap_size=cfg["heap_size"],
+                               pool_size=cfg["pool_size"], batch_size=cfg["batch_size"],
+                               block_size=cfg["block_size"], telemetry=False)
+            counters = {k: int(r[k]) for k in COUNTER_NAMES if k in r}
+            result = RunResult(path=r.get("path", session.input_name), config=config,
+                               signature=int(r["signature"]), blocks=int(r["blocks"]),
+                               bytes=int(r["bytes"]), wall_s=float(r["wall_s"]),
+                               counters=counters, series=session.series)
+        except (KeyError, TypeError, ValueError, StopIteration, InputError) as exc:
+            self.show_error(f"cannot replay '{path}': incomplete session ({exc})")
+            return False
+        self.clear_error()
+        self._run_counter += 1
+        run_id = self._run_counter
+        trace = Trace(run_id, run_label(run_id, config) + " — replay", strategy.label,
+                      colour_for(strategy.label, self.charts.traces), live=False)
+        trace.series = session.series
+        self.charts.add_trace(trace)
+        key = input_key(result.path, config.block_size)
+        self.results.add_result(run_id, result, self._references.get(key))
+        if self._references.get(key, 0) is None:
+            self.results.set_reference_failed(key)
+        self.table.scrollToBottom()
+        self.heap_map.set_layout(config.heap_size, config.pool_size, strategy,
+                                 int(meta.get("slot_count", config.batch_size)),
+                                 f"Replay #{run_id} {strategy.label}: {session.input_name}")
+        self.heap_map.set_hint("")
+        self.replay = session
+        self._replay_trace = trace
+        self._replay_result = result
+        self.replay_slider.setRange(0, 1000)
+        self.replay_bar.setVisible(True)
+        self.replay_slider.setValue(1000)
+        self.show_replay_at(session.duration_s)
+        self.statusBar().showMessage(f"Replaying {os.fspath(path)}", 15000)
+        if key not in self._references:
+            self._next_step()  # the single-threaded reference, if the input is still there
+        return True
+
+    def show_replay_at(self, t: float) -> None:
+        """Heap map, curves and captions of the replayed run at ``t`` seconds."""
+        session = self.replay
+        if session is None:
+            return
+        t = min(max(t, 0.0), session.duration_s)
+        self.replay_time = t
+        i = session.frame_at(t)
+        if i >= 0:
+            self.heap_map.show_cells(session.heap_states[i], session.heap_owners[i], t)
+        end = t >= session.duration_s
+        series = session.series if end else session.series_until(t)
+        trace = self._replay_trace
+        trace.series = series
+        self.charts.update_trace(trace)
+        counters = {k: int(v[-1]) if len(v) else 0 for k, v in series.items() if k != "time_s"}
+        for k in COUNTER_NAMES:
+            counters.setdefault(k, 0)
+        if end:
+            counters.update(self._replay_result.counters)
+        phase = RunPhase.FINISHED if end else RunPhase.RUNNING
+        self._prev_frame = None
+        self._update_captions(Frame(self._replay_result.strategy, phase, t, counters, None))
+        self.replay_label.setText(f"{t:.3f} / {session.duration_s:.3f} s")
+
+    def stop_replay(self) -> None:
+        if self.replay is None:
+            return
+        self.replay_timer.stop()
+        if self._replay_trace is not None:
+            self._replay_trace.series = self.replay.series
+            self.charts.update_trace(self._replay_trace)
+        self.replay = None
+        self._replay_trace = None
+        self.replay_bar.setVisible(False)
+
+    def _on_replay_slider(self, value: int) -> None:
+        if self.replay is not None and not self._replay_stepping:
+            self.show_replay_at(self.replay.duration_s * value / 1000)
+
+    def toggle_replay_play(self) -> None:
+        if self.replay is None:
+            return
+        if self.replay_timer.isActive():
+            self.replay_timer.stop()
+            self.replay_play.setText("▶ Play")
+            return
+        if self.replay_slider.value() >= 1000:
+            self.replay_slider.setValue(0)
+        self._replay_clock = time.perf_counter()
+        self.replay_timer.start()
+        self.replay_play.setText("❚❚ Pause")
+
+    def _on_replay_tick(self) -> None:
+        session = self.replay
+        if session is None:
+            self.replay_timer.stop()
+            return
+        now = time.perf_counter()
+        step = (now - self._replay_clock) * float(self.replay_speed.currentData())
+        self._replay_clock = now
+        t = min(self.replay_time + step, session.duration_s)
+        self._replay_stepping = True
+        self.replay_slider.setValue(round(1000 * t / session.duration_s)
+                                    if session.duration_s > 0 else 1000)
+        self._replay_stepping = False
+        self.show_replay_at(t)
+        if t >= session.duration_s:
+            self.replay_timer.stop()
+            self.replay_play.setText("▶ Play")
+
+    def _build_replay_bar(self) -> QWidget:
+        bar = QFrame()
+        bar.setObjectName("replayBar")
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(4, 2, 4, 2)
+        row.addWidget(QLabel("Replay"))
+        self.replay_play = QPushButton("▶ Play")
+        self.replay_play.clicked.connect(self.toggle_replay_play)
+        self.replay_slider = QSlider(Qt.Horizontal)
+        self.replay_slider.setObjectName("replaySlider")
+        self.replay_slider.valueChanged.connect(self._on_replay_slider)
+        self.replay_speed = QComboBox()
+        for label, fraction in (("1×", 1.0), ("1/10", 0.1), ("1/100", 0.01), ("1/1000", 0.001)):
+            self.replay_speed.addItem(label, fraction)
+        self.replay_label = QLabel("")
+        close = QToolButton()
+        close.setText("✕")
+        close.setToolTip("Close the replay (the row and curves stay)")
+        close.clicked.connect(self.stop_replay)
+        row.addWidget(self.replay_play)
+        row.addWidget(self.replay_slider, 1)
+        row.addWidget(self.replay_label)
+        row.addWidget(QLabel("speed"))
+        row.addWidget(self.replay_speed)
+        row.addWidget(close)
+        bar.setVisible(False)
+        self._replay_stepping = False
+        self.replay_time = 0.0
+        self.replay_timer = QTimer(self)
+        self.replay_timer.setInterval(DRAW_INTERVAL_MS)
+        self.replay_timer.timeout.connect(self._on_replay_tick)
+        return bar
 
     def _run_buttons(self) -> tuple:
         return (self.baseline_button, self.pooled_button, self.stop_button)
@@ -819,6 +1043,9 @@ class MainWindow(QMainWindow):
                                  title)
         self.heap_map.set_hint("")
         run.set_speed(self.speed)
+        self._recorder = SessionRecorder(run.heap_cells)
+        self._recorder.add_frame(0.0, run.heap_states, run.heap_owners)
+        self.stop_replay()
         self.paused = False
         self._prev_frame = None
         self._job = RunThread(run, "run")
@@ -861,6 +1088,7 @@ class MainWindow(QMainWindow):
         trace.series = result.series
         trace.live = False
         self.charts.update_trace(trace)
+        self._finish_recording(result)
         reference = self._references.get(self._job_key)
         self.results.add_result(self._job_run_id, result, reference)
         if self._job_key in self._references and reference is None:
@@ -1003,6 +1231,8 @@ class MainWindow(QMainWindow):
         self.frames_drawn += 1
         counters = run.counters()
         self.heap_map.show_cells(run.heap_states, run.heap_owners, run.elapsed_s)
+        if self._recorder is not None:
+            self._recorder.add_frame(run.elapsed_s, run.heap_states, run.heap_owners)
         slots = run.slot_states
         self._update_captions(Frame(run.config.strategy, run.phase, run.elapsed_s, counters,
                                     None if slots is None else slots.copy()))
@@ -1121,6 +1351,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stops the run (if any) and waits for its thread: safe to call twice."""
         self._queue.clear()
+        self.replay_timer.stop()
         self.draw_timer.stop()
         job, self._job = self._job, None
         if job is not None:
