@@ -1,6 +1,7 @@
 """The ``heapscope`` command: the window, and the same work from the command line.
 
-    heapscope [FILE] [--run STRATEGY[,STRATEGY...]] [--export DIR] [--quit-when-done]
+    heapscope [FILE] [--run STRATEGY[,STRATEGY...]] [--save-session OUT.session]
+              [--open FILE.session] [--export DIR] [--quit-when-done]
 
 runs the listed strategies one after the other in the window, exports every
 PNG and CSV to DIR when done, and (with ``--quit-when-done``) exits 0, or 1
@@ -40,6 +41,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="when the runs are done, export every PNG and CSV to DIR")
     parser.add_argument("--quit-when-done", action="store_true",
                         help="exit when the runs (and the export) are done")
+    parser.add_argument("--open", metavar="FILE.session", dest="open_session",
+                        help="replay a recorded session (its row, curves and heap map)")
+    parser.add_argument("--save-session", metavar="OUT.session",
+                        help="when the runs are done, save the last one as a session file")
     parser.add_argument("--screenshot", metavar="PNG",
                         help="save a picture of the whole window when done")
     args = parser.parse_args(argv)
@@ -56,8 +61,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             args.strategies.append(strategy)
     if args.strategies and not args.file:
         parser.error("--run needs an input FILE")
-    if args.quit_when_done and not (args.strategies or args.export or args.screenshot):
-        parser.error("--quit-when-done needs --run, --export or --screenshot")
+    if args.save_session and not args.strategies:
+        parser.error("--save-session needs --run")
+    if args.quit_when_done and not (args.strategies or args.export or args.screenshot
+                                    or args.open_session):
+        parser.error("--quit-when-done needs --run, --open, --export or --screenshot")
     return args
 
 
@@ -82,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
         problem = _check_file(args.file)
         if problem:
             return _fail(problem)
+    if args.open_session and args.quit_when_done:
+        from gui.session_file import SessionError, load_session
+        try:
+            load_session(args.open_session)
+        except SessionError as exc:
+            return _fail(str(exc))
     if args.export:
         try:
             pathlib.Path(args.export).mkdir(parents=True, exist_ok=True)
@@ -110,6 +124,11 @@ def main(argv: list[str] | None = None) -> int:
             window.shutdown()
             return _fail(window.error_text() or f"cannot open '{args.file}'")
 
+    if args.open_session and not window.open_session(args.open_session):
+        if args.quit_when_done:
+            window.shutdown()
+            return _fail(window.error_text() or f"cannot open '{args.open_session}'")
+
     def on_failed(exc) -> None:
         from engine import RunCancelled
         if not isinstance(exc, RunCancelled) or args.quit_when_done:
@@ -117,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
             outcome["message"] = str(exc)
 
     def finish() -> None:
+        if outcome["code"] == 0 and args.save_session:
+            if window.save_session_to(args.save_session) is None:
+                outcome["code"], outcome["message"] = 1, window.error_text()
         if outcome["code"] == 0 and args.export:
             try:
                 window.export_to(args.export)
@@ -132,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.strategies:
         window.sig_idle.connect(finish)
         window.run_sequence(args.strategies)
+    elif window.busy:  # a replayed session's reference signature is being checked
+        window.sig_idle.connect(finish)
     elif args.export or args.screenshot or args.quit_when_done:
         from PySide6.QtCore import QTimer
         QTimer.singleShot(300, finish)

@@ -58,3 +58,48 @@ def test_heapscope_runs_and_exports_under_xvfb(tmp_path):
     assert [int(r["Lock acquisitions"]) for r in rows] == [
         exp["lock_acquisitions_baseline"], exp["lock_acquisitions_pooled"]]
     assert all(int(r["Signature (✓ = reference)"]) == exp["signature"] for r in rows)
+
+
+def _offscreen(args, tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path),
+               XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"),
+               XDG_RUNTIME_DIR=str(tmp_path))
+    return subprocess.run([sys.executable, "-m", "gui.app", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_save_session_then_open_and_export(tmp_path):
+    from gui.session_file import load_session
+    session_path = tmp_path / "pooled.session"
+    proc = _offscreen([str(VECTORS / "random_64k.bin"), "--run", "pooled", "--save-session",
+                       str(session_path), "--quit-when-done"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    session = load_session(session_path)
+    exp = EXPECTED["random_64k.bin"]
+    assert session.result["signature"] == exp["signature"]
+    assert session.result["lock_acquisitions"] == exp["lock_acquisitions_pooled"]
+    out = tmp_path / "out"
+    proc = _offscreen(["--open", str(session_path), "--export", str(out), "--quit-when-done"],
+                      tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(os.listdir(out)) == sorted(export.FILE_NAMES.values())
+    with open(out / export.FILE_NAMES["results"], newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["Strategy"] for r in rows] == ["pooled"]
+    assert int(rows[0]["Lock acquisitions"]) == exp["lock_acquisitions_pooled"]
+    assert int(rows[0]["Signature (✓ = reference)"]) == exp["signature"]
+
+
+def test_bad_session_file_exits_non_zero_with_one_line(capsys, tmp_path):
+    from gui.session_file import SessionError, load_session
+    bad = tmp_path / "bad.session"
+    bad.write_bytes(b"not a session at all")
+    message = str(pytest.raises(SessionError, load_session, bad).value)
+    assert app.main(["--open", str(bad), "--export", str(tmp_path / "out"),
+                     "--quit-when-done"]) == 1
+    assert capsys.readouterr().err == f"heapscope: error: {message}\n"
+
+
+def test_save_session_needs_run(capsys):
+    assert app.main(["--save-session", "x.session"]) == 2
+    assert capsys.readouterr().err == "heapscope: error: --save-session needs --run\n"
