@@ -30,6 +30,7 @@ from gui.charts import CAPTION_POINTS, ChartsPanel, Trace, colour_for, run_label
 from gui.export import ExportSource, export_all
 from gui.heap_map import HeapMapView
 from gui import session_file
+from gui.demo import DemoStepper, Stage
 from gui.session_file import SessionError, SessionRecorder, load_session, save_session
 from gui.results_table import ResultsModel, ResultsTable, input_key
 from gui.worker import RunThread
@@ -291,6 +292,7 @@ class MainWindow(QMainWindow):
         self.draw_fps = 0.0
         self.frames_drawn = 0
         self.speed = 1.0
+        self.demo: DemoStepper | None = None
         self._recorder: SessionRecorder | None = None
         self.last_session = None      # the last finished live run, as a Session
         self.replay = None            # the session being replayed, if any
@@ -382,6 +384,18 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.banner)
         self.replay_bar = self._build_replay_bar()
         outer.addWidget(self.replay_bar)
+        self.demo_banner = QLabel("")
+        self.demo_banner.setObjectName("demoBanner")
+        self.demo_banner.setWordWrap(True)
+        self.demo_banner.setStyleSheet(
+            "QLabel#demoBanner { background: #fff4d6; color: #1a1a1a; padding: 8px;"
+            " border: 2px solid #E69F00; border-radius: 6px; }")
+        f = self.demo_banner.font()
+        f.setPointSizeF(CAPTION_POINTS * 1.3)
+        f.setBold(True)
+        self.demo_banner.setFont(f)
+        self.demo_banner.setVisible(False)
+        outer.addWidget(self.demo_banner)
 
         # Body: settings | heap map over table | charts.
         self.settings_panel = SettingsPanel()
@@ -489,6 +503,14 @@ class MainWindow(QMainWindow):
         self.slower_action = action("S&lower", "[", self.slower, run_menu)
         self.faster_action = action("&Faster", "]", self.faster, run_menu)
         run_menu.addSeparator()
+        self.demo_action = action("Guided &demo", "Ctrl+D", self.toggle_demo, run_menu,
+                                  checkable=True)
+        self.demo_next_action = action("Demo: &next", ("N", "Right"), self.demo_next, run_menu)
+        self.demo_back_action = action("Demo: &back", ("Backspace", "Left"), self.demo_back,
+                                       run_menu)
+        self.demo_next_action.setEnabled(False)
+        self.demo_back_action.setEnabled(False)
+        run_menu.addSeparator()
         self.clear_action = action("&Clear runs", "Ctrl+Delete", self.clear_runs, run_menu)
 
         view_menu = bar.addMenu("&View")
@@ -590,6 +612,61 @@ class MainWindow(QMainWindow):
         for view, text in captions(frame, self._prev_frame).items():
             self.caption_labels[view].setText(text)
         self._prev_frame = frame
+
+    # ------------------------------------------------------------ guided demo
+
+    def toggle_demo(self) -> None:
+        """Starts the guided demo (predict, then run, then reveal), or ends it."""
+        if self.demo is None:
+            self.demo = DemoStepper()
+            self.sig_run_finished.connect(self._on_demo_run_finished)
+            self.sig_run_failed.connect(self._on_demo_run_failed)
+        else:
+            self.sig_run_finished.disconnect(self._on_demo_run_finished)
+            self.sig_run_failed.disconnect(self._on_demo_run_failed)
+            self.demo = None
+        on = self.demo is not None
+        self.demo_action.setChecked(on)
+        self.demo_next_action.setEnabled(on)
+        self.demo_back_action.setEnabled(on)
+        self.demo_banner.setVisible(on)
+        self._update_demo_banner()
+
+    def _update_demo_banner(self) -> None:
+        demo = self.demo
+        if demo is None:
+            self.demo_banner.setText("")
+            return
+        keys = "N / → next,  ← back" if demo.stage is not Stage.RUNNING else "running…"
+        self.demo_banner.setText(f"Step {demo.index + 1} of {len(demo.steps)}: "
+                                 f"{demo.step.title}\n{demo.text()}\n({keys})")
+
+    def demo_next(self) -> None:
+        demo = self.demo
+        if demo is None or self.busy:
+            return
+        step = demo.next()
+        if step is not None:
+            self.settings_panel.edits["pool_size"].setText(f"{step.pool_size // 1024}K")
+            if not self.start_run(step.strategy):
+                demo.run_failed()
+        self._update_demo_banner()
+
+    def demo_back(self) -> None:
+        if self.demo is None or self.busy:
+            return
+        self.demo.back()
+        self._update_demo_banner()
+
+    def _on_demo_run_finished(self, result: RunResult) -> None:
+        if self.demo is not None and self.demo.stage is Stage.RUNNING:
+            self.demo.run_finished(result.as_dict())
+            self._update_demo_banner()
+
+    def _on_demo_run_failed(self, _exc) -> None:
+        if self.demo is not None and self.demo.stage is Stage.RUNNING:
+            self.demo.run_failed()
+            self._update_demo_banner()
 
     # --------------------------------------------------------------- sessions
 
