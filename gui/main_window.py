@@ -45,6 +45,8 @@ SHORTCUTS = (
     ("[  ]", "Slower / faster (1×, 1/10, 1/100, 1/1000)"),
     ("E", "Export PNGs and CSVs (to the last folder)"), ("F5", "Presentation mode on / off"),
     ("F11", "Full screen on / off"), ("? or F1", "This list of shortcuts"),
+    ("Ctrl+D", "Guided demo on / off"), ("N or →  /  ←", "Demo: next / back"),
+    ("Ctrl+S", "Save the last run as a session"), ("Ctrl+Shift+O", "Open a recorded session"),
     ("Ctrl+O", "Open an input"), ("Ctrl+B / Ctrl+P", "Run baseline / pooled"),
     ("Esc", "Stop the run"), ("R / L", "Lock chart as a rate / on a log scale"),
 )

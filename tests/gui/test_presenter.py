@@ -123,8 +123,14 @@ def test_f11_full_screen_and_help_overlay(presenter, qtbot):
     assert w.shortcuts_overlay.isVisible()
     text = w.shortcuts_overlay.text()
     for k in ("<b>B</b>", "<b>P</b>", "<b>Space</b>", "<b>S</b>", "<b>E</b>", "<b>F5</b>",
-              "<b>F11</b>", "<b>[  ]</b>"):
+              "<b>F11</b>", "<b>[  ]</b>", "<b>Ctrl+S</b>", "<b>Ctrl+Shift+O</b>", "<b>Ctrl+D</b>"):
         assert k in text
+    # Every action with a shortcut is listed.
+    for action in w.actions():
+        for seq in action.shortcuts():
+            name = seq.toString()
+            if name not in ("Ctrl+Q", "Ctrl+.", "Ctrl+Del", "Ctrl+G", "Ctrl+E", "Backspace", "Exit"):
+                assert name in text or name.replace("Right", "→").replace("Left", "←") in text, name
     key(qtbot, w, Qt.Key_Question)
     assert not w.shortcuts_overlay.isVisible()
     key(qtbot, w, Qt.Key_F1)
