@@ -30,7 +30,7 @@ from gui.charts import CAPTION_POINTS, ChartsPanel, Trace, colour_for, run_label
 from gui.export import ExportSource, export_all
 from gui.heap_map import HeapMapView
 from gui import session_file
-from gui.demo import DemoStepper, Stage
+from gui.demo import DemoStepper, Stage, sessions_for_steps
 from gui.session_file import SessionError, SessionRecorder, load_session, save_session
 from gui.results_table import ResultsModel, ResultsTable, input_key
 from gui.worker import RunThread
@@ -295,6 +295,7 @@ class MainWindow(QMainWindow):
         self.frames_drawn = 0
         self.speed = 1.0
         self.demo: DemoStepper | None = None
+        self.demo_sessions: dict = {}
         self._recorder: SessionRecorder | None = None
         self.last_session = None      # the last finished live run, as a Session
         self.replay = None            # the session being replayed, if any
@@ -507,6 +508,8 @@ class MainWindow(QMainWindow):
         run_menu.addSeparator()
         self.demo_action = action("Guided &demo", "Ctrl+D", self.toggle_demo, run_menu,
                                   checkable=True)
+        self.demo_sessions_action = action("Guided demo from recorded &sessions…", None,
+                                           self._on_demo_sessions_clicked, run_menu)
         self.demo_next_action = action("Demo: &next", ("N", "Right"), self.demo_next, run_menu)
         self.demo_back_action = action("Demo: &back", ("Backspace", "Left"), self.demo_back,
                                        run_menu)
@@ -617,6 +620,19 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ guided demo
 
+    def _on_demo_sessions_clicked(self) -> None:
+        start = settings().value("session/last_dir", "") or str(pathlib.Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Folder of recorded sessions", start)
+        if folder:
+            self.start_demo(folder)
+
+    def start_demo(self, sessions_folder: str | os.PathLike | None = None) -> None:
+        """Starts the guided demo; steps with a matching session in the folder are replayed."""
+        if self.demo is not None:
+            self.toggle_demo()
+        self.demo_sessions = sessions_for_steps(sessions_folder) if sessions_folder else {}
+        self.toggle_demo()
+
     def toggle_demo(self) -> None:
         """Starts the guided demo (predict, then run, then reveal), or ends it."""
         if self.demo is None:
@@ -627,6 +643,7 @@ class MainWindow(QMainWindow):
             self.sig_run_finished.disconnect(self._on_demo_run_finished)
             self.sig_run_failed.disconnect(self._on_demo_run_failed)
             self.demo = None
+            self.demo_sessions = {}
         on = self.demo is not None
         self.demo_action.setChecked(on)
         self.demo_next_action.setEnabled(on)
@@ -648,7 +665,13 @@ class MainWindow(QMainWindow):
         if demo is None or self.busy:
             return
         step = demo.next()
-        if step is not None:
+        recorded = self.demo_sessions.get(demo.index)
+        if step is not None and recorded is not None:
+            if self.open_session(recorded):
+                demo.run_finished(self.replay.result)
+            else:
+                demo.run_failed()
+        elif step is not None:
             self.settings_panel.edits["pool_size"].setText(f"{step.pool_size // 1024}K")
             if not self.start_run(step.strategy):
                 demo.run_failed()

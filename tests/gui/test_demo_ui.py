@@ -45,3 +45,39 @@ def test_guided_demo_walks_every_step_live(window, qtbot):
     window.demo_action.trigger()
     assert window.demo is None and not window.demo_banner.isVisibleTo(window)
     assert not window.demo_next_action.isEnabled()
+
+
+def test_guided_demo_from_recorded_sessions(window, qtbot, tmp_path):
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    open_vector(window, "ramp.bin")
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    window.start_demo()
+    assert window.demo_sessions == {}
+    live = []
+    for i in range(len(STEPS)):
+        with qtbot.waitSignal(window.sig_idle, timeout=30000):
+            qtbot.keyClick(window, Qt.Key_N)
+        assert window.save_session_to(folder / f"{i}-step.session") is not None
+        live.append(window.demo.reveal_text(i))
+        qtbot.keyClick(window, Qt.Key_N)
+    (folder / "junk.session").write_bytes(b"not a session")
+    rows_before = len(window.results.rows)
+
+    window.start_demo(folder)
+    demo = window.demo
+    assert set(window.demo_sessions) == set(range(len(STEPS)))
+    for i, step in enumerate(STEPS):
+        assert (demo.index, demo.stage) == (i, Stage.PREDICT)
+        qtbot.keyClick(window, Qt.Key_N)
+        qtbot.waitUntil(lambda: not window.busy, timeout=30000)
+        assert demo.stage is Stage.REVEAL
+        assert window.replay is not None and window.replay_bar.isVisibleTo(window)
+        row = window.results.rows[-1]
+        assert row.result.strategy is step.strategy
+        # Same lock counts as the live run recorded for that step (wall times differ).
+        assert demo.reveal_text(i).split(" in ")[0] == live[i].split(" in ")[0]
+        qtbot.keyClick(window, Qt.Key_Right)
+    assert demo.at_end
+    assert len(window.results.rows) == rows_before + len(STEPS)
