@@ -171,6 +171,24 @@ class ChartView(pg.PlotWidget):
         self.setXRange(0, 1, padding=0.02)
         self.setYRange(0, 1, padding=0.05)
 
+    def set_font_scale(self, font_scale: float) -> None:
+        """Fonts and line widths scaled (presentation mode's zoom)."""
+        self._font_scale = font_scale
+        item = self.getPlotItem()
+        for name in ("left", "bottom"):
+            item.getAxis(name).setTickFont(palette.font(11 * font_scale))
+        item.getAxis("left").setWidth(int(64 * font_scale))
+        self._label_style = {"font-size": f"{12 * font_scale:.0f}pt", "color": "#202020"}
+        item.setLabel("bottom", "time since the run started", units="s", **self._label_style)
+        self._update_labels()
+        for curve in self._curves.values():
+            pen = curve.opts["pen"]
+            curve.setPen(pg.mkPen(pen.color(), width=3 * font_scale))
+
+    @property
+    def font_scale(self) -> float:
+        return self._font_scale
+
     def _update_labels(self) -> None:
         item = self.getPlotItem()
         if self.kind == "locks":
@@ -302,6 +320,10 @@ class ChartsPanel(QWidget):
             layout.addWidget(caption)
         self.rate_box.toggled.connect(self._on_toggles_changed)
         self.log_box.toggled.connect(self._on_toggles_changed)
+
+    def set_font_scale(self, font_scale: float) -> None:
+        for view in self.views.values():
+            view.set_font_scale(font_scale)
 
     def _on_toggles_changed(self, _checked: bool = False) -> None:
         self.views["locks"].set_options(rate=self.rate_box.isChecked(),

@@ -51,8 +51,9 @@ SHORTCUTS = (
     ("Esc", "Stop the run"), ("R / L", "Lock chart as a rate / on a log scale"),
 )
 
-#: Font zoom of presentation mode.
+#: Font zoom of presentation mode (the toolbar's zoom control changes it).
 PRESENTATION_ZOOM = 1.5
+ZOOMS = (("125%", 1.25), ("150%", 1.5), ("200%", 2.0))
 
 #: Draw timer period: 30 frames/s keeps the map fluid and leaves the cores to the engine.
 DRAW_INTERVAL_MS = 33
@@ -545,6 +546,16 @@ class MainWindow(QMainWindow):
         self.speed_combo.setFocusPolicy(Qt.NoFocus)
         self.speed_combo.currentIndexChanged.connect(self._on_speed_changed)
         bar.addWidget(self.speed_combo)
+        bar.addWidget(QLabel("  Presentation zoom "))
+        self.zoom_combo = QComboBox()
+        self.zoom_combo.setObjectName("zoomCombo")
+        self.zoom_combo.setToolTip("How much larger fonts and lines are in presentation mode")
+        for label, zoom in ZOOMS:
+            self.zoom_combo.addItem(label, zoom)
+        self.zoom_combo.setCurrentIndex([z for _, z in ZOOMS].index(PRESENTATION_ZOOM))
+        self.zoom_combo.setFocusPolicy(Qt.NoFocus)
+        self.zoom_combo.currentIndexChanged.connect(self._on_zoom_changed)
+        bar.addWidget(self.zoom_combo)
         self.addToolBar(Qt.TopToolBarArea, bar)
         self.toolbar = bar
 
@@ -586,11 +597,8 @@ class MainWindow(QMainWindow):
                 "heights": [b.minimumHeight() for b in self._run_buttons()]}
             self.presentation = True
             self.setWindowState(self.windowState() | Qt.WindowFullScreen)
-            f = self.font()
-            f.setPointSizeF(self._pre_presentation["font"] * PRESENTATION_ZOOM)
-            self.setFont(f)
             self.settings_panel.setVisible(False)
-            self._set_caption_zoom(PRESENTATION_ZOOM)
+            self._apply_zoom(self.zoom)
             for b in self._run_buttons():
                 b.setMinimumHeight(90)
         else:
@@ -602,9 +610,26 @@ class MainWindow(QMainWindow):
             self.setFont(f)
             self.settings_panel.setVisible(pre.get("settings", True))
             self._set_caption_zoom(1.0)
+            self.charts.set_font_scale(1.0)
             for b, h in zip(self._run_buttons(), pre.get("heights", [])):
                 b.setMinimumHeight(h)
         self.presentation_action.setChecked(self.presentation)
+
+    @property
+    def zoom(self) -> float:
+        """Presentation mode's zoom factor."""
+        return float(self.zoom_combo.currentData())
+
+    def _apply_zoom(self, zoom: float) -> None:
+        f = self.font()
+        f.setPointSizeF(self._pre_presentation["font"] * zoom)
+        self.setFont(f)
+        self._set_caption_zoom(zoom)
+        self.charts.set_font_scale(zoom)
+
+    def _on_zoom_changed(self, _index: int) -> None:
+        if self.presentation:
+            self._apply_zoom(self.zoom)
 
     def _set_caption_zoom(self, zoom: float) -> None:
         for label in self.caption_labels.values():

@@ -152,12 +152,23 @@ def test_f5_presentation_mode_toggles_and_keeps_state(presenter, qtbot):
     assert w.settings_panel.isHidden()
     assert w.font().pointSizeF() == pytest.approx(font_before * 1.5)
     assert w.baseline_button.minimumHeight() == 90
+    locks = w.charts.views["locks"]
+    assert locks.font_scale == 1.5
+    assert locks._curves[2].opts["pen"].widthF() == pytest.approx(4.5)
+    # The zoom control applies at once in presentation mode.
+    w.zoom_combo.setCurrentIndex(w.zoom_combo.findText("200%"))
+    assert w.font().pointSizeF() == pytest.approx(font_before * 2)
+    assert locks.font_scale == 2.0 and w.caption_labels["heap"].font().pointSizeF() == 28
+    assert locks._curves[2].opts["pen"].widthF() == pytest.approx(6)
+    w.zoom_combo.setCurrentIndex(w.zoom_combo.findText("150%"))
     assert [(r.text("locks"), r.text("signature")) for r in w.results.rows] == rows_before
     key(qtbot, w, Qt.Key_F5)
     assert not w.presentation and not w.presentation_action.isChecked()
     assert not (w.windowState() & Qt.WindowFullScreen)
     assert not w.settings_panel.isHidden()
     assert w.font().pointSizeF() == pytest.approx(font_before)
+    assert locks.font_scale == 1.0
+    assert locks._curves[2].opts["pen"].widthF() == pytest.approx(3)
     assert [(r.text("locks"), r.text("signature")) for r in w.results.rows] == rows_before
     assert w.charts.views["locks"].curve_data(2)[1].tolist() == curve_before
     assert len(w.charts.traces) == 2
