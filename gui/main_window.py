@@ -798,6 +798,7 @@ class MainWindow(QMainWindow):
             self.show_error(f"cannot replay '{path}': incomplete session ({exc})")
             return False
         self.clear_error()
+        self.stop_replay()  # the previous replay keeps its row and its whole curve
         self._run_counter += 1
         run_id = self._run_counter
         trace = Trace(run_id, run_label(run_id, config) + " — replay", strategy.label,

@@ -77,3 +77,24 @@ def test_ctrl_s_and_ctrl_shift_o_are_bound(window):
     shortcuts = {a.text(): [s.toString() for s in a.shortcuts()] for a in window.actions()}
     assert shortcuts["&Save session…"] == ["Ctrl+S"]
     assert shortcuts["Open s&ession…"] == ["Ctrl+Shift+O"]
+
+
+def test_several_sessions_side_by_side(window, qtbot, tmp_path):
+    open_vector(window)
+    run_and_wait(qtbot, window, window.baseline_button)
+    base = window.save_session_to(tmp_path / "baseline.session")
+    run_and_wait(qtbot, window, window.pooled_button)
+    pooled = window.save_session_to(tmp_path / "pooled.session")
+    live_curves = {i: window.charts.views["locks"].curve_data(i)[1].tolist() for i in (1, 2)}
+    window.clear_runs()
+    assert window.open_session(base) and window.open_session(pooled)
+    window.replay_slider.setValue(0)   # scrubbing the second one...
+    rows = window.results.rows
+    exp = EXPECTED["random_64k.bin"]
+    assert [r.result.lock_acquisitions for r in rows] == [exp["lock_acquisitions_baseline"],
+                                                           exp["lock_acquisitions_pooled"]]
+    assert rows[1].text("speedup") == f"{rows[1].speedup:.2f}× vs #{rows[0].run_id}"
+    # ...leaves the first one's whole curve on the chart.
+    first = window.charts.views["locks"].curve_data(rows[0].run_id)[1].tolist()
+    assert first == live_curves[1]
+    assert [t.label.endswith("— replay") for t in window.charts.traces] == [True, True]
