@@ -41,7 +41,7 @@ SPEEDS = (("1×", 1.0), ("1/10", 0.1), ("1/100", 0.01), ("1/1000", MIN_SPEED))
 #: Every presenter shortcut, as shown by the ? overlay.
 SHORTCUTS = (
     ("B", "Run baseline (one global lock)"), ("P", "Run pooled (per-thread pools)"),
-    ("Space", "Pause / resume the run"), ("S", "Stop the run"),
+    ("Space", "Pause / resume the run (or the replay)"), ("S", "Stop the run"),
     ("[  ]", "Slower / faster (1×, 1/10, 1/100, 1/1000)"),
     ("E", "Export PNGs and CSVs (to the last folder)"), ("F5", "Presentation mode on / off"),
     ("F11", "Full screen on / off"), ("? or F1", "This list of shortcuts"),
@@ -958,6 +958,9 @@ class MainWindow(QMainWindow):
     def toggle_pause(self) -> None:
         """Pauses or resumes the live run (its threads park at safe points)."""
         job = self._job
+        if (job is None or job.kind != "run") and self.replay is not None:
+            self.toggle_replay_play()  # Space plays / pauses a replay too
+            return
         if job is None or job.kind != "run":
             return
         if self.paused:

@@ -98,3 +98,20 @@ def test_several_sessions_side_by_side(window, qtbot, tmp_path):
     first = window.charts.views["locks"].curve_data(rows[0].run_id)[1].tolist()
     assert first == live_curves[1]
     assert [t.label.endswith("— replay") for t in window.charts.traces] == [True, True]
+
+
+def test_space_plays_and_pauses_a_replay(window, qtbot, tmp_path):
+    open_vector(window)
+    run_and_wait(qtbot, window, window.baseline_button)
+    path = window.save_session_to(tmp_path / "baseline.session")
+    assert window.open_session(path)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    qtbot.keyClick(window, Qt.Key_Space)
+    assert window.replay_timer.isActive() and window.replay_play.text() == "❚❚ Pause"
+    qtbot.keyClick(window, Qt.Key_Space)
+    assert not window.replay_timer.isActive() and window.replay_play.text() == "▶ Play"
+    qtbot.keyClick(window, Qt.Key_Space)
+    qtbot.waitUntil(lambda: not window.replay_timer.isActive(), timeout=20000)
+    assert window.replay_slider.value() == 1000
+    assert window.caption_labels["heap"].text().startswith("Done: all ")
