@@ -197,7 +197,7 @@ class ChartView(pg.PlotWidget):
         elif self.kind == "throughput":
             title, left = "Throughput (MB/s of input hashed)", "MB/s"
         else:
-            title, left = "Free-list length (chunks on the shared free list)", "free chunks"
+            title, left = "Free-list length (shared heap)", "free chunks"
         item.setTitle(title, size=f"{13 * self._font_scale:.0f}pt", color="#101010", bold=True)
         item.setLabel("left", left, **self._label_style)
 
