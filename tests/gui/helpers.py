@@ -12,3 +12,13 @@ def run_and_wait(qtbot, window, button, timeout=30000):
 
 def open_vector(window, name="random_64k.bin"):
     assert window.open_input(str(VECTORS / name)), window.error_text()
+
+
+def assert_baseline_then_pooled(rows, expected):
+    """Two result rows, baseline then pooled, with the vector's signature and lock counts."""
+    from engine import Strategy
+
+    assert [r.result.strategy for r in rows] == [Strategy.BASELINE, Strategy.POOLED]
+    assert [r.result.signature for r in rows] == [expected["signature"]] * 2
+    assert rows[0].result.lock_acquisitions == expected["lock_acquisitions_baseline"]
+    assert rows[1].result.lock_acquisitions == expected["lock_acquisitions_pooled"]

@@ -8,7 +8,7 @@ from gui import heap_map as hm
 from gui.main_window import MainWindow, settings
 from gui.results_table import KEYS
 from tests.conftest import EXPECTED, VECTORS
-from tests.gui.helpers import open_vector, run_and_wait
+from tests.gui.helpers import assert_baseline_then_pooled, open_vector, run_and_wait
 
 
 def cell(row, key):
@@ -25,10 +25,7 @@ def test_baseline_then_pooled_fill_the_table(window, qtbot):
     run_and_wait(qtbot, window, window.pooled_button)
 
     rows = window.results.rows
-    assert [r.result.strategy for r in rows] == [Strategy.BASELINE, Strategy.POOLED]
-    assert [r.result.signature for r in rows] == [exp["signature"]] * 2
-    assert rows[0].result.lock_acquisitions == exp["lock_acquisitions_baseline"]
-    assert rows[1].result.lock_acquisitions == exp["lock_acquisitions_pooled"]
+    assert_baseline_then_pooled(rows, exp)
     # The single-threaded reference was computed once and both rows match it.
     assert [r.reference for r in rows] == [exp["signature"]] * 2
     assert rows[0].text("signature") == f"{exp['signature']}  ✓"

@@ -4,7 +4,7 @@ from PySide6.QtCore import Qt
 
 from engine import MIN_SPEED, RunCancelled, SlotState, Strategy
 from tests.conftest import EXPECTED
-from tests.gui.helpers import open_vector
+from tests.gui.helpers import assert_baseline_then_pooled, open_vector
 
 PARKED = (SlotState.PAUSED, SlotState.IDLE)
 
@@ -30,10 +30,7 @@ def test_b_and_p_run_baseline_and_pooled(presenter, qtbot):
     with qtbot.waitSignal(w.sig_idle, timeout=30000):
         key(qtbot, w, Qt.Key_P)
     rows = w.results.rows
-    assert [r.result.strategy for r in rows] == [Strategy.BASELINE, Strategy.POOLED]
-    assert [r.result.signature for r in rows] == [exp["signature"]] * 2
-    assert rows[0].result.lock_acquisitions == exp["lock_acquisitions_baseline"]
-    assert rows[1].result.lock_acquisitions == exp["lock_acquisitions_pooled"]
+    assert_baseline_then_pooled(rows, exp)
 
 
 def test_speed_keys_step_through_the_choices(presenter, qtbot):
