@@ -2,7 +2,7 @@
 import pytest
 from PySide6.QtCore import Qt
 
-from engine import MIN_SPEED, RunCancelled, SlotState, Strategy
+from engine import MIN_SPEED, RunCancelled, SlotState
 from tests.conftest import EXPECTED
 from tests.gui.helpers import assert_baseline_then_pooled, open_vector
 
