@@ -11,6 +11,7 @@ import enum
 import pathlib
 
 from engine import Strategy
+from gui.inputs import not_regular_reason
 from gui.session_file import SUFFIX, SessionError, load_session
 
 
@@ -138,11 +139,13 @@ def sessions_for_steps(folder: str | pathlib.Path,
                        steps: tuple[DemoStep, ...] = STEPS) -> dict[int, pathlib.Path]:
     """Matches recorded sessions in ``folder`` to demo steps by strategy and pool size.
 
-    Files that are not readable sessions are skipped; steps without a
+    Files that are not regular files or not readable sessions are skipped; steps without a
     session are missing from the result (the GUI runs those live).
     """
     found: dict[tuple[str, int], pathlib.Path] = {}
     for path in sorted(pathlib.Path(folder).glob(f"*{SUFFIX}")):
+        if not_regular_reason(path):
+            continue  # a FIFO named x.session would block the loader's open() for ever
         try:
             config = load_session(path).config
         except SessionError:

@@ -6,9 +6,12 @@ Every kind is reproducible from its seed.
 """
 from __future__ import annotations
 
+import errno
+import hashlib
 import importlib.resources
 import os
 import pathlib
+import stat
 
 import numpy as np
 
@@ -30,6 +33,96 @@ _WORDS = (
     "right look think also around another came come work three word must because does part "
     "heap lock thread pool block memory allocator signature huffman tree node free list"
 ).split()
+
+
+def shown_path(path: str | os.PathLike, limit: int = 200) -> str:
+    """A path for a one-line message: control characters escaped, long paths shortened."""
+    text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in os.fspath(path))
+    if len(text) <= limit:
+        return text
+    head = (limit - 3) // 3
+    return f"{text[:head]}...{text[len(text) - (limit - 3 - head):]}"
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in the engine's own words."""
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "not a file"
+
+
+def not_regular_reason(path: str | os.PathLike) -> str | None:
+    """Why ``path`` cannot be an input, for anything that is not a regular file, else None.
+
+    Only ``stat`` is used (never ``open``): opening a FIFO waits for a writer, and
+    ``/dev/zero`` never ends.  A path that cannot be stat'ed at all (missing, no
+    permission) returns None: the engine's own message says why.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    return f"cannot read '{shown_path(path)}': it is {file_kind(mode)}, not a regular file"
+
+
+def open_regular(path: str | os.PathLike) -> int:
+    """A read-only descriptor of a regular file; never blocks (FIFOs are refused).
+
+    Raises
+    ------
+    OSError
+        When the path cannot be opened or is not a regular file.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, f"it is {file_kind(mode)}, not a regular file",
+                          os.fspath(path))
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+#: (realpath, size, mtime_ns) -> identity; hashing a big input twice is a visible pause.
+_IDENTITIES: dict[tuple, dict] = {}
+
+
+def file_identity(path: str | os.PathLike) -> dict:
+    """Name, size and SHA-256 of a regular file (as recorded in a session), cached.
+
+    Like :func:`gui.session_file.file_identity`, but it never opens a FIFO or a
+    device (it would block or never end).
+
+    Raises
+    ------
+    OSError
+        When the file cannot be read or is not a regular file.
+    """
+    fd = open_regular(path)
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        key = (os.path.realpath(path), st.st_size, st.st_mtime_ns)
+        cached = _IDENTITIES.get(key)
+        if cached is not None:
+            return {**cached, "name": pathlib.Path(path).name}
+        digest = hashlib.sha256()
+        size = 0
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    identity = {"name": pathlib.Path(path).name, "bytes": size, "sha256": digest.hexdigest()}
+    if len(_IDENTITIES) >= 16:
+        _IDENTITIES.pop(next(iter(_IDENTITIES)))
+    _IDENTITIES[key] = identity
+    return dict(identity)
 
 
 def data_dir() -> pathlib.Path:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (QComboBox, QToolBar, QSlider, QDialog, QDialogBut
 
 from engine import (COUNTER_NAMES, LIMITS, MIN_SPEED, EngineError, RunPhase, InputError, Run, RunCancelled, RunConfig, RunResult,
                     Strategy, format_size, parse_size)
-from gui import inputs
+from gui import inputs, replay_input
 from gui.captions import Frame, captions
 from gui.charts import CAPTION_POINTS, ChartsPanel, Trace, colour_for, run_label
 from gui.export import ExportSource, export_all
@@ -34,6 +34,9 @@ from gui.demo import DemoStepper, Stage, sessions_for_steps
 from gui.session_file import SessionError, SessionRecorder, load_session, save_session
 from gui.results_table import ResultsModel, ResultsTable, input_key
 from gui.worker import RunThread
+
+#: Memory a live run's recording may take (the recorder thins frames past it).
+RECORDING_BUDGET = 256 * 1024 * 1024
 
 #: Slow-motion choices: label and fraction of full speed (the engine goes down to MIN_SPEED).
 SPEEDS = (("1×", 1.0), ("1/10", 0.1), ("1/100", 0.01), ("1/1000", MIN_SPEED))
@@ -69,6 +72,17 @@ FIELD_LABELS = {
 def settings() -> QSettings:
     """The app's settings store (tests redirect it with ``QSettings.setPath``)."""
     return QSettings(QSettings.IniFormat, QSettings.UserScope, "heapscope", "heapscope")
+
+
+def _new_recorder(heap_cells: int) -> SessionRecorder:
+    """A session recorder capped in bytes when this version of the recorder can be."""
+    import inspect
+    try:
+        if "max_bytes" in inspect.signature(SessionRecorder).parameters:
+            return SessionRecorder(heap_cells, max_bytes=RECORDING_BUDGET)
+    except (TypeError, ValueError):
+        pass
+    return SessionRecorder(heap_cells)
 
 
 def _resource_path(name: str) -> str:
@@ -291,6 +305,9 @@ class MainWindow(QMainWindow):
         self._queue: list[Strategy] = []
         self._run_counter = 0
         self._references: dict[tuple, int | None] = {}
+        #: Inputs whose reference may be computed: only paths the user chose (never a
+        #: path named by a session file).
+        self._reference_keys: set[tuple] = set()
         self._frame_times: collections.deque[float] = collections.deque(maxlen=120)
         self.draw_fps = 0.0
         self.frames_drawn = 0
@@ -298,6 +315,7 @@ class MainWindow(QMainWindow):
         self.demo: DemoStepper | None = None
         self.demo_sessions: dict = {}
         self._recorder: SessionRecorder | None = None
+        self.last_session_recorder: SessionRecorder | None = None
         self.last_session = None      # the last finished live run, as a Session
         self.replay = None            # the session being replayed, if any
         self._replay_trace: Trace | None = None
@@ -697,8 +715,8 @@ class MainWindow(QMainWindow):
             else:
                 demo.run_failed()
         elif step is not None:
-            self.settings_panel.edits["pool_size"].setText(f"{step.pool_size // 1024}K")
-            if not self.start_run(step.strategy):
+            # The step's pool size for this run only: the user's setting is not touched.
+            if not self.start_run(step.strategy, pool_size=step.pool_size):
                 demo.run_failed()
         self._update_demo_banner()
 
@@ -723,12 +741,14 @@ class MainWindow(QMainWindow):
     def _finish_recording(self, result: RunResult) -> None:
         run, recorder = self._job.run, self._recorder
         self._recorder = None
+        self.last_session_recorder = recorder  # says whether it was thinned
         if recorder is None:
             return
         recorder.add_frame(result.wall_s, run.heap_states, run.heap_owners)
         c = result.config
         try:
-            identity = session_file.file_identity(result.path)
+            # Never blocks: the input may have been replaced by a FIFO since the run.
+            identity = inputs.file_identity(result.path)
         except OSError:
             identity = {"name": os.path.basename(result.path)}
         self.last_session = recorder.finish(
@@ -772,9 +792,18 @@ class MainWindow(QMainWindow):
             self.open_session(path)
 
     def open_session(self, path: str | os.PathLike) -> bool:
-        """Replays a recorded run: its row, curves and heap map, with a time slider."""
+        """Replays a recorded run: its row, curves and heap map, with a time slider.
+
+        Never starts a run on a path the session names: its signature is checked
+        only when the input the user has open is the recorded one (same size and
+        SHA-256), and then against a reference computed from the user's path.
+        """
         if self.busy:
             self.show_error("a run is in progress: stop it first (S)")
+            return False
+        reason = inputs.not_regular_reason(path)  # a FIFO would block the loader's open()
+        if reason:
+            self.show_error(reason.replace("cannot read", "cannot open session", 1))
             return False
         try:
             session = load_session(path)
@@ -790,7 +819,10 @@ class MainWindow(QMainWindow):
                                pool_size=cfg["pool_size"], batch_size=cfg["batch_size"],
                                block_size=cfg["block_size"], telemetry=False)
             counters = {k: int(r[k]) for k in COUNTER_NAMES if k in r}
-            result = RunResult(path=r.get("path", session.input_name), config=config,
+            same_input = replay_input.matches_open_input(meta, self.input_path)
+            recorded_path = r.get("path", session.input_name)
+            result = RunResult(path=self.input_path if same_input else str(recorded_path),
+                               config=config,
                                signature=int(r["signature"]), blocks=int(r["blocks"]),
                                bytes=int(r["bytes"]), wall_s=float(r["wall_s"]),
                                counters=counters, series=session.series)
@@ -805,10 +837,28 @@ class MainWindow(QMainWindow):
                       colour_for(strategy.label, self.charts.traces), live=False)
         trace.series = session.series
         self.charts.add_trace(trace)
-        key = input_key(result.path, config.block_size)
-        self.results.add_result(run_id, result, self._references.get(key))
-        if self._references.get(key, 0) is None:
+        if same_input:
+            key = input_key(result.path, config.block_size)
+            self._reference_keys.add(key)
+            self.results.add_result(run_id, result, self._references.get(key))
+            if self._references.get(key, 0) is None:
+                self.results.set_reference_failed(key)
+            note = ""
+        else:
+            # Keyed by the recorded identity, so no path here (live runs included) ever
+            # lends it a reference: it gets "? (no reference)" and says why.
+            key = replay_input.session_key(meta, config.block_size)
+            row = self.results.add_result(run_id, result, None)
+            replay_input.rekey_row(self.results, row, key)
             self.results.set_reference_failed(key)
+            note = replay_input.not_checked_note(meta)
+        thinned = replay_input.thinning_note(session)
+        if thinned:
+            note = f"{note}; recording thinned: {thinned}" if note else \
+                f"recording thinned: {thinned}"
+        self.replay_note.setText(note)
+        self.replay_note.setToolTip(note)
+        self.replay_note.setVisible(bool(note))
         self.table.scrollToBottom()
         self.heap_map.set_layout(config.heap_size, config.pool_size, strategy,
                                  int(meta.get("slot_count", config.batch_size)),
@@ -821,9 +871,10 @@ class MainWindow(QMainWindow):
         self.replay_bar.setVisible(True)
         self.replay_slider.setValue(1000)
         self.show_replay_at(session.duration_s)
-        self.statusBar().showMessage(f"Replaying {os.fspath(path)}", 15000)
-        if key not in self._references:
-            self._next_step()  # the single-threaded reference, if the input is still there
+        self.statusBar().showMessage(f"Replaying {inputs.shown_path(path)}"
+                                     + (f"  ·  {note}" if note else ""), 15000)
+        if same_input and key not in self._references:
+            self._next_step()  # the reference of the user's own input
         return True
 
     def show_replay_at(self, t: float) -> None:
@@ -912,6 +963,9 @@ class MainWindow(QMainWindow):
         for label, fraction in (("1×", 1.0), ("1/10", 0.1), ("1/100", 0.01), ("1/1000", 0.001)):
             self.replay_speed.addItem(label, fraction)
         self.replay_label = QLabel("")
+        self.replay_note = QLabel("")
+        self.replay_note.setObjectName("replayNote")
+        self.replay_note.setVisible(False)
         close = QToolButton()
         close.setText("✕")
         close.setToolTip("Close the replay (the row and curves stay)")
@@ -921,6 +975,7 @@ class MainWindow(QMainWindow):
         row.addWidget(self.replay_label)
         row.addWidget(QLabel("speed"))
         row.addWidget(self.replay_speed)
+        row.addWidget(self.replay_note)
         row.addWidget(close)
         bar.setVisible(False)
         self._replay_stepping = False
@@ -1061,6 +1116,10 @@ class MainWindow(QMainWindow):
     def open_input(self, path: str | os.PathLike, remember: bool = True) -> bool:
         """Makes ``path`` the current input; shows the engine's message if it can't be read."""
         path = os.fspath(path)
+        reason = inputs.not_regular_reason(path)  # before the engine opens it: FIFOs block
+        if reason:
+            self.show_error(reason)
+            return False
         try:
             probe = Run(path, RunConfig(telemetry=False))
         except InputError as exc:
@@ -1144,8 +1203,12 @@ class MainWindow(QMainWindow):
         if not self.busy:
             self._next_step()
 
-    def start_run(self, strategy: Strategy) -> bool:
-        """Starts one run now; False (with a message) when it cannot start."""
+    def start_run(self, strategy: Strategy, pool_size: int | None = None) -> bool:
+        """Starts one run now; False (with a message) when it cannot start.
+
+        ``pool_size`` overrides the settings panel's for this run only (the guided
+        demo): the panel, and so the saved setting, stay as the user left them.
+        """
         if self.busy:
             self.show_error("a run is already in progress: stop it first (Esc)")
             return False
@@ -1156,10 +1219,18 @@ class MainWindow(QMainWindow):
         if isinstance(config, str):
             self.show_error(f"cannot run {strategy.label}: {config}")
             return False
+        reason = inputs.not_regular_reason(self.input_path)  # replaced since it was opened?
+        if reason:
+            self.show_error(reason)
+            return False
         try:
+            if pool_size is not None and pool_size != config.pool_size:
+                config = config.replace(pool_size=pool_size)
             run = Run(self.input_path, config)
         except InputError as exc:
-            self.show_error(str(exc))
+            self.show_error(str(exc) if pool_size is None
+                            else f"cannot run {strategy.label} with {format_size(pool_size)} "
+                                 f"pools: {exc}")
             return False
         self.clear_error()
         self._run_counter += 1
@@ -1174,7 +1245,7 @@ class MainWindow(QMainWindow):
                                  title)
         self.heap_map.set_hint("")
         run.set_speed(self.speed)
-        self._recorder = SessionRecorder(run.heap_cells)
+        self._recorder = _new_recorder(run.heap_cells)
         self._recorder.add_frame(0.0, run.heap_states, run.heap_owners)
         self.stop_replay()
         self.paused = False
@@ -1183,6 +1254,7 @@ class MainWindow(QMainWindow):
         self._job_trace = trace
         self._job_run_id = run_id
         self._job_key = input_key(self.input_path, config.block_size)
+        self._reference_keys.add(self._job_key)
         self._stop_requested = False
         self._connect_job(self._job, self._on_run_finished, self._on_run_errored)
         self.progress.setRange(0, max(1, run.total_blocks))
@@ -1198,9 +1270,17 @@ class MainWindow(QMainWindow):
         return True
 
     def _connect_job(self, job: RunThread, on_finished, on_errored) -> None:
-        job.worker.finished.connect(on_finished)
-        job.worker.errored.connect(on_errored)
-        job.thread.finished.connect(self._on_job_thread_finished)
+        # Qt still delivers a queued signal after disconnect(): each call says which job
+        # it comes from, and only the current job's are acted on.
+        serial = job.serial
+        job.worker.finished.connect(lambda r, s=serial: self._from_job(s, on_finished, r))
+        job.worker.errored.connect(lambda e, s=serial: self._from_job(s, on_errored, e))
+        job.thread.finished.connect(
+            lambda s=serial: self._from_job(s, self._on_job_thread_finished))
+
+    def _from_job(self, serial: int, slot, *args) -> None:
+        if self._job is not None and self._job.serial == serial:
+            slot(*args)
 
     def stop(self) -> None:
         """Cancels the current run (and anything queued); the engine stops within ~10 ms."""
@@ -1228,10 +1308,12 @@ class MainWindow(QMainWindow):
         self.progress.setValue(result.blocks)
         self.status_strategy.setText(f"Finished #{self._job_run_id} {result.strategy.label}")
         self.status_elapsed.setText(f"wall {result.wall_s:.3f} s")
+        thinned = replay_input.thinning_note(self.last_session_recorder)
         self.statusBar().showMessage(
             f"Run #{self._job_run_id} {result.strategy.label}: {result.wall_s:.3f} s, "
             f"{result.mb_per_s:.2f} MB/s, {result.lock_acquisitions:,} lock acquisitions, "
-            f"signature {result.signature}", 15000)
+            f"signature {result.signature}"
+            + (f"  ·  recording thinned: {thinned}" if thinned else ""), 15000)
         self.sig_run_finished.emit(result)
 
     @Slot(object)
@@ -1260,22 +1342,19 @@ class MainWindow(QMainWindow):
         self.sig_run_failed.emit(exc)
 
     def _on_job_thread_finished(self) -> None:
-        job = self._job
+        job, self._job = self._job, None
         if job is None:
             return
-        job.thread.wait()
         self.draw_timer.stop()
         self.paused = False
-        job.run.close()
-        job.worker.deleteLater()
-        job.thread.deleteLater()
-        self._job = None
+        job.release()  # closes the Run (C memory freed now) and drops worker and thread
         self._update_buttons()
         self._next_step()
 
     def _next_step(self) -> None:
         """After a job: the missing reference signature first, then the next queued run."""
-        pending = [row.key for row in self.results.rows if row.key not in self._references]
+        pending = [row.key for row in self.results.rows
+                   if row.key in self._reference_keys and row.key not in self._references]
         if pending and not self._stop_requested and self._start_reference(pending[0]):
             return
         if self._queue:
@@ -1295,6 +1374,10 @@ class MainWindow(QMainWindow):
         config = RunConfig(strategy=Strategy.SINGLE, heap_size=row.result.config.heap_size,
                            block_size=block_size, telemetry=False)
         try:
+            reason = inputs.not_regular_reason(path)
+            if reason or input_key(path, block_size) != key:
+                raise InputError(reason or f"'{inputs.shown_path(path)}' changed since the run",
+                                 -1)
             run = Run(path, config)
         except InputError as exc:
             self._references[key] = None
@@ -1484,13 +1567,14 @@ class MainWindow(QMainWindow):
         self._queue.clear()
         self.replay_timer.stop()
         self.draw_timer.stop()
+        self._recorder = None
         job, self._job = self._job, None
         if job is not None:
-            job.worker.finished.disconnect()
-            job.worker.errored.disconnect()
-            job.thread.finished.disconnect(self._on_job_thread_finished)
-            job.stop()
-            job.run.close()
+            # Cancel wakes paused and slowed-down engine threads; a job that still has not
+            # ended is kept referenced by gui.worker (a running QThread must not be destroyed).
+            if not job.stop():
+                job.stop(60000)
+            job.release()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.save_settings()

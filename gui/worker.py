@@ -1,18 +1,39 @@
-"""One engine run on a QThread: a worker QObject moved to its own thread.
+"""One engine run on a QThread, and who owns what until it is gone.
 
-The worker only reports lifecycle (started, finished, errored); the window
-reads telemetry itself on its draw timer.  ``Run.execute()`` releases the GIL
-while the C engine works, so the GUI thread keeps drawing.
+``Run.execute()`` releases the GIL while the C engine works, so the GUI
+thread keeps drawing.  The worker reports lifecycle only (started, finished,
+errored); the window reads telemetry itself on its draw timer.
+
+Ownership: the worker and the QThread object both live on the GUI thread
+(nothing is moved to the run's thread), and the thread's ``run()`` simply
+calls :meth:`RunWorker.execute`.  Signals emitted from the run's thread reach
+GUI-thread receivers queued, as before.  Once the thread has finished,
+:meth:`RunThread.release` closes the :class:`engine.Run` (its C memory is
+freed at once) and drops every reference, so the Run, the worker and the
+QThread are freed on the GUI thread.  The old design moved the worker to the
+run's thread and called ``deleteLater()`` after that thread had ended: the
+deletion was never delivered and every run leaked its Run and worker.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+import itertools
+import warnings
+import weakref
+
+from PySide6.QtCore import QDeadlineTimer, QObject, QThread, Signal
 
 from engine import EngineError, Run
 
+#: Jobs whose thread could not be stopped in time: kept referenced so that Qt never
+#: destroys a running QThread (that aborts the process); the Run frees itself at its end.
+_UNSTOPPABLE: list["RunThread"] = []
+#: Every job not yet released, so tests (and shutdown paths) can stop them all.
+_LIVE: "weakref.WeakSet[RunThread]" = weakref.WeakSet()
+_SERIALS = itertools.count(1)
+
 
 class RunWorker(QObject):
-    """Executes one :class:`engine.Run` when its thread starts.
+    """Executes one :class:`engine.Run` (on the thread that calls :meth:`execute`).
 
     Signals
     -------
@@ -30,45 +51,126 @@ class RunWorker(QObject):
 
     def __init__(self, run: Run):
         super().__init__()
-        self.run = run
+        self.run: Run | None = run
 
-    @Slot()
     def execute(self) -> None:
+        run = self.run
+        if run is None:
+            return
         self.started.emit()
         try:
-            result = self.run.execute()
+            result = run.execute()
         except EngineError as exc:
-            self.errored.emit(exc)
+            # The traceback holds this frame (and so the Run): the GUI only needs the message.
+            self.errored.emit(exc.with_traceback(None))
         except Exception as exc:  # never let a worker thread die silently
             self.errored.emit(EngineError(f"unexpected error: {exc}", -1))
         else:
             self.finished.emit(result)
+        finally:
+            del run
+
+
+class _ExecThread(QThread):
+    """A QThread whose body is one worker's execute() (no event loop needed)."""
+
+    def __init__(self, worker: RunWorker):
+        super().__init__()
+        self.worker: RunWorker | None = worker
+
+    def run(self) -> None:  # noqa: D401 (Qt override)
+        worker = self.worker
+        if worker is not None:
+            worker.execute()
 
 
 class RunThread:
-    """A :class:`RunWorker` and its QThread, started together and stopped together."""
+    """A :class:`RunWorker` and its QThread, started together, stopped and freed together."""
 
     def __init__(self, run: Run, kind: str = "run"):
         self.kind = kind
-        self.run = run
-        self.thread = QThread()
+        #: Unique per job: a queued signal still arrives after disconnect(), so
+        #: receivers check that it comes from the job they are waiting for.
+        self.serial = next(_SERIALS)
+        self.run: Run | None = run
+        self.worker: RunWorker | None = RunWorker(run)
+        self.thread: _ExecThread | None = _ExecThread(self.worker)
         self.thread.setObjectName(f"heapscope-{kind}")
-        self.worker = RunWorker(run)
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.execute)
-        # The thread's event loop ends as soon as the run does, whatever the outcome.
-        # Direct: quit() is thread-safe and must not wait for the GUI's event loop.
-        self.worker.finished.connect(self.thread.quit, Qt.DirectConnection)
-        self.worker.errored.connect(self.thread.quit, Qt.DirectConnection)
+        _LIVE.add(self)
 
     def start(self) -> None:
         self.thread.start()
 
-    def stop(self, wait_ms: int = 5000) -> bool:
-        """Cancels the run and waits for its thread; True when the thread ended."""
-        self.run.cancel()
-        self.thread.quit()
+    def cancel(self) -> None:
+        if self.run is not None:
+            self.run.cancel()
+
+    def wait(self, wait_ms: int | None = None) -> bool:
+        """Waits for the thread to end (forever with None); True when it has."""
+        if self.thread is None:
+            return True
+        if wait_ms is None:
+            return self.thread.wait(QDeadlineTimer(QDeadlineTimer.Forever))
         return self.thread.wait(wait_ms)
 
+    def stop(self, wait_ms: int = 10000) -> bool:
+        """Cancels the run and waits for its thread; True when the thread ended.
+
+        Cancel wakes paused and slowed-down engine threads too, so this normally
+        returns within a few milliseconds.
+        """
+        self.cancel()
+        return self.wait(wait_ms)
+
     def is_running(self) -> bool:
-        return self.thread.isRunning()
+        return self.thread is not None and self.thread.isRunning()
+
+    def release(self) -> bool:
+        """Closes the Run and drops the worker and thread; only once the thread has ended.
+
+        Returns False (and keeps everything referenced) if the thread still runs:
+        destroying a running QThread would abort the process.
+        """
+        if self.thread is None:
+            return True
+        if self.thread.isRunning():
+            if self not in _UNSTOPPABLE:
+                _UNSTOPPABLE.append(self)
+            if self.run is not None:
+                self.run.close()  # cancels; the engine frees itself when execute() returns
+            return False
+        self.thread.wait()
+        run, self.run = self.run, None
+        worker, self.worker = self.worker, None
+        thread, self.thread = self.thread, None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # "failed to disconnect": none were
+            for signal in (worker.started, worker.finished, worker.errored, thread.finished):
+                try:
+                    signal.disconnect()
+                except (RuntimeError, TypeError):
+                    pass
+        worker.run = None
+        thread.worker = None
+        if run is not None:
+            run.close()
+        _LIVE.discard(self)
+        return True
+
+
+def live_jobs() -> list[RunThread]:
+    """Every job started or created and not yet released (the tests' safety net)."""
+    return [job for job in list(_LIVE) if job.thread is not None] + [
+        job for job in _UNSTOPPABLE if job.thread is not None and job not in _LIVE]
+
+
+def stop_all(wait_ms: int = 10000) -> list[str]:
+    """Cancels and waits for every live job; returns the names of those that did not end."""
+    stuck = []
+    for job in live_jobs():
+        if not job.stop(wait_ms):
+            stuck.append(job.thread.objectName())
+            continue
+        job.release()
+    _UNSTOPPABLE[:] = [job for job in _UNSTOPPABLE if job.thread is not None]
+    return stuck

@@ -25,8 +25,15 @@ def isolated_state(tmp_path, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def no_dangling_qthreads(monkeypatch):
-    """Fails a test that leaves a QThread running (napari does the same)."""
+    """Fails a test that leaves a QThread running (napari does the same).
+
+    Whatever the test did (and even when it failed half-way), every engine run
+    it started is cancelled and waited for here, so a paused or slowed-down run
+    can never outlive its test and hang the suite.
+    """
     from PySide6.QtCore import QThread
+
+    from gui import worker
 
     started = []
     original = QThread.start
@@ -44,12 +51,15 @@ def no_dangling_qthreads(monkeypatch):
                 running.append(thread.objectName() or repr(thread))
         except RuntimeError:  # already deleted by Qt: it had finished
             pass
+    stuck = worker.stop_all()
     for thread in started:
         try:
             thread.quit()
             thread.wait(5000)
         except RuntimeError:
             pass
+    if stuck:
+        pytest.fail(f"engine run(s) did not stop within 10 s of cancel: {', '.join(stuck)}")
     if running:
         pytest.fail(f"test left QThread(s) running: {', '.join(running)}")
 

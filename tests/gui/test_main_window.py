@@ -170,7 +170,7 @@ def test_open_errors_are_shown_and_the_input_is_kept(window, tmp_path):
     assert not window.open_input(str(missing))
     assert window.error_text() == f"cannot open '{missing}': No such file or directory"
     assert not window.open_input(str(tmp_path))
-    assert window.error_text() == f"cannot read '{tmp_path}': it is a directory, not a file"
+    assert window.error_text() == f"cannot read '{tmp_path}': it is a directory, not a regular file"
     assert window.input_path == str(VECTORS / "words_20k.txt")
     assert window.baseline_button.isEnabled()
     open_vector(window, "ramp.bin")
