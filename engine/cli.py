@@ -1,12 +1,14 @@
 """``python -m engine FILE``: the exercise's output lines, from the engine.
 
-Exit status: 0 done, 2 bad input or parameters, 3 heap exhausted,
-4 invalid free, 5 any other engine failure, 130 interrupted.
+Exit status: 0 done, 2 bad input or parameters (a changed input too), 3 heap
+exhausted, 4 invalid free, 5 any other engine failure, 130 interrupted (Ctrl+C),
+143 terminated (SIGTERM).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import threading
 
@@ -52,30 +54,69 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Interrupted(Exception):
+    """Ctrl+C (SIGINT) or SIGTERM arrived; the run was cancelled and has ended."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
 def _execute_interruptibly(handle: Run):
-    """Runs on a helper thread so Ctrl-C can cancel the engine promptly."""
-    outcome = {}
+    """Runs the engine on a helper thread; SIGINT/SIGTERM cancel it and wait for it.
+
+    A signal handler (not KeyboardInterrupt) does the cancelling: an exception
+    thrown into ``Thread.join`` can leave CPython believing the thread has
+    ended while the engine still runs (3.11 does), so the main thread only
+    ever waits on an Event that the helper sets when ``execute`` has returned.
+    """
+    outcome: dict = {}
+    done = threading.Event()
+    received: list[int] = []
 
     def target():
         try:
             outcome["result"] = handle.execute()
         except EngineError as exc:
             outcome["error"] = exc
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            outcome["error"] = EngineError(f"unexpected error: {exc!r}", -1)
+        finally:
+            done.set()
 
-    thread = threading.Thread(target=target, name="engine-run")
-    thread.start()
-    try:
-        while thread.is_alive():
-            thread.join(0.1)
-    except KeyboardInterrupt:
+    def on_signal(signum, _frame):
+        received.append(signum)
         handle.cancel()
-        thread.join()
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, on_signal)
+    try:
+        threading.Thread(target=target, name="engine-run", daemon=True).start()
+        while not done.wait(0.2):
+            pass
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if received:
+        raise Interrupted(received[0])
     if "error" in outcome:
         raise outcome["error"]
     return outcome["result"]
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl+C before or after the run: nothing to cancel
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `... | head`: the reader has gone, so has our audience
+        return EXIT_OK
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = RunConfig(strategy=Strategy.parse(args.strategy), heap_size=args.heap_size,
@@ -83,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
                            block_size=args.block_size, telemetry=not args.no_telemetry)
         with Run(args.file, config) as handle:
             result = _execute_interruptibly(handle)
+    except Interrupted as exc:
+        print(f"interrupted ({exc}): run cancelled", file=sys.stderr)
+        return EXIT_INTERRUPTED if exc.signum == signal.SIGINT else 128 + exc.signum
     except EngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if isinstance(exc, InputError):

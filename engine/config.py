@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import operator
 from types import MappingProxyType
 
 from engine._ffi import ffi, lib
@@ -81,9 +82,14 @@ class RunConfig:
         object.__setattr__(self, "strategy", Strategy.parse(self.strategy))
         for name in LIMITS:
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
+            try:  # numpy integers too; never floats or bools
+                if isinstance(value, bool):
+                    raise TypeError
+                value = operator.index(value)
+            except TypeError:
                 raise InputError(f"{name.replace('_', ' ')} must be a whole number (got {value!r})",
-                                 lib.ENGINE_E_INVALID_ARG)
+                                 lib.ENGINE_E_INVALID_ARG) from None
+            object.__setattr__(self, name, value)
             low, high, _ = LIMITS[name]
             if not low <= value <= high:  # also keeps C's unsigned fields from wrapping
                 raise InputError(

@@ -32,6 +32,10 @@ class InputError(EngineError, ValueError):
     """Bad parameters, or an input file that cannot be read."""
 
 
+class InputChanged(InputError):
+    """The input file shrank, grew or was rewritten during the run: no signature."""
+
+
 class HeapExhausted(EngineError):
     """umalloc found no free chunk big enough: the run stopped."""
 
@@ -49,6 +53,8 @@ _CLASS_BY_CODE = {
     lib.ENGINE_E_OPEN: InputError,
     lib.ENGINE_E_IS_DIR: InputError,
     lib.ENGINE_E_READ: InputError,
+    lib.ENGINE_E_NOT_FILE: InputError,
+    lib.ENGINE_E_INPUT_CHANGED: InputChanged,
     lib.ENGINE_E_HEAP_EXHAUSTED: HeapExhausted,
     lib.ENGINE_E_INVALID_FREE: InvalidFree,
     lib.ENGINE_E_CANCELLED: RunCancelled,

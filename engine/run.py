@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
 import os
 import threading
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from engine._ffi import ffi, lib
 from engine.config import RunConfig, Strategy
-from engine.errors import EngineError, check, error_from_status
+from engine.errors import EngineError, InputError, check, error_from_status
 
 COUNTER_NAMES: tuple[str, ...] = tuple(
     ffi.string(lib.engine_counter_name(i)).decode() for i in range(lib.ENGINE_COUNTER_COUNT))
@@ -136,148 +137,235 @@ def _series_to_dict(rows: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
+def _shown(path: str | bytes) -> str:
+    """A path as one printable line (control characters escaped), for messages."""
+    text = os.fsdecode(path)
+    shown = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+    return shown if len(shown) <= 120 else f"{shown[:40]}...{shown[-77:]}"
+
+
+def input_path_bytes(path: str | os.PathLike) -> bytes:
+    """The path as the C engine takes it, or InputError naming what is wrong with it."""
+    try:
+        raw = os.fsencode(path)
+    except TypeError:
+        raise InputError(f"the input path must be a string or path-like object "
+                         f"(got {type(path).__name__})", lib.ENGINE_E_INVALID_ARG) from None
+    if not raw:
+        raise InputError("no input file given (the path is empty)", lib.ENGINE_E_INVALID_ARG)
+    if b"\0" in raw:
+        shown = _shown(raw.replace(b"\0", b"?"))
+        raise InputError(f"the input path '{shown}' contains a NUL byte, which no file name "
+                         f"can hold", lib.ENGINE_E_INVALID_ARG)
+    return raw
+
+
+class _RunMemory:
+    """Owns one C ``engine_run``: frees it when the last reference goes.
+
+    The :class:`Run`, every zero-copy view over its memory (through
+    :class:`_EngineBytes`) and a thread inside ``execute`` each hold a
+    reference, so the memory can never be freed under a reader or under the
+    engine's own threads, whatever order things are closed in.
+    """
+
+    __slots__ = ("pointer",)
+
+    def __init__(self, pointer):
+        self.pointer = pointer
+
+    def __del__(self):
+        if self.pointer is not None:
+            lib.engine_run_destroy(self.pointer)
+            self.pointer = None
+
+
+class _EngineBytes:
+    """The base numpy keeps for a zero-copy view: it keeps the run's memory alive."""
+
+    def __init__(self, owner: _RunMemory, pointer, count: int):
+        self._owner = owner
+        self.__array_interface__ = {
+            "version": 3, "shape": (count,), "typestr": "|u1",
+            "data": (int(ffi.cast("uintptr_t", pointer)), True),  # read-only
+        }
+
+
 class Run:
     """One run of the workload over one file.
 
     Create it, call :meth:`execute` on one thread (it blocks until the run
     ends, with the GIL released), and from any other thread call
-    :meth:`snapshot`, :meth:`series`, :meth:`cancel`, :meth:`pause`,
-    :meth:`resume` or :meth:`set_speed`.  The live numpy views
-    (:attr:`heap_states`, :attr:`heap_owners`, :attr:`slot_states`) read the
-    engine's memory directly and stay valid until :meth:`close`.
+    :meth:`snapshot`, :meth:`heap_map_copy`, :meth:`series`, :meth:`cancel`,
+    :meth:`pause`, :meth:`resume` or :meth:`set_speed`.
+
+    The live numpy views (:attr:`heap_states`, :attr:`heap_owners`,
+    :attr:`slot_states`) read the engine's memory directly, with no copy: good
+    for drawing, but workers write it meanwhile, so take exact values from
+    :meth:`snapshot` or :meth:`heap_map_copy` (race-free copies).  A view keeps
+    the engine's memory alive after :meth:`close` until the view itself goes.
 
     Raises
     ------
     InputError
-        For a missing, unreadable or directory path, or bad parameters.
+        For a missing, unreadable, non-regular or directory path, or bad parameters.
     """
 
     def __init__(self, path: str | os.PathLike, config: RunConfig | None = None):
-        self.path = os.fspath(path)
+        self._memory: _RunMemory | None = None
+        raw_path = input_path_bytes(path)
+        self.path = os.fsdecode(raw_path)
         self.config = config or RunConfig()
         self._lock = threading.Lock()
-        self._executing = False
-        self._close_requested = False
         err = ffi.new("engine_error *")
         out = ffi.new("engine_run **")
-        check(lib.engine_run_create(self.config.to_c(), os.fsencode(self.path), out, err), err)
-        self._run = out[0]
-        self.total_blocks = int(lib.engine_run_total_blocks(self._run))
-        self.total_bytes = int(lib.engine_run_total_bytes(self._run))
-        self.slot_count = int(lib.engine_run_slot_count(self._run))
-        self.pool_reserved = int(lib.engine_run_pool_reserved(self._run))
-        self.heap_cells = int(lib.engine_run_heap_cells(self._run))
+        check(lib.engine_run_create(self.config.to_c(), raw_path, out, err), err)
+        memory = _RunMemory(out[0])
+        handle = memory.pointer
+        self.total_blocks = int(lib.engine_run_total_blocks(handle))
+        self.total_bytes = int(lib.engine_run_total_bytes(handle))
+        self.slot_count = int(lib.engine_run_slot_count(handle))
+        self.pool_reserved = int(lib.engine_run_pool_reserved(handle))
+        self.heap_cells = int(lib.engine_run_heap_cells(handle))
         self._counters = np.zeros(lib.ENGINE_COUNTER_COUNT, dtype=np.uint64)
         self._counters_c = ffi.from_buffer("uint64_t[]", self._counters)
         self._wait = np.zeros(self.slot_count, dtype=np.uint64)
         self._wait_c = ffi.from_buffer("uint64_t[]", self._wait)
-        self._series_capacity = int(lib.engine_run_series_capacity(self._run))
+        self._series_capacity = int(lib.engine_run_series_capacity(handle))
         self._series_rows = np.zeros((max(self._series_capacity, 1), 1 + lib.ENGINE_COUNTER_COUNT),
                                      dtype=np.uint64)
         self._series_c = ffi.from_buffer("uint64_t[]", self._series_rows)
-        self.slot_states = self._view(lib.engine_run_slot_states(self._run), self.slot_count)
-        self.heap_states = self._view(lib.engine_run_heap_states(self._run), self.heap_cells)
-        self.heap_owners = self._view(lib.engine_run_heap_owners(self._run), self.heap_cells)
+        self.slot_states = self._view(memory, lib.engine_run_slot_states(handle), self.slot_count)
+        self.heap_states = self._view(memory, lib.engine_run_heap_states(handle), self.heap_cells)
+        self.heap_owners = self._view(memory, lib.engine_run_heap_owners(handle), self.heap_cells)
+        self._memory = memory
 
     @staticmethod
-    def _view(pointer, count: int) -> np.ndarray | None:
-        """A read-only numpy view over engine memory (no copy)."""
+    def _view(owner: _RunMemory, pointer, count: int) -> np.ndarray | None:
+        """A read-only numpy view over engine memory (no copy) that keeps it alive."""
         if pointer == ffi.NULL:
             return None
-        view = np.frombuffer(ffi.buffer(pointer, count), dtype=np.uint8)
-        view.flags.writeable = False
+        view = np.asarray(_EngineBytes(owner, pointer, count))
+        assert not view.flags.writeable
         return view
 
     # -- lifecycle ---------------------------------------------------------
 
-    def _handle(self):
-        if self._run is None:
+    def _require_open(self) -> _RunMemory:
+        memory = self._memory
+        if memory is None:
             raise EngineError("this run has been closed", lib.ENGINE_E_STATE)
-        return self._run
+        return memory
 
     def execute(self) -> RunResult:
         """Runs the workload to the end and returns its result.
 
+        The C engine itself refuses a second start (``EngineError``, the first
+        run carries on untouched), and the memory stays alive for as long as
+        this call runs, even if :meth:`close` is called meanwhile.
+
         Raises
         ------
-        HeapExhausted, InvalidFree, InputError (read errors), RunCancelled, EngineError
+        HeapExhausted, InvalidFree, InputError (read errors, a changed input),
+        RunCancelled, EngineError
         """
         with self._lock:
-            handle = self._handle()
-            self._executing = True
-        try:
-            err = ffi.new("engine_error *")
-            code = lib.engine_run_execute(handle, err)
-            if code != lib.ENGINE_OK:
-                raise error_from_status(code, err)
-            return self.result()
-        finally:
-            with self._lock:
-                self._executing = False
-                if self._close_requested:
-                    self._destroy()
+            memory = self._require_open()
+        err = ffi.new("engine_error *")
+        code = lib.engine_run_execute(memory.pointer, err)
+        if code != lib.ENGINE_OK:
+            raise error_from_status(code, err)
+        return self._result_of(memory)
 
     def result(self) -> RunResult:
         """The result of a finished run."""
-        handle = self._handle()
+        with self._lock:
+            memory = self._require_open()
+        return self._result_of(memory)
+
+    def _result_of(self, memory: _RunMemory) -> RunResult:
+        handle = memory.pointer
         if lib.engine_run_state(handle) != lib.ENGINE_RUN_FINISHED:
             raise EngineError("the run has not finished", lib.ENGINE_E_STATE)
-        counters = self.snapshot(with_heap=False).counters
+        counters = np.zeros(lib.ENGINE_COUNTER_COUNT, dtype=np.uint64)
+        lib.engine_run_snapshot(handle, ffi.from_buffer("uint64_t[]", counters))
+        counter_dict = dict(zip(COUNTER_NAMES, counters.tolist()))
+        rows = np.zeros_like(self._series_rows)
+        n = lib.engine_run_series(handle, ffi.from_buffer("uint64_t[]", rows),
+                                  self._series_capacity)
         return RunResult(
             path=self.path,
             config=self.config,
             signature=int(lib.engine_run_signature(handle)),
-            blocks=counters["blocks_done"],
-            bytes=counters["bytes_done"],
+            blocks=counter_dict["blocks_done"],
+            bytes=counter_dict["bytes_done"],
             wall_s=lib.engine_run_wall_ns(handle) / 1e9,
-            counters=counters,
-            series=self.series(),
+            counters=counter_dict,
+            series=_series_to_dict(rows[:n]),
         )
 
     @property
     def phase(self) -> RunPhase:
-        return RunPhase(lib.engine_run_state(self._handle()))
+        with self._lock:
+            return RunPhase(lib.engine_run_state(self._require_open().pointer))
+
+    @property
+    def closed(self) -> bool:
+        return self._memory is None
+
+    @property
+    def paused(self) -> bool:
+        """True once a pause was asked for and every engine thread is parked.
+
+        From then until :meth:`resume`, no counter and no heap-map cell moves.
+        """
+        with self._lock:
+            return bool(lib.engine_run_is_paused(self._require_open().pointer))
 
     def cancel(self) -> None:
         """Asks the run to stop; execute() then raises RunCancelled (within ~10 ms)."""
         with self._lock:
-            if self._run is not None:
-                lib.engine_run_cancel(self._run)
+            if self._memory is not None:
+                lib.engine_run_cancel(self._memory.pointer)
 
     def pause(self) -> None:
         """Parks every engine thread at its next allocation or block boundary."""
         with self._lock:
-            if self._run is not None:
-                lib.engine_run_set_paused(self._run, 1)
+            if self._memory is not None:
+                lib.engine_run_set_paused(self._memory.pointer, 1)
 
     def resume(self) -> None:
         with self._lock:
-            if self._run is not None:
-                lib.engine_run_set_paused(self._run, 0)
+            if self._memory is not None:
+                lib.engine_run_set_paused(self._memory.pointer, 0)
 
     def set_speed(self, fraction: float) -> None:
-        """Slow motion: 1.0 is full speed, down to MIN_SPEED (1/1000)."""
-        ppm = int(round(min(max(fraction, MIN_SPEED), 1.0) * lib.ENGINE_SPEED_FULL))
+        """Slow motion: 1.0 is full speed, down to MIN_SPEED (1/1000); clamped to that range."""
+        try:
+            value = float(fraction)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not math.isfinite(value):
+            raise InputError(f"speed must be a number between {MIN_SPEED} and 1 "
+                             f"(got {fraction!r})", lib.ENGINE_E_INVALID_ARG)
+        ppm = int(round(min(max(value, MIN_SPEED), 1.0) * lib.ENGINE_SPEED_FULL))
         with self._lock:
-            if self._run is not None:
-                lib.engine_run_set_speed(self._run, ppm)
+            if self._memory is not None:
+                lib.engine_run_set_speed(self._memory.pointer, ppm)
 
     def close(self) -> None:
-        """Frees the engine's memory; a running run is cancelled and freed when it ends."""
-        with self._lock:
-            if self._run is None:
-                return
-            if self._executing:
-                lib.engine_run_cancel(self._run)
-                self._close_requested = True
-            else:
-                self._destroy()
+        """Lets go of the engine's memory; a running run is cancelled first.
 
-    def _destroy(self) -> None:
-        # Drop the views first: they point into the memory about to be freed.
-        self.slot_states = self.heap_states = self.heap_owners = None
-        lib.engine_run_destroy(self._run)
-        self._run = None
+        The memory is freed once nothing uses it any more: right away for an
+        idle run, when :meth:`execute` returns for a running one, and when the
+        last zero-copy view goes for views still held elsewhere.
+        """
+        with self._lock:
+            memory, self._memory = self._memory, None
+            if memory is None:
+                return
+            lib.engine_run_cancel(memory.pointer)
+            self.slot_states = self.heap_states = self.heap_owners = None
 
     def __enter__(self) -> "Run":
         return self
@@ -285,48 +373,61 @@ class Run:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def __del__(self):
-        if getattr(self, "_run", None) is not None and not self._executing:
-            lib.engine_run_destroy(self._run)
-            self._run = None
-
     # -- telemetry ---------------------------------------------------------
 
     @property
     def elapsed_s(self) -> float:
-        return lib.engine_run_elapsed_ns(self._handle()) / 1e9
+        with self._lock:
+            return lib.engine_run_elapsed_ns(self._require_open().pointer) / 1e9
 
     def counters(self) -> dict[str, int]:
         """Every counter now, by name."""
         with self._lock:
-            lib.engine_run_snapshot(self._handle(), self._counters_c)
+            lib.engine_run_snapshot(self._require_open().pointer, self._counters_c)
             values = self._counters.tolist()
         return dict(zip(COUNTER_NAMES, values))
+
+    def heap_map_copy(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Race-free copies of the heap map now: (states, owners); None without telemetry."""
+        with self._lock:
+            return self._copy_heap_map(self._require_open().pointer)
+
+    def _copy_heap_map(self, handle) -> tuple[np.ndarray, np.ndarray] | None:
+        if self.heap_cells == 0 or lib.engine_run_heap_states(handle) == ffi.NULL:
+            return None
+        states = np.empty(self.heap_cells, dtype=np.uint8)
+        owners = np.empty(self.heap_cells, dtype=np.uint8)
+        lib.engine_run_copy_heap_map(handle, ffi.from_buffer("uint8_t[]", states),
+                                     ffi.from_buffer("uint8_t[]", owners))
+        return states, owners
 
     def snapshot(self, with_heap: bool = True) -> Telemetry:
         """Counters, slot states and (optionally) a copy of the heap map, now."""
         with self._lock:
-            handle = self._handle()
+            handle = self._require_open().pointer
             elapsed = lib.engine_run_elapsed_ns(handle) / 1e9
             phase = RunPhase(lib.engine_run_state(handle))
             lib.engine_run_snapshot(handle, self._counters_c)
             lib.engine_run_slot_wait_ns(handle, self._wait_c)
             counters = dict(zip(COUNTER_NAMES, self._counters.tolist()))
-            heap = with_heap and self.heap_states is not None
+            slots = np.empty(self.slot_count, dtype=np.uint8)
+            lib.engine_run_copy_slot_states(handle, ffi.from_buffer("uint8_t[]", slots))
+            heap = self._copy_heap_map(handle) if with_heap else None
             return Telemetry(
                 elapsed_s=elapsed,
                 phase=phase,
                 counters=counters,
-                slot_states=self.slot_states.copy(),
+                slot_states=slots,
                 slot_wait_ns=self._wait.copy(),
-                heap_states=self.heap_states.copy() if heap else None,
-                heap_owners=self.heap_owners.copy() if heap else None,
+                heap_states=heap[0] if heap else None,
+                heap_owners=heap[1] if heap else None,
             )
 
     def series(self) -> dict[str, np.ndarray]:
         """The sampled time series so far: ``time_s`` and one array per counter."""
         with self._lock:
-            n = lib.engine_run_series(self._handle(), self._series_c, self._series_capacity)
+            n = lib.engine_run_series(self._require_open().pointer, self._series_c,
+                                      self._series_capacity)
             return _series_to_dict(self._series_rows[:n].copy())
 
 

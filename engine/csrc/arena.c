@@ -34,15 +34,26 @@ static uint64_t round16(uint64_t n)
     return (n + 15u) & ~(uint64_t)15u;
 }
 
-void heap_map_mark(uint8_t *states, uint8_t *owners, uint64_t offset, uint64_t bytes,
+/* Relaxed atomic byte stores rather than memset: the GUI copies the map while
+   workers write it (engine_run_copy_heap_map), and a plain memset racing with
+   that read is a data race.  On x86-64 and arm64 these are plain byte stores. */
+void heap_map_mark(atomic_u8 *states, atomic_u8 *owners, uint64_t offset, uint64_t bytes,
                    uint8_t state, uint8_t owner)
 {
     if (!states)
         return;
     uint64_t first = offset / ENGINE_CELL_BYTES;
-    uint64_t count = bytes / ENGINE_CELL_BYTES;
-    memset(states + first, state, count);
-    memset(owners + first, owner, count);
+    uint64_t end = first + bytes / ENGINE_CELL_BYTES;
+    for (uint64_t i = first; i < end; i++) {
+        atomic_store_explicit(&states[i], state, RELAXED);
+        atomic_store_explicit(&owners[i], owner, RELAXED);
+    }
+}
+
+void heap_map_copy(const atomic_u8 *cells, uint8_t *out, uint64_t count)
+{
+    for (uint64_t i = 0; i < count; i++)
+        out[i] = atomic_load_explicit((atomic_u8 *)&cells[i], RELAXED);
 }
 
 static uint64_t offset_of(const engine_arena *a, const void *p)
@@ -56,7 +67,7 @@ static void mark(engine_arena *a, const void *p, uint64_t bytes, uint8_t state, 
 }
 
 void arena_init(engine_arena *a, uint8_t *base, uint64_t size, uint64_t region_offset,
-                uint8_t *cell_state, uint8_t *cell_owner)
+                atomic_u8 *cell_state, atomic_u8 *cell_owner)
 {
     memset(a, 0, sizeof *a);
     a->base = base;
@@ -130,9 +141,27 @@ int arena_ufree(engine_arena *a, void *ptr, engine_error *err)
         return ENGINE_OK;
     uint8_t *p = ptr;
     uint8_t *region_end = a->region + a->region_size;
-    if (p < a->region + HEADER_BYTES || p >= region_end || (offset_of(a, p) % 16) != 0) {
+    /* Messages name heap offsets, never raw addresses: they mean something to
+       the reader and do not leak the process layout. */
+    if (p < a->base || p >= a->base + a->size) {
         error_set(err, ENGINE_E_INVALID_FREE,
-                  "invalid free: %p is not a chunk of the heap's shared region", ptr);
+                  "invalid free: the pointer is not inside the %llu-byte heap",
+                  (unsigned long long)a->size);
+        return ENGINE_E_INVALID_FREE;
+    }
+    if (p < a->region + HEADER_BYTES || p >= region_end) {
+        error_set(err, ENGINE_E_INVALID_FREE,
+                  "invalid free at heap offset %llu: outside the shared region (bytes %llu to "
+                  "%llu)",
+                  (unsigned long long)offset_of(a, p), (unsigned long long)(a->region - a->base),
+                  (unsigned long long)a->size);
+        return ENGINE_E_INVALID_FREE;
+    }
+    if (offset_of(a, p) % 16 != 0) {
+        error_set(err, ENGINE_E_INVALID_FREE,
+                  "invalid free at heap offset %llu: not a multiple of 16, so not the start "
+                  "of a chunk's payload",
+                  (unsigned long long)offset_of(a, p));
         return ENGINE_E_INVALID_FREE;
     }
     chunk *c = (chunk *)(p - HEADER_BYTES);
@@ -202,12 +231,12 @@ int engine_arena_create(uint64_t size, engine_arena **out)
     if (size < ENGINE_MIN_HEAP_SIZE || size > ENGINE_MAX_HEAP_SIZE || size % 16 != 0)
         return ENGINE_E_INVALID_ARG;
     engine_arena *a = calloc(1, sizeof *a);
-    uint8_t *mem = aligned_alloc(64, size);
-    uint8_t *cells = calloc(2, size / ENGINE_CELL_BYTES);
+    uint8_t *mem = aligned_alloc_rounded(64, size);
+    atomic_u8 *cells = calloc(2, size / ENGINE_CELL_BYTES);
     if (!a || !mem || !cells) {
         free(a);
         free(mem);
-        free(cells);
+        free((void *)cells);
         return ENGINE_E_NO_MEMORY;
     }
     memset(mem, 0, size); /* no stale bytes that could pass for a header */
@@ -222,7 +251,7 @@ void engine_arena_destroy(engine_arena *a)
     if (!a || !a->owns_memory)
         return;
     free(a->base);
-    free(a->cell_state);
+    free((void *)a->cell_state);
     free(a);
 }
 
@@ -293,7 +322,7 @@ void engine_arena_counters(const engine_arena *a, uint64_t *out)
 
 const uint8_t *engine_arena_heap_states(const engine_arena *a)
 {
-    return a->cell_state;
+    return (const uint8_t *)a->cell_state;
 }
 
 uint64_t engine_arena_heap_cells(const engine_arena *a)

@@ -61,7 +61,9 @@ typedef enum {
     ENGINE_E_THREAD = 8,        /* a thread could not be created */
     ENGINE_E_CANCELLED = 9,     /* the run was cancelled */
     ENGINE_E_STATE = 10,        /* call not allowed in the run's current state */
-    ENGINE_STATUS_COUNT = 11
+    ENGINE_E_NOT_FILE = 11,     /* the input is not a regular file (FIFO, device...) */
+    ENGINE_E_INPUT_CHANGED = 12,/* the input shrank, grew or changed during the run */
+    ENGINE_STATUS_COUNT = 13
 } engine_status;
 
 typedef enum {
@@ -168,6 +170,9 @@ int engine_run_execute(engine_run *run, engine_error *err);
 /* Safe from any thread, at any time before destroy. */
 void engine_run_cancel(engine_run *run);
 void engine_run_set_paused(engine_run *run, int paused);
+/* 1 once a pause was asked for AND every engine thread is parked (or waiting
+   for parked workers): from then until resume, no counter or cell moves. */
+int engine_run_is_paused(engine_run *run);
 void engine_run_set_speed(engine_run *run, uint32_t speed_ppm);
 int engine_run_state(const engine_run *run);
 void engine_run_destroy(engine_run *run);
@@ -186,7 +191,15 @@ void engine_run_snapshot(const engine_run *run, uint64_t *out);
 /* Per-slot lock wait time now: out[slot_count]. */
 void engine_run_slot_wait_ns(const engine_run *run, uint64_t *out);
 
-/* Live memory, owned by the run, valid until destroy (NULL without telemetry). */
+/* Race-free copies of the heap map (heap_cells bytes each; either pointer may
+   be NULL) and of the slot states (slot_count bytes), read with atomic loads
+   while workers write.  ENGINE_E_STATE when the run has no heap map. */
+int engine_run_copy_heap_map(const engine_run *run, uint8_t *states, uint8_t *owners);
+void engine_run_copy_slot_states(const engine_run *run, uint8_t *out);
+
+/* Live memory, owned by the run, valid until destroy (NULL without telemetry).
+   Reading it directly races with the workers' writes: use the copies above
+   where exact values matter. */
 const uint8_t *engine_run_slot_states(const engine_run *run);
 const uint8_t *engine_run_heap_states(const engine_run *run);
 const uint8_t *engine_run_heap_owners(const engine_run *run);

@@ -7,6 +7,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include "engine.h"
 
@@ -30,6 +32,12 @@ static inline void counter_sub(atomic_u64 *c, uint64_t v)
 static inline uint64_t counter_get(const atomic_u64 *c)
 {
     return atomic_load_explicit((atomic_u64 *)c, RELAXED);
+}
+
+/* C11's aligned_alloc wants a size that is a multiple of the alignment. */
+static inline void *aligned_alloc_rounded(size_t alignment, size_t size)
+{
+    return aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment);
 }
 
 uint64_t now_ns(void);
@@ -61,16 +69,17 @@ struct engine_arena {
        the arena), read by telemetry readers at any time. */
     atomic_u64 global_allocs, global_frees, free_list_length;
     atomic_u64 visits_alloc, visits_free, bytes_in_use, sliver_bytes;
-    /* Heap map, one byte per 16-byte cell; NULL when telemetry is off. */
-    uint8_t *cell_state;
-    uint8_t *cell_owner;
+    /* Heap map, one byte per 16-byte cell; NULL when telemetry is off.
+       Atomic bytes: workers write them while the GUI copies them. */
+    atomic_u8 *cell_state;
+    atomic_u8 *cell_owner;
     bool owns_memory;       /* created by engine_arena_create */
 };
 
 /* Lays out an arena over memory the caller owns; region_offset bytes at the
    start are left out of the free list (the pools). */
 void arena_init(engine_arena *a, uint8_t *base, uint64_t size, uint64_t region_offset,
-                uint8_t *cell_state, uint8_t *cell_owner);
+                atomic_u8 *cell_state, atomic_u8 *cell_owner);
 /* First fit; NULL when nothing fits (or size is 0). */
 void *arena_umalloc(engine_arena *a, uint64_t size, uint8_t owner);
 /* ENGINE_OK, or ENGINE_E_INVALID_FREE with err filled. */
@@ -78,7 +87,9 @@ int arena_ufree(engine_arena *a, void *ptr, engine_error *err);
 /* Free bytes, largest free payload, list length (walks the list). */
 void arena_describe(const engine_arena *a, uint64_t *free_bytes, uint64_t *largest,
                     uint64_t *length);
-void heap_map_mark(uint8_t *states, uint8_t *owners, uint64_t offset, uint64_t bytes,
+/* Copies count cells with atomic loads (see heap_map_mark). */
+void heap_map_copy(const atomic_u8 *cells, uint8_t *out, uint64_t count);
+void heap_map_mark(atomic_u8 *states, atomic_u8 *owners, uint64_t offset, uint64_t bytes,
                    uint8_t state, uint8_t owner);
 
 /* ---------------------------------------------------------------- runs */
@@ -111,7 +122,9 @@ struct engine_run {
     engine_config cfg;
     int fd;
     char *path;
+    char path_shown[128];             /* printable, shortened: for messages */
     uint64_t total_bytes, total_blocks;
+    struct timespec input_mtime;      /* to notice an input changed mid-run */
     uint32_t nslots;                  /* worker slots; the coordinator is nslots */
 
     uint8_t *arena_memory;
@@ -121,7 +134,7 @@ struct engine_run {
 
     slot_counters *slots;             /* nslots + 1 rows */
     atomic_u8 *slot_states;           /* nslots + 1 bytes */
-    uint8_t *cell_state, *cell_owner; /* NULL without telemetry */
+    atomic_u8 *cell_state, *cell_owner; /* NULL without telemetry */
     uint64_t ncells;
     uint8_t *floor_memory;            /* FLOOR strategy scratch, per slot */
 
@@ -131,6 +144,11 @@ struct engine_run {
     _Atomic uint32_t speed_ppm;
     pthread_mutex_t pause_lock;
     pthread_cond_t pause_cond;
+    /* Under pause_lock: engine threads that exist (coordinator + workers
+       started and not yet done) and how many of them are parked (or, for the
+       coordinator, joining workers).  Equal while paused = nothing moves. */
+    uint32_t engine_threads;
+    uint32_t quiescent_threads;
 
     pthread_mutex_t error_lock;
     bool has_error;

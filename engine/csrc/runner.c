@@ -31,6 +31,8 @@ static const char *const status_text[ENGINE_STATUS_COUNT] = {
     [ENGINE_E_THREAD] = "cannot create thread",
     [ENGINE_E_CANCELLED] = "run cancelled",
     [ENGINE_E_STATE] = "not allowed in the run's current state",
+    [ENGINE_E_NOT_FILE] = "input is not a regular file",
+    [ENGINE_E_INPUT_CHANGED] = "input changed while being read",
 };
 
 const char *engine_strerror(int code)
@@ -136,11 +138,37 @@ bool run_park(engine_run *run, uint32_t slot)
                                       : ENGINE_SLOT_COMPUTING;
     slot_set_state(run, slot, ENGINE_SLOT_PAUSED);
     pthread_mutex_lock(&run->pause_lock);
+    run->quiescent_threads++;
     while (atomic_load_explicit(&run->paused, RELAXED) && !run_should_stop(run))
         pthread_cond_wait(&run->pause_cond, &run->pause_lock);
+    run->quiescent_threads--;
     pthread_mutex_unlock(&run->pause_lock);
     slot_set_state(run, slot, before);
     return !run_should_stop(run);
+}
+
+int engine_run_is_paused(engine_run *run)
+{
+    pthread_mutex_lock(&run->pause_lock);
+    int paused = atomic_load_explicit(&run->paused, RELAXED) &&
+                 run->quiescent_threads == run->engine_threads;
+    pthread_mutex_unlock(&run->pause_lock);
+    return paused;
+}
+
+/* Counts an engine thread in or out (see engine_threads). */
+static void engine_threads_add(engine_run *run, int delta)
+{
+    pthread_mutex_lock(&run->pause_lock);
+    run->engine_threads = (uint32_t)((int)run->engine_threads + delta);
+    pthread_mutex_unlock(&run->pause_lock);
+}
+
+static void quiescent_add(engine_run *run, int delta)
+{
+    pthread_mutex_lock(&run->pause_lock);
+    run->quiescent_threads = (uint32_t)((int)run->quiescent_threads + delta);
+    pthread_mutex_unlock(&run->pause_lock);
 }
 
 /* Sleeps without holding up cancel for more than a few milliseconds. */
@@ -252,12 +280,48 @@ int engine_run_state(const engine_run *run)
 
 /* ------------------------------------------------------------ create */
 
+/* The path as messages show it: one line whatever bytes it holds (control
+   bytes escaped as \xNN) and short enough for a message (middle elided). */
+static void path_for_messages(const char *path, char *out, size_t out_len)
+{
+    char escaped[1024];
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)path; *p && n + 5 < sizeof escaped; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            n += (size_t)snprintf(escaped + n, sizeof escaped - n, "\\x%02x", *p);
+        else
+            escaped[n++] = (char)*p;
+    }
+    escaped[n] = 0;
+    if (n < out_len) {
+        memcpy(out, escaped, n + 1);
+        return;
+    }
+    size_t head = (out_len - 4) / 3, tail = out_len - 4 - head;
+    snprintf(out, out_len, "%.*s...%s", (int)head, escaped, escaped + n - tail);
+}
+
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO (named pipe)";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a file";
+}
+
 static void run_free_memory(engine_run *run)
 {
     free(run->arena_memory);
     free(run->slots);
     free((void *)run->slot_states);
-    free(run->cell_state);
+    free((void *)run->cell_state);
     free(run->floor_memory);
     free((void *)run->series);
     free(run->path);
@@ -275,21 +339,42 @@ int engine_run_create(const engine_config *cfg, const char *path, engine_run **o
         return ENGINE_E_INVALID_ARG;
     }
 
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    char shown[sizeof ((engine_run *)0)->path_shown];
+    path_for_messages(path, shown, sizeof shown);
+    /* Non-blocking: opening a FIFO must not wait for a writer.  Then only
+       regular files go on: a FIFO, /dev/zero or a socket has no size and may
+       never end. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         int e = errno;
         if (err)
             err->sys_errno = e;
-        error_set(err, e == EISDIR ? ENGINE_E_IS_DIR : ENGINE_E_OPEN, "cannot open '%s': %s",
-                  path, strerror(e));
-        return e == EISDIR ? ENGINE_E_IS_DIR : ENGINE_E_OPEN;
+        int code = e == EISDIR ? ENGINE_E_IS_DIR : ENGINE_E_OPEN;
+        if (e == EISDIR)
+            error_set(err, code, "cannot read '%s': it is a directory, not a file", shown);
+        else
+            error_set(err, code, "cannot open '%s': %s", shown, strerror(e));
+        return code;
     }
     struct stat st;
-    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
         close(fd);
-        error_set(err, ENGINE_E_IS_DIR, "cannot read '%s': it is a directory, not a file", path);
-        return ENGINE_E_IS_DIR;
+        if (err)
+            err->sys_errno = e;
+        error_set(err, ENGINE_E_OPEN, "cannot open '%s': fstat failed: %s", shown, strerror(e));
+        return ENGINE_E_OPEN;
     }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        int code = S_ISDIR(st.st_mode) ? ENGINE_E_IS_DIR : ENGINE_E_NOT_FILE;
+        error_set(err, code, "cannot read '%s': it is %s, not a regular file", shown,
+                  file_kind(st.st_mode));
+        return code;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0)
+        (void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
 
     engine_run *run = calloc(1, sizeof *run);
     if (!run) {
@@ -300,17 +385,17 @@ int engine_run_create(const engine_config *cfg, const char *path, engine_run **o
     run->cfg = *cfg;
     run->fd = fd;
     run->path = strdup(path);
+    memcpy(run->path_shown, shown, sizeof shown);
+    run->input_mtime = st.st_mtim;
     run->nslots = cfg->strategy == ENGINE_STRATEGY_SINGLE ? 1 : cfg->batch_size;
-    if (S_ISREG(st.st_mode)) {
-        run->total_bytes = (uint64_t)st.st_size;
-        run->total_blocks = (run->total_bytes + cfg->block_size - 1) / cfg->block_size;
-    }
+    run->total_bytes = (uint64_t)st.st_size;
+    run->total_blocks = (run->total_bytes + cfg->block_size - 1) / cfg->block_size;
     run->pool_reserved = pools_bytes(cfg);
     run->ncells = cfg->heap_size / ENGINE_CELL_BYTES;
 
     bool ok = run->path != NULL;
-    run->arena_memory = aligned_alloc(64, cfg->heap_size);
-    run->slots = aligned_alloc(128, sizeof(slot_counters) * (run->nslots + 1));
+    run->arena_memory = aligned_alloc_rounded(64, cfg->heap_size);
+    run->slots = aligned_alloc_rounded(128, sizeof(slot_counters) * (run->nslots + 1));
     run->slot_states = calloc(run->nslots + 1, 1);
     ok = ok && run->arena_memory && run->slots && run->slot_states;
     if (ok)
@@ -349,7 +434,13 @@ int engine_run_create(const engine_config *cfg, const char *path, engine_run **o
     pthread_cond_init(&run->pause_cond, NULL);
     pthread_mutex_init(&run->error_lock, NULL);
     pthread_mutex_init(&run->sampler_lock, NULL);
-    pthread_cond_init(&run->sampler_cond, NULL);
+    /* The sampler's timed wait runs on the monotonic clock: a wall-clock
+       change must not stall or hurry it. */
+    pthread_condattr_t monotonic;
+    pthread_condattr_init(&monotonic);
+    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+    pthread_cond_init(&run->sampler_cond, &monotonic);
+    pthread_condattr_destroy(&monotonic);
     atomic_store(&run->speed_ppm, ENGINE_SPEED_FULL);
     atomic_store(&run->state, ENGINE_RUN_READY);
     *out = run;
@@ -374,23 +465,79 @@ void engine_run_destroy(engine_run *run)
 
 /* ------------------------------------------------------------ input */
 
-/* Reads up to one block; returns its length (0 at the end) or -1 on error. */
+static void fail_input_changed(engine_run *run, uint64_t offset, const char *how)
+{
+    engine_error err = {0};
+    err.block_index = (int64_t)(offset / run->cfg.block_size);
+    err.slot = -1;
+    error_set(&err, ENGINE_E_INPUT_CHANGED,
+              "'%s' %s while being read (it had %llu bytes when the run started): no "
+              "signature, run it again on a file that stays put",
+              run->path_shown, how, (unsigned long long)run->total_bytes);
+    run_fail(run, &err);
+}
+
+/* At the announced end: the file must not have grown or been rewritten. */
+static bool input_unchanged_at_end(engine_run *run, uint8_t *buf)
+{
+    ssize_t n;
+    do
+        n = read(run->fd, buf, 1);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        engine_error err = {.block_index = -1, .slot = -1, .sys_errno = errno};
+        error_set(&err, ENGINE_E_READ, "cannot read '%s' at byte %llu: %s", run->path_shown,
+                  (unsigned long long)run->total_bytes, strerror(errno));
+        run_fail(run, &err);
+        return false;
+    }
+    if (n > 0 && run->total_bytes == 0) {
+        /* /proc and /sys files say they are empty and are not. */
+        engine_error err = {.block_index = -1, .slot = -1};
+        error_set(&err, ENGINE_E_NOT_FILE,
+                  "cannot read '%s': it reports a size of 0 bytes but has data (a /proc or "
+                  "/sys file?); copy it to a regular file first",
+                  run->path_shown);
+        run_fail(run, &err);
+        return false;
+    }
+    struct stat st;
+    if (n > 0 || (fstat(run->fd, &st) == 0 && (uint64_t)st.st_size > run->total_bytes)) {
+        fail_input_changed(run, run->total_bytes, "grew");
+        return false;
+    }
+    if (fstat(run->fd, &st) == 0 &&
+        (st.st_mtim.tv_sec != run->input_mtime.tv_sec ||
+         st.st_mtim.tv_nsec != run->input_mtime.tv_nsec)) {
+        fail_input_changed(run, run->total_bytes, "was modified");
+        return false;
+    }
+    return true;
+}
+
+/* Reads the next block, never past the size the file had at the start;
+   returns its length, 0 at the end, -1 on error (the run has failed). */
 static int64_t read_block(engine_run *run, uint8_t *buf, uint64_t offset)
 {
-    uint64_t want = run->cfg.block_size, got = 0;
+    if (offset >= run->total_bytes)
+        return input_unchanged_at_end(run, buf) ? 0 : -1;
+    uint64_t want = run->total_bytes - offset, got = 0;
+    if (want > run->cfg.block_size)
+        want = run->cfg.block_size;
     while (got < want) {
         ssize_t n = read(run->fd, buf + got, want - got);
-        if (n == 0)
-            break;
+        if (n == 0) {
+            fail_input_changed(run, offset + got, "shrank");
+            return -1;
+        }
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             engine_error err = {0};
-            err.block_index = (int64_t)(offset / want);
+            err.block_index = (int64_t)(offset / run->cfg.block_size);
             err.slot = -1;
             err.sys_errno = errno;
-            error_set(&err, errno == EISDIR ? ENGINE_E_IS_DIR : ENGINE_E_READ,
-                      "cannot read '%s' at byte %llu: %s", run->path,
+            error_set(&err, ENGINE_E_READ, "cannot read '%s' at byte %llu: %s", run->path_shown,
                       (unsigned long long)(offset + got), strerror(errno));
             run_fail(run, &err);
             return -1;
@@ -465,6 +612,7 @@ static void *worker_main(void *p)
         }
     }
     slot_set_state(run, w->slot, ENGINE_SLOT_IDLE);
+    engine_threads_add(run, -1); /* the last thing this thread does to the run */
     return NULL;
 }
 
@@ -554,8 +702,10 @@ static void run_threaded(engine_run *run)
             args->length = (uint64_t)len;
             args->result = &task->result;
             task->w.arg_record = args;
+            engine_threads_add(run, 1);
             int rc = pthread_create(&task->thread, &attr, worker_main, task);
             if (rc != 0) {
+                engine_threads_add(run, -1);
                 engine_error err = {.block_index = next_block, .slot = (int32_t)s,
                                     .sys_errno = rc};
                 error_set(&err, ENGINE_E_THREAD, "cannot create the thread for block %lld: %s",
@@ -567,8 +717,13 @@ static void run_threaded(engine_run *run)
             next_block++;
             offset += (uint64_t)len;
         }
+        /* While it joins, the coordinator changes nothing: it counts as parked
+           (see engine_run_is_paused), and parks for real before it recycles. */
+        quiescent_add(run, 1);
         for (uint32_t s = 0; s < started; s++)
             pthread_join(tasks[s].thread, NULL);
+        quiescent_add(run, -1);
+        (void)run_checkpoint(run, coord);
         for (uint32_t s = 0; s < started; s++) {
             if (tasks[s].w.status == ENGINE_OK)
                 run->signature = (run->signature + tasks[s].result) % ENGINE_HASH_MODULUS;
@@ -589,6 +744,7 @@ int engine_run_execute(engine_run *run, engine_error *err)
         error_set(err, ENGINE_E_STATE, "this run has already been started");
         return ENGINE_E_STATE;
     }
+    engine_threads_add(run, 1); /* the coordinator: the thread calling execute */
     atomic_store(&run->t0_ns, now_ns());
     if (run->cfg.telemetry && sampler_start(run) != ENGINE_OK) {
         engine_error e = {.block_index = -1, .slot = -1};
@@ -601,6 +757,7 @@ int engine_run_execute(engine_run *run, engine_error *err)
     }
     atomic_store(&run->wall_ns, now_ns() - atomic_load(&run->t0_ns));
     sampler_stop(run);
+    engine_threads_add(run, -1);
 
     int code = ENGINE_OK;
     pthread_mutex_lock(&run->error_lock);

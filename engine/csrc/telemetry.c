@@ -79,8 +79,31 @@ const uint8_t *engine_run_slot_states(const engine_run *run)
 {
     return (const uint8_t *)run->slot_states;
 }
-const uint8_t *engine_run_heap_states(const engine_run *run) { return run->cell_state; }
-const uint8_t *engine_run_heap_owners(const engine_run *run) { return run->cell_owner; }
+const uint8_t *engine_run_heap_states(const engine_run *run)
+{
+    return (const uint8_t *)run->cell_state;
+}
+const uint8_t *engine_run_heap_owners(const engine_run *run)
+{
+    return (const uint8_t *)run->cell_owner;
+}
+
+int engine_run_copy_heap_map(const engine_run *run, uint8_t *states, uint8_t *owners)
+{
+    if (!run->cell_state)
+        return ENGINE_E_STATE;
+    if (states)
+        heap_map_copy(run->cell_state, states, run->ncells);
+    if (owners)
+        heap_map_copy(run->cell_owner, owners, run->ncells);
+    return ENGINE_OK;
+}
+
+void engine_run_copy_slot_states(const engine_run *run, uint8_t *out)
+{
+    for (uint32_t s = 0; s < run->nslots; s++)
+        out[s] = atomic_load_explicit(&run->slot_states[s], RELAXED);
+}
 uint64_t engine_run_heap_cells(const engine_run *run) { return run->ncells; }
 uint64_t engine_run_series_capacity(const engine_run *run) { return run->series_capacity; }
 
@@ -136,7 +159,7 @@ static void *sampler_main(void *p)
             interval *= 2;
         pthread_mutex_lock(&run->sampler_lock);
         struct timespec deadline;
-        clock_gettime(CLOCK_REALTIME, &deadline);
+        clock_gettime(CLOCK_MONOTONIC, &deadline); /* sampler_cond uses it */
         uint64_t ns = (uint64_t)deadline.tv_nsec + interval;
         deadline.tv_sec += (time_t)(ns / 1000000000u);
         deadline.tv_nsec = (long)(ns % 1000000000u);

@@ -39,7 +39,7 @@ def test_json_output_and_size_suffixes():
 
 @pytest.mark.parametrize("args, code, message", [
     (["missing.bin"], 2, "error: cannot open 'missing.bin': No such file or directory"),
-    ([VECTORS], 2, f"error: cannot read '{VECTORS}': it is a directory, not a file"),
+    ([VECTORS], 2, f"error: cannot read '{VECTORS}': it is a directory, not a regular file"),
     ([VECTORS / "ramp.bin", "--batch", "0"], 2,
      "error: batch size must be between 1 and 128 (got 0)"),
     ([VECTORS / "ramp.bin", "--heap-size", "2Q"], 2,

@@ -19,7 +19,7 @@ def test_missing_file(tmp_path):
 def test_directory(tmp_path):
     with pytest.raises(InputError) as info:
         engine.Run(tmp_path)
-    assert str(info.value) == f"cannot read '{tmp_path}': it is a directory, not a file"
+    assert str(info.value) == f"cannot read '{tmp_path}': it is a directory, not a regular file"
 
 
 def test_unreadable_file(tmp_path):

@@ -6,15 +6,15 @@ import pytest
 import engine
 from engine import RunCancelled, RunConfig, RunPhase, SlotState, Strategy
 from tests.conftest import EXPECTED, VECTORS
-from tests.engine.test_concurrency import start, wait_until
+from tests.engine.helpers import start, wait_until
 
 PARKED = (SlotState.PAUSED, SlotState.IDLE)
 
 
 def observe_pause(handle, window_s=0.2):
-    """Waits until every thread is parked, then watches the counters for a while."""
-    wait_until(lambda: all(s in PARKED for s in handle.snapshot(with_heap=False).slot_states),
-               "every thread parked")
+    """Waits until the engine reports itself paused, then watches it for a while."""
+    wait_until(lambda: handle.paused, "the engine reports every thread parked")
+    assert all(s in PARKED for s in handle.snapshot(with_heap=False).slot_states)
     before = handle.snapshot()
     threading.Event().wait(window_s)  # an observation window, not synchronisation
     after = handle.snapshot()

@@ -186,6 +186,21 @@ def test_small_batches_and_pools_are_clean(binary, strategy):
         assert locks > 100 * EXPECTED[name]["lock_acquisitions_pooled"]
 
 
+@pytest.mark.parametrize("strategy", ["single", "baseline", "pooled"])
+def test_pause_and_resume_from_another_thread_is_clean(binary, strategy):
+    """Pause/resume all along while a reader copies the heap map: no race, and
+    once the engine says it is paused, no counter and no heap-map cell moves."""
+    name = "random_64k.bin"
+    out = run_engine(binary, VECTORS / name, strategy, "--batch", "5", "--pool", "2048",
+                     "--reader", "--pauser")
+    what = f"{binary[0]} {name} {strategy} --reader --pauser"
+    assert_clean(out, what)
+    assert out.returncode == 0, f"{what}: exit {out.returncode}\n{out.stdout}\n{out.stderr}"
+    assert "moved while paused" not in out.stdout
+    assert printed(out, "Pauses checked") > 0
+    assert printed(out, "Final signature") == EXPECTED[name]["signature"]
+
+
 @pytest.mark.parametrize("strategy", ["single", "floor"])
 def test_other_strategies_are_clean(binary, strategy):
     name = "random_64k.bin"

@@ -3,14 +3,18 @@
  * Used for sanitizer runs and to measure what driving the engine from Python
  * costs.  Usage:
  *   heapscope-engine FILE [single|baseline|pooled|floor] [--heap N] [--pool N]
- *                    [--batch N] [--block N] [--no-telemetry] [--reader]
- * --reader polls telemetry from another thread during the run, as the GUI does.
+ *                    [--batch N] [--block N] [--no-telemetry] [--reader] [--pauser]
+ * --reader polls telemetry from another thread during the run, as the GUI does
+ * (counters, series, heap map and slot states).  --pauser pauses and resumes
+ * the run over and over from another thread and checks that once the engine
+ * reports itself paused, no counter and no heap-map cell moves.
  */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../engine.h"
 
@@ -19,7 +23,48 @@ typedef struct {
     atomic_int done;
     uint64_t polls;
     int went_backwards;
+    uint64_t pauses_checked;
+    int moved_while_paused;
 } reader_state;
+
+static void sleep_us(long us)
+{
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* Pauses, waits until the engine says every thread is parked, then checks
+   that two looks 2 ms apart are identical; resumes; again. */
+static void *pauser_main(void *p)
+{
+    reader_state *rs = p;
+    uint64_t cells = engine_run_heap_cells(rs->run);
+    uint8_t *map1 = cells ? malloc(cells) : NULL, *map2 = cells ? malloc(cells) : NULL;
+    uint64_t c1[ENGINE_COUNTER_COUNT], c2[ENGINE_COUNTER_COUNT];
+    while (!atomic_load(&rs->done)) {
+        engine_run_set_paused(rs->run, 1);
+        for (int i = 0; i < 2000 && !engine_run_is_paused(rs->run) && !atomic_load(&rs->done); i++)
+            sleep_us(100);
+        if (engine_run_is_paused(rs->run) && engine_run_state(rs->run) == ENGINE_RUN_RUNNING) {
+            engine_run_snapshot(rs->run, c1);
+            if (map1)
+                engine_run_copy_heap_map(rs->run, map1, NULL);
+            sleep_us(2000);
+            engine_run_snapshot(rs->run, c2);
+            if (map2)
+                engine_run_copy_heap_map(rs->run, map2, NULL);
+            if (memcmp(c1, c2, sizeof c1) != 0 || (map1 && memcmp(map1, map2, cells) != 0))
+                rs->moved_while_paused = 1;
+            rs->pauses_checked++;
+        }
+        engine_run_set_paused(rs->run, 0);
+        sleep_us(3000);
+    }
+    engine_run_set_paused(rs->run, 0);
+    free(map1);
+    free(map2);
+    return NULL;
+}
 
 static void *reader_main(void *p)
 {
@@ -27,6 +72,9 @@ static void *reader_main(void *p)
     uint64_t prev[ENGINE_COUNTER_COUNT] = {0}, now[ENGINE_COUNTER_COUNT];
     uint64_t rows_cap = engine_run_series_capacity(rs->run);
     uint64_t *rows = rows_cap ? malloc(rows_cap * (1 + ENGINE_COUNTER_COUNT) * 8) : NULL;
+    uint64_t cells = engine_run_heap_cells(rs->run);
+    uint8_t *states = cells ? malloc(cells) : NULL, *owners = cells ? malloc(cells) : NULL;
+    uint8_t slot_states[256];
     while (!atomic_load(&rs->done)) {
         engine_run_snapshot(rs->run, now);
         if (now[ENGINE_C_LOCK_ACQUISITIONS] < prev[ENGINE_C_LOCK_ACQUISITIONS] ||
@@ -35,9 +83,15 @@ static void *reader_main(void *p)
         memcpy(prev, now, sizeof now);
         if (rows)
             engine_run_series(rs->run, rows, rows_cap);
+        if (states && owners)
+            engine_run_copy_heap_map(rs->run, states, owners);
+        engine_run_copy_slot_states(rs->run, slot_states);
+        (void)engine_run_is_paused(rs->run);
         rs->polls++;
     }
     free(rows);
+    free(states);
+    free(owners);
     return NULL;
 }
 
@@ -49,7 +103,7 @@ int main(int argc, char **argv)
     }
     engine_config cfg;
     engine_config_defaults(&cfg);
-    int with_reader = 0;
+    int with_reader = 0, with_pauser = 0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         int found = 0;
@@ -64,6 +118,8 @@ int main(int argc, char **argv)
             cfg.telemetry = 0;
         else if (strcmp(a, "--reader") == 0)
             with_reader = 1;
+        else if (strcmp(a, "--pauser") == 0)
+            with_pauser = 1;
         else if (i + 1 < argc && strcmp(a, "--heap") == 0)
             cfg.heap_size = strtoull(argv[++i], NULL, 10);
         else if (i + 1 < argc && strcmp(a, "--pool") == 0)
@@ -86,14 +142,17 @@ int main(int argc, char **argv)
         return 2;
     }
     reader_state rs = {.run = run};
-    pthread_t reader;
+    pthread_t reader, pauser;
     if (with_reader && pthread_create(&reader, NULL, reader_main, &rs) != 0)
         with_reader = 0;
+    if (with_pauser && pthread_create(&pauser, NULL, pauser_main, &rs) != 0)
+        with_pauser = 0;
     rc = engine_run_execute(run, &err);
-    if (with_reader) {
-        atomic_store(&rs.done, 1);
+    atomic_store(&rs.done, 1);
+    if (with_reader)
         pthread_join(reader, NULL);
-    }
+    if (with_pauser)
+        pthread_join(pauser, NULL);
     if (rc != ENGINE_OK) {
         fprintf(stderr, "error: %s\n", err.message);
         engine_run_destroy(run);
@@ -107,6 +166,9 @@ int main(int argc, char **argv)
     if (with_reader)
         printf("Reader polls: %llu%s\n", (unsigned long long)rs.polls,
                rs.went_backwards ? " (counters went backwards!)" : "");
+    if (with_pauser)
+        printf("Pauses checked: %llu%s\n", (unsigned long long)rs.pauses_checked,
+               rs.moved_while_paused ? " (something moved while paused!)" : "");
     engine_run_destroy(run);
-    return rs.went_backwards ? 4 : 0;
+    return rs.went_backwards || rs.moved_while_paused ? 4 : 0;
 }
