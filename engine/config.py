@@ -87,7 +87,8 @@ class RunConfig:
                     raise TypeError
                 value = operator.index(value)
             except TypeError:
-                raise InputError(f"{name.replace('_', ' ')} must be a whole number (got {value!r})",
+                shown = value.item() if type(value).__module__ == "numpy" else value
+                raise InputError(f"{name.replace('_', ' ')} must be a whole number (got {shown!r})",
                                  lib.ENGINE_E_INVALID_ARG) from None
             object.__setattr__(self, name, value)
             low, high, _ = LIMITS[name]

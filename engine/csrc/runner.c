@@ -349,12 +349,15 @@ int engine_run_create(const engine_config *cfg, const char *path, engine_run **o
         int e = errno;
         if (err)
             err->sys_errno = e;
-        int code = e == EISDIR ? ENGINE_E_IS_DIR : ENGINE_E_OPEN;
-        if (e == EISDIR)
-            error_set(err, code, "cannot read '%s': it is a directory, not a file", shown);
-        else
-            error_set(err, code, "cannot open '%s': %s", shown, strerror(e));
-        return code;
+        struct stat st;
+        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) { /* e.g. a socket: ENXIO */
+            int code = S_ISDIR(st.st_mode) ? ENGINE_E_IS_DIR : ENGINE_E_NOT_FILE;
+            error_set(err, code, "cannot read '%s': it is %s, not a regular file", shown,
+                      file_kind(st.st_mode));
+            return code;
+        }
+        error_set(err, ENGINE_E_OPEN, "cannot open '%s': %s", shown, strerror(e));
+        return ENGINE_E_OPEN;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
