@@ -50,9 +50,23 @@ void heap_map_mark(atomic_u8 *states, atomic_u8 *owners, uint64_t offset, uint64
     }
 }
 
+/* Eight cells per atomic load where the map is 8-byte aligned (it comes from
+   calloc): a whole 256 MiB heap's map copies in ~1/8 of the byte-wise time.
+   Atomic accesses of different sizes to the same bytes are still atomic on
+   every target we build for, and ThreadSanitizer treats them as such. */
 void heap_map_copy(const atomic_u8 *cells, uint8_t *out, uint64_t count)
 {
-    for (uint64_t i = 0; i < count; i++)
+    uint64_t i = 0;
+    while (i < count && ((uintptr_t)&cells[i] & 7u) != 0) {
+        out[i] = atomic_load_explicit((atomic_u8 *)&cells[i], RELAXED);
+        i++;
+    }
+    for (; i + 8 <= count; i += 8) {
+        uint64_t word = __atomic_load_n((const uint64_t *)(const void *)&cells[i],
+                                        __ATOMIC_RELAXED);
+        memcpy(out + i, &word, 8);
+    }
+    for (; i < count; i++)
         out[i] = atomic_load_explicit((atomic_u8 *)&cells[i], RELAXED);
 }
 
