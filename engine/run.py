@@ -215,7 +215,10 @@ class Run:
         self._memory: _RunMemory | None = None
         raw_path = input_path_bytes(path)
         self.path = os.fsdecode(raw_path)
-        self.config = config or RunConfig()
+        self.config = RunConfig() if config is None else config
+        if not isinstance(self.config, RunConfig):
+            raise InputError(f"config must be an engine.RunConfig (got {type(config).__name__})",
+                             lib.ENGINE_E_INVALID_ARG)
         self._lock = threading.Lock()
         err = ffi.new("engine_error *")
         out = ffi.new("engine_run **")

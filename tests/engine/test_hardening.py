@@ -329,3 +329,22 @@ def test_cancelled_runs_in_a_row_leave_nothing_running():
         assert not thread.is_alive()
         assert isinstance(outcome["error"], RunCancelled)
     assert threading.active_count() < 5
+
+
+@pytest.mark.parametrize("text, message", [
+    ("9" * 400, f"'{'9' * 20}...{'9' * 10}' is not a size: use bytes or a K/M suffix, "
+                "e.g. 2M, 32K, 1024"),
+    ("\u0661\u0662\u0663", "'\u0661\u0662\u0663' is not a size: use bytes or a K/M suffix, "
+                           "e.g. 2M, 32K, 1024"),
+    ("1.5", "'1.5' is not a whole number of bytes"),
+    ("inf", "'inf' is not a size: use bytes or a K/M suffix, e.g. 2M, 32K, 1024"),
+])
+def test_sizes_people_type_badly(text, message):
+    with pytest.raises(ValueError) as info:
+        engine.parse_size(text)
+    assert str(info.value) == message
+
+
+def test_sizes_are_exact_however_large():
+    assert engine.parse_size("0.5M") == 524288
+    assert engine.parse_size("99999999999999999999999M") == 99999999999999999999999 * 2**20
