@@ -121,7 +121,7 @@ def test_foreign_files(tmp_path):
         (text, "not a heapscope session, or the file is truncated"),
         (other_zip, "not a heapscope session file"),
         (tmp_path / "missing.session", "no such file"),
-        (tmp_path, "it is a directory"),
+        (tmp_path, "it is a directory, not a regular file"),
     ]:
         with pytest.raises(SessionError) as info:
             load_session(path)
@@ -139,7 +139,7 @@ def test_newer_version(good_file, tmp_path):
     with pytest.raises(SessionError) as info:
         load_session(bad)
     assert str(info.value) == ("cannot open session 'future.session': it was written by a newer "
-                               "heapscope (format version 2; this one reads up to 1)")
+                               "heapscope (format version 3; this one reads up to 2)")
 
 
 def test_pickled_arrays_are_refused_not_executed(good_file, tmp_path):
