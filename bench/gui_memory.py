@@ -7,11 +7,13 @@ tests/vectors/random_64k.bin and runs pooled N times through the window's
 public API (``start_run`` + ``sig_idle``), in two modes:
 
 - ``clear``: Clear runs after every run (rows and curves dropped);
-- ``keep``: every row stays in the table (the results keep copies of the
-  series, so a little growth per row is expected).
+- ``keep``: every row and curve stays (each row keeps a copy of its series
+  and each curve its chart items, so RSS grows with what is shown), then one
+  Clear runs at the end.
 
-It prints VmRSS after the 1st run and after the Nth, the difference, and how
-many ``engine.Run`` / ``gui.worker.RunWorker`` objects are still alive.
+It prints VmRSS after the 1st run, after the Nth and after a final Clear
+runs, and how many ``engine.Run`` / ``gui.worker.RunWorker`` objects are
+still alive after the Nth run.
 
     .venv/bin/python bench/gui_memory.py [--runs 100] [--strategy pooled]
 """
@@ -84,12 +86,18 @@ def measure(app, runs: int, clear: bool, strategy) -> dict:
                 after[i] = rss_mib()
         gc.collect()
         objects = {"Run": alive(Run), "RunWorker": alive(RunWorker)}
+        window.clear_runs()  # what is left once the table and the charts are emptied
+        for _ in range(3):  # deleteLater()s of the removed chart items
+            app.processEvents()
+        gc.collect()
+        after["cleared"] = rss_mib()
     finally:
         window.shutdown()
         window.close()
         window.deleteLater()
         app.processEvents()
-    return {"first": after[1], "last": after[runs], "objects": objects}
+    return {"first": after[1], "last": after[runs], "cleared": after["cleared"],
+            "objects": objects}
 
 
 def main() -> int:
@@ -110,7 +118,9 @@ def main() -> int:
         for mode, clear in (("clear", True), ("keep", False)):
             m = measure(app, args.runs, clear, strategy)
             print(f"{mode:5s}: RSS after run 1 {m['first']:.1f} MiB, after run {args.runs} "
-                  f"{m['last']:.1f} MiB (+{m['last'] - m['first']:.1f} MiB); alive afterwards: "
+                  f"{m['last']:.1f} MiB ({m['last'] - m['first']:+.1f} MiB), after a final "
+                  f"Clear runs {m['cleared']:.1f} MiB ({m['cleared'] - m['first']:+.1f} MiB); "
+                  "alive afterwards: "
                   f"{m['objects']['Run']} Run, {m['objects']['RunWorker']} RunWorker")
     return 0
 

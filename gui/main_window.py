@@ -33,7 +33,7 @@ from gui import session_file
 from gui.demo import DemoStepper, Stage, sessions_for_steps
 from gui.session_file import SessionError, SessionRecorder, load_session, save_session
 from gui.results_table import ResultsModel, ResultsTable, input_key
-from gui.worker import RunThread
+from gui.worker import RunThread, trim_heap
 
 #: Memory a live run's recording may take (the recorder thins frames past it).
 RECORDING_BUDGET = 256 * 1024 * 1024
@@ -1427,6 +1427,7 @@ class MainWindow(QMainWindow):
             self.charts.add_trace(trace)
         if not self.busy:
             self._show_idle_map()
+        trim_heap()  # the rows' and curves' memory goes back to the system now
 
     # ---------------------------------------------------------------- drawing
 

@@ -154,8 +154,32 @@ class RunThread:
         thread.worker = None
         if run is not None:
             run.close()
+        del run, worker, thread
         _LIVE.discard(self)
+        trim_heap()
         return True
+
+
+def _malloc_trim():
+    try:
+        import ctypes
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        return None
+
+
+_TRIM = _malloc_trim()
+
+
+def trim_heap() -> None:
+    """Gives the memory a finished run freed back to the system (glibc only, ~1-2 ms).
+
+    Each run's heap is a few MiB that glibc keeps in its free lists once the
+    charts' and the table's small allocations land above it; without this RSS
+    grew by about 2 MiB per run kept in the table, though nothing was leaked.
+    """
+    if _TRIM is not None:
+        _TRIM(0)
 
 
 def live_jobs() -> list[RunThread]:

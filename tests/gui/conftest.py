@@ -1,5 +1,6 @@
 """GUI test fixtures: offscreen Qt, isolated settings and data folder, no stray threads."""
 import os
+import weakref
 
 import pytest
 
@@ -39,11 +40,12 @@ def no_dangling_qthreads(monkeypatch):
     original = QThread.start
 
     def start(self, *args, **kwargs):
-        started.append(self)
+        started.append(weakref.ref(self))  # weak: a finished run's thread must be freed
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(QThread, "start", start)
     yield
+    started = [t for t in (ref() for ref in started) if t is not None]
     running = []
     for thread in started:
         try:

@@ -22,3 +22,34 @@ def assert_baseline_then_pooled(rows, expected):
     assert [r.result.signature for r in rows] == [expected["signature"]] * 2
     assert rows[0].result.lock_acquisitions == expected["lock_acquisitions_baseline"]
     assert rows[1].result.lock_acquisitions == expected["lock_acquisitions_pooled"]
+
+
+def rewrite_session(src, dst, edit):
+    """Copies a session file with its meta.json changed by ``edit(meta)`` (crafted sessions)."""
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "meta.json":
+                meta = json.loads(data)
+                edit(meta)
+                data = json.dumps(meta).encode()
+            zout.writestr(info.filename, data)
+    return dst
+
+
+def count_thread_starts(monkeypatch):
+    """A list that gets every QThread started from now on."""
+    from PySide6.QtCore import QThread
+
+    started = []
+    original = QThread.start
+
+    def start(self, *args, **kwargs):
+        started.append(self.objectName())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(QThread, "start", start)
+    return started
