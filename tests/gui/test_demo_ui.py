@@ -81,3 +81,43 @@ def test_guided_demo_from_recorded_sessions(window, qtbot, tmp_path):
         qtbot.keyClick(window, Qt.Key_Right)
     assert demo.at_end
     assert len(window.results.rows) == rows_before + len(STEPS)
+
+
+def test_guided_demo_keeps_the_users_pool_size(qtbot):
+    """The demo runs its steps with its own pool sizes; the saved setting stays the user's."""
+    from gui.main_window import MainWindow, settings
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    try:
+        w.show()
+        w.settings_panel.edits["pool_size"].setText("16K")
+        open_vector(w, "ramp.bin")
+        w.start_demo()
+        pools = []
+        for i, step in enumerate(STEPS):
+            with qtbot.waitSignal(w.sig_idle, timeout=30000):
+                w.demo_next()
+            assert w.demo.stage is Stage.REVEAL, w.error_text()
+            pools.append(w.results.rows[-1].result.config.pool_size)
+            assert w.settings_panel.raw_values()["pool_size"] == "16K"
+            w.demo_next()
+        assert pools == [s.pool_size for s in STEPS]
+        assert w.results.rows[-1].result.lock_acquisitions == \
+            EXPECTED["ramp.bin"]["lock_acquisitions_pooled"]
+        w.toggle_demo()
+        w.close()  # saves the settings
+        assert settings().value("run/pool_size") == "16K"
+        # A run after the demo uses the user's 16 KiB pools again.
+        again = MainWindow()
+        qtbot.addWidget(again)
+        try:
+            assert again.settings_panel.raw_values()["pool_size"] == "16K"
+            open_vector(again, "ramp.bin")
+            with qtbot.waitSignal(again.sig_idle, timeout=30000):
+                assert again.start_run(Strategy.POOLED)
+            assert again.results.rows[-1].result.config.pool_size == 16 * 1024
+        finally:
+            again.shutdown()
+    finally:
+        w.shutdown()
