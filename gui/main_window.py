@@ -75,14 +75,8 @@ def settings() -> QSettings:
 
 
 def _new_recorder(heap_cells: int) -> SessionRecorder:
-    """A session recorder capped in bytes when this version of the recorder can be."""
-    import inspect
-    try:
-        if "max_bytes" in inspect.signature(SessionRecorder).parameters:
-            return SessionRecorder(heap_cells, max_bytes=RECORDING_BUDGET)
-    except (TypeError, ValueError):
-        pass
-    return SessionRecorder(heap_cells)
+    """A live run's recorder, capped in bytes (it thins frames and cells past the cap)."""
+    return SessionRecorder(heap_cells, max_bytes=RECORDING_BUDGET)
 
 
 def _resource_path(name: str) -> str:

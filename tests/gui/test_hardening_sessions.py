@@ -114,16 +114,26 @@ def test_a_thinned_recording_is_said_after_the_run_and_in_the_replay(window, qtb
                                                                     monkeypatch):
     import gui.main_window as mw
 
-    note = "kept 1 frame in 4 to stay within 1 MiB"
-    real = mw._new_recorder
-
-    def thinned_recorder(cells):
-        recorder = real(cells)
-        recorder.thinned, recorder.thinning_note = True, note
-        return recorder
-
-    monkeypatch.setattr(mw, "_new_recorder", thinned_recorder)
+    # 1 MiB for a 2 MiB heap (131,072 cells): the recorder keeps 1 value per 16 cells.
+    monkeypatch.setattr(mw, "RECORDING_BUDGET", 1024 * 1024)
+    note = "kept 1 heap-map value per 16 cells to stay within 1 MiB"
     open_vector(window, "ramp.bin")
     run_and_wait(qtbot, window, window.pooled_button)
+    assert window.last_session_recorder.thinning_note == note
     assert window.statusBar().currentMessage().endswith(f"  ·  recording thinned: {note}")
-    assert thinning_note(window.last_session_recorder) == note
+    path = window.save_session_to(tmp_path / "thinned.session")
+    assert window.open_session(path), window.error_text()
+    assert window.replay_note.text() == f"recording thinned: {note}"
+    assert window.replay_note.isVisibleTo(window)
+    assert window.statusBar().currentMessage() == (f"Replaying {path}  ·  recording thinned: "
+                                                   f"{note}")
+    assert window.results.rows[-1].text("signature") == f"{RAMP['signature']}  ✓"
+
+
+def test_an_unthinned_recording_says_nothing(window, qtbot, tmp_path):
+    open_vector(window, "ramp.bin")
+    run_and_wait(qtbot, window, window.pooled_button)
+    assert thinning_note(window.last_session_recorder) == ""
+    assert "thinned" not in window.statusBar().currentMessage()
+    assert window.open_session(window.save_session_to(tmp_path / "full.session"))
+    assert window.replay_note.text() == "" and not window.replay_note.isVisibleTo(window)
