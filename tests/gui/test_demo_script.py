@@ -57,7 +57,9 @@ def test_recorded_sessions_are_matched_to_steps(tmp_path):
         result = handle.execute()
         session = SessionRecorder(handle.heap_cells).finish(
             input_identity=file_identity(VECTORS / "ramp.bin"),
-            config={"strategy": strategy.label, "pool_size": pool},
+            config={"strategy": strategy.label, "heap_size": result.config.heap_size,
+                    "pool_size": pool, "batch_size": result.config.batch_size,
+                    "block_size": result.config.block_size},
             result=result.as_dict(), series=result.series, slot_count=handle.slot_count,
             pool_reserved=handle.pool_reserved)
         save_session(session, tmp_path / f"{strategy.label}-{pool}.session")
