@@ -12,6 +12,7 @@ import importlib.resources
 import os
 import pathlib
 import stat
+import tempfile
 
 import numpy as np
 
@@ -188,10 +189,30 @@ def generate(kind: str, size: int, folder: str | os.PathLike | None = None,
     suffix = ".txt" if kind == "text" else ".bin"
     path = folder / f"{kind}_{size_label(size)}{suffix}"
     data = generate_bytes(kind, size, seed)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    # A fresh temporary name (O_EXCL): a fixed ".part" name could be a FIFO left there,
+    # and writing to a FIFO waits for a reader for ever.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise
     return path
+
+
+def _umask() -> int:
+    """The process umask, read without changing it (os.umask() would, for every thread)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
 
 
 def samples() -> list[pathlib.Path]:

@@ -89,3 +89,21 @@ def test_the_demo_skips_a_fifo_in_its_sessions_folder(window, qtbot, tmp_path):
     assert window.save_session_to(folder / "b.session") == folder / "b.session"
     os.mkfifo(folder / "a.session")  # sorted first: it would be opened first
     assert sessions_for_steps(folder) == {1: folder / "b.session"}
+
+
+def test_generating_over_a_fifo_left_in_the_data_folder_does_not_block(window, tmp_path):
+    folder = tmp_path / "user-data" / "inputs"
+    folder.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(folder / "zeros_4KiB.bin.part")   # the old fixed temporary name
+    os.mkfifo(folder / "zeros_8KiB.bin")         # the target itself
+    umask = os.umask(0o027)
+    os.umask(umask)
+    for size in (4096, 8192):
+        path = window.generate_input("zeros", size)
+        assert path == folder / f"zeros_{size // 1024}KiB.bin"
+        assert path.read_bytes() == bytes(size)
+        assert oct(path.stat().st_mode & 0o777) == oct(0o666 & ~umask)
+        assert window.input_path == str(path)
+    assert sorted(p.name for p in folder.iterdir()) == ["zeros_4KiB.bin", "zeros_4KiB.bin.part",
+                                                         "zeros_8KiB.bin"]
+
