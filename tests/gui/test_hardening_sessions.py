@@ -137,3 +137,24 @@ def test_an_unthinned_recording_says_nothing(window, qtbot, tmp_path):
     assert "thinned" not in window.statusBar().currentMessage()
     assert window.open_session(window.save_session_to(tmp_path / "full.session"))
     assert window.replay_note.text() == "" and not window.replay_note.isVisibleTo(window)
+
+
+def test_replaying_again_and_again_keeps_one_session_in_memory(window, qtbot, tmp_path,
+                                                               monkeypatch):
+    import gc
+
+    from gui.session_file import Session
+
+    open_vector(window, "ramp.bin")
+    run_and_wait(qtbot, window, window.baseline_button)
+    path = window.save_session_to(tmp_path / "b.session")
+    started = count_thread_starts(monkeypatch)
+    for _ in range(20):
+        assert window.open_session(path), window.error_text()
+    assert started == [] and not window.busy   # ramp.bin's reference is known already
+    assert [r.text("signature") for r in window.results.rows] == \
+        [f"{RAMP['signature']}  ✓"] * 21
+    gc.collect()
+    sessions = [o for o in gc.get_objects() if isinstance(o, Session)]
+    # The replay on screen and the last live run (for Ctrl+S): nothing else.
+    assert sorted(map(id, sessions)) == sorted({id(window.replay), id(window.last_session)})
