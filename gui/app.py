@@ -1,29 +1,58 @@
 """The ``heapscope`` command: the window, and the same work from the command line.
 
     heapscope [FILE] [--run STRATEGY[,STRATEGY...]] [--save-session OUT.session]
-              [--open FILE.session] [--export DIR] [--quit-when-done]
+              [--open FILE.session] [--export DIR] [--screenshot PNG] [--quit-when-done]
 
-runs the listed strategies one after the other in the window, exports every
-PNG and CSV to DIR when done, and (with ``--quit-when-done``) exits 0, or 1
-with a one-line error on stderr.
+runs the listed strategies one after the other in the window, then saves the
+session, exports every PNG and CSV to DIR and takes the screenshot; with
+``--quit-when-done`` it then exits.  Every error is one line on stderr.
+
+Exit status:
+  0    done
+  1    a run failed, a session file could not be loaded, or an output could
+       not be written when the time came (disk full, folder removed meanwhile)
+  2    bad arguments, or a path that is bad before anything runs: an input
+       that is missing or not a regular file (FIFO, device, directory,
+       socket), a path with a NUL byte or too long, an output whose folder
+       is missing or refuses new files, an output that names a directory or
+       device; also no display to open the window on
+  130  interrupted by Ctrl+C (SIGINT); 143 for SIGTERM, 129 for SIGHUP
+       (128 + the signal, as a shell reports it): the run is cancelled and
+       waited for, the window closed, one line "heapscope: interrupted
+       (SIGINT)" printed.  An interrupt during an export lets the export
+       (a few seconds) finish first; further signals while stopping are ignored.
 """
 from __future__ import annotations
 
 import argparse
 import pathlib
+import re
+import signal
 import sys
 
+from gui import app_paths
+from gui.app_display import display_problem, install_message_filter
+from gui.app_signals import Interrupted, SignalGuard, exit_status, signal_name
+
 PROG = "heapscope"
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+_SAVE_PREFIX = re.compile(r"^could not save the session: ")
 
 
 class _ArgumentParser(argparse.ArgumentParser):
     def error(self, message):  # one line, no usage dump: scripts read stderr
-        raise SystemExit(_fail(message, 2))
+        raise SystemExit(_fail(message, EXIT_USAGE))
 
 
-def _fail(message: str, code: int = 1) -> int:
+def _fail(message: str, code: int = EXIT_FAILED) -> int:
     print(f"{PROG}: error: {message.splitlines()[0] if message else 'failed'}", file=sys.stderr)
     return code
+
+
+def _interrupted(signum: int) -> int:
+    print(f"{PROG}: interrupted ({signal_name(signum)})", file=sys.stderr)
+    return exit_status(signum)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -46,7 +75,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--save-session", metavar="OUT.session",
                         help="when the runs are done, save the last one as a session file")
     parser.add_argument("--screenshot", metavar="PNG",
-                        help="save a picture of the whole window when done")
+                        help="save a PNG picture of the whole window when done")
     args = parser.parse_args(argv)
     args.strategies = []
     if args.run:
@@ -66,7 +95,37 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if args.quit_when_done and not (args.strategies or args.export or args.screenshot
                                     or args.open_session):
         parser.error("--quit-when-done needs --run, --open, --export or --screenshot")
+    if args.screenshot is not None and pathlib.PurePath(args.screenshot).suffix.lower() \
+            not in ("", ".png"):
+        parser.error(f"--screenshot writes PNG: name the file .png "
+                     f"(not '{pathlib.PurePath(args.screenshot).suffix}')")
     return args
+
+
+def path_problem(args: argparse.Namespace) -> str | None:
+    """The first command-line path that is bad before anything runs (exit 2), or None.
+
+    Creates the export folder when it is missing (as the export would).
+    """
+    if args.file is not None:
+        problem = app_paths.input_problem(args.file)
+        if problem:
+            return problem
+    if args.open_session is not None:
+        problem = app_paths.input_problem(args.open_session, "session path")
+        if problem:
+            return problem
+    if args.save_session is not None:
+        problem = app_paths.output_file_problem(args.save_session, "session file")
+        if problem:
+            return problem
+    if args.screenshot is not None:
+        problem = app_paths.output_file_problem(args.screenshot, "screenshot")
+        if problem:
+            return problem
+    if args.export is not None:
+        return app_paths.export_folder_problem(args.export)
+    return None
 
 
 def _check_file(path: str) -> str | None:
@@ -81,88 +140,186 @@ def _check_file(path: str) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``heapscope`` console script."""
-    argv = sys.argv[1:] if argv is None else argv
+    script = argv is None
+    argv = sys.argv[1:] if argv is None else list(argv)
+    guard = SignalGuard()
+    guard.install()
+    try:
+        return _main(argv, guard)
+    except Interrupted as exc:  # before the event loop took signals over
+        return _interrupted(exc.signum)
+    except KeyboardInterrupt:  # handlers not ours (not the main thread)
+        return _interrupted(signal.SIGINT)
+    finally:
+        # The console script leaves SIG_DFL behind: a signal during the interpreter's
+        # teardown ends the process quietly instead of printing a KeyboardInterrupt.
+        guard.restore(to_default=script)
+
+
+def _main(argv: list[str], guard: SignalGuard) -> int:
     try:
         args = parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    problem = display_problem()
+    if problem:
+        return _fail(problem, EXIT_USAGE)
+    problem = path_problem(args)
+    if problem:
+        return _fail(problem, EXIT_USAGE)
     if args.file and args.quit_when_done:
         problem = _check_file(args.file)
         if problem:
-            return _fail(problem)
+            return _fail(problem, EXIT_USAGE)
     if args.open_session and args.quit_when_done:
         from gui.session_file import SessionError, load_session
         try:
             load_session(args.open_session)
         except SessionError as exc:
             return _fail(str(exc))
-    if args.export:
-        try:
-            pathlib.Path(args.export).mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            return _fail(f"cannot create the export folder '{args.export}': {exc.strerror}")
 
+    guard.relay_to_qt()  # from here on no signal raises: Qt's loop hears of it instead
+    from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
     import pyqtgraph as pg
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    app.setOrganizationName("heapscope")
-    app.setApplicationName("heapscope")
-    app.setApplicationDisplayName("heapscope")
-    app.setStyle("Fusion")
-    pg.setConfigOptions(antialias=True, background="w", foreground="k")
+    install_message_filter()
+    try:
+        app.setOrganizationName("heapscope")
+        app.setApplicationName("heapscope")
+        app.setApplicationDisplayName("heapscope")
+        app.setStyle("Fusion")
+        pg.setConfigOptions(antialias=True, background="w", foreground="k")
+        return _run_window(app, args, guard)
+    finally:
+        qInstallMessageHandler(None)  # Qt may log in teardown, when Python cannot
 
+
+class _State:
+    """What the window's slots and the signal relay share."""
+
+    def __init__(self):
+        self.code = 0
+        self.message = ""
+        self.signum: int | None = None
+        self.loop_running = False
+        self.in_finish = False
+        self.finished = False
+        self.stopped = False
+
+
+def _run_window(app, args: argparse.Namespace, guard: SignalGuard) -> int:
+    from PySide6.QtCore import QTimer
+
+    from engine import RunCancelled
+    from gui.export import atomic_save_image
     from gui.main_window import MainWindow
 
+    state = _State()
     window = MainWindow()
-    window.show()
-    outcome = {"code": 0}
 
-    if args.file and not window.open_input(args.file):
-        if args.quit_when_done:
-            window.shutdown()
-            return _fail(window.error_text() or f"cannot open '{args.file}'")
+    def stop_and_exit() -> None:
+        if state.stopped:
+            return
+        state.stopped = True
+        window.stop()
+        window.shutdown()  # cancels the engine and waits for its thread
+        window.close()
+        app.exit(exit_status(state.signum))
 
-    if args.open_session and not window.open_session(args.open_session):
-        if args.quit_when_done:
-            window.shutdown()
-            return _fail(window.error_text() or f"cannot open '{args.open_session}'")
+    def on_signal(signum: int) -> None:
+        if state.signum is not None:
+            return  # already stopping: a second Ctrl+C changes nothing
+        state.signum = signum
+        if state.loop_running and not state.in_finish:
+            stop_and_exit()
+        # else: acted on when the loop starts, or when finish() has written its file
+
+    def loop_started() -> None:
+        state.loop_running = True
+        if state.signum is not None:
+            stop_and_exit()
 
     def on_failed(exc) -> None:
-        from engine import RunCancelled
+        if state.signum is not None:
+            return
         if not isinstance(exc, RunCancelled) or args.quit_when_done:
-            outcome["code"] = 1
-            outcome["message"] = str(exc)
+            state.code = EXIT_FAILED
+            state.message = str(exc)
+
+    def fail_late(message: str) -> None:
+        if state.code == 0:
+            state.code, state.message = EXIT_FAILED, message
 
     def finish() -> None:
-        if outcome["code"] == 0 and args.save_session:
-            if window.save_session_to(args.save_session) is None:
-                outcome["code"], outcome["message"] = 1, window.error_text()
-        if outcome["code"] == 0 and args.export:
-            try:
-                window.export_to(args.export)
-            except Exception as exc:  # noqa: BLE001 - a script must get an exit status
-                outcome["code"], outcome["message"] = 1, f"export failed: {exc}"
-        if args.screenshot:
-            window.grab().save(args.screenshot)
-        if args.quit_when_done:
+        if state.finished or state.signum is not None:
+            return
+        state.finished = True  # later runs in the window do not export again
+        state.in_finish = True
+        try:
+            _finish_outputs(window, args, state, fail_late, atomic_save_image)
+        finally:
+            state.in_finish = False
+        if state.signum is not None:
+            stop_and_exit()
+        elif args.quit_when_done:
             window.close()
-            app.exit(outcome["code"])
+            app.exit(state.code)
 
-    window.sig_run_failed.connect(on_failed)
-    if args.strategies:
-        window.sig_idle.connect(finish)
-        window.run_sequence(args.strategies)
-    elif window.busy:  # a replayed session's reference signature is being checked
-        window.sig_idle.connect(finish)
-    elif args.export or args.screenshot or args.quit_when_done:
-        from PySide6.QtCore import QTimer
-        QTimer.singleShot(300, finish)
-    code = app.exec()
-    if outcome.get("message") and code:
-        _fail(outcome["message"], code)
+    guard.watch(on_signal)
+    try:
+        window.show()
+        if args.file and not window.open_input(args.file) and args.quit_when_done:
+            return _fail(window.error_text() or f"cannot open '{args.file}'", EXIT_USAGE)
+        if args.open_session and not window.open_session(args.open_session) \
+                and args.quit_when_done:
+            return _fail(window.error_text() or f"cannot open '{args.open_session}'")
+        window.sig_run_failed.connect(on_failed)
+        if args.strategies:
+            window.sig_idle.connect(finish)
+            window.run_sequence(args.strategies)
+        elif window.busy:  # a replayed session's reference signature is being checked
+            window.sig_idle.connect(finish)
+        elif args.export or args.screenshot or args.quit_when_done:
+            QTimer.singleShot(300, finish)
+        QTimer.singleShot(0, loop_started)
+        code = app.exec()
+    finally:
+        window.shutdown()  # whatever happened, no engine thread outlives the window
+    if state.signum is not None:
+        return _interrupted(state.signum)
+    if state.finished or args.quit_when_done:
+        code = state.code
+    if state.message and code:
+        _fail(state.message, code)
     return code
+
+
+def _finish_outputs(window, args, state: _State, fail_late, atomic_save_image) -> None:
+    """Session, export, screenshot, in that order; each failure is one line, exit 1.
+
+    Stops early when a signal arrived (export renders call processEvents, so the
+    relay can run in between).
+    """
+    if state.code == 0 and args.save_session and state.signum is None:
+        if window.save_session_to(args.save_session) is None:
+            detail = _SAVE_PREFIX.sub("", window.error_text() or "not saved")
+            fail_late(app_paths.write_failure("session file", args.save_session, detail))
+    if state.code == 0 and args.export and state.signum is None:
+        try:
+            window.export_to(args.export)
+        except OSError as exc:
+            fail_late(f"cannot export to '{app_paths.shown_path(args.export)}': "
+                      f"{app_paths.reason(exc)}")
+        except Exception as exc:  # noqa: BLE001 - a script must get an exit status
+            fail_late(f"export failed: {exc}")
+    if args.screenshot and state.signum is None:
+        try:
+            atomic_save_image(args.screenshot, window.grab().toImage())
+        except OSError as exc:
+            fail_late(app_paths.write_failure_from("screenshot", args.screenshot, exc))
 
 
 if __name__ == "__main__":

@@ -11,9 +11,11 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime
+import errno
 import io
 import os
 import pathlib
+import stat
 import tempfile
 
 import numpy as np
@@ -57,15 +59,42 @@ class ExportSource:
 
 # -- atomic writes -----------------------------------------------------------
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+def current_umask() -> int:
+    """The process umask, read from /proc without changing it.
+
+    ``os.umask(0)`` followed by a restore (what this module used to do at import)
+    briefly opens every file another thread creates meanwhile to the world.
+    Where /proc is missing, assume the usual 022.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8) & 0o777
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o022
+
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> pathlib.Path:
-    """Writes ``data`` to a temporary file next to ``path`` and renames it into place."""
+    """Writes ``data`` to a temporary file next to ``path`` and renames it into place.
+
+    The file gets mode 0666 minus the umask, as ``open()`` would give it.
+    """
     path = pathlib.Path(path)
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        # The rename would replace a directory's entry for a FIFO or a device (as root,
+        # even /dev/null): refuse instead.
+        raise OSError(errno.EEXIST if not stat.S_ISDIR(mode) else errno.EISDIR,
+                      "it is a directory" if stat.S_ISDIR(mode)
+                      else "it is not a regular file", os.fspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp's 0600 would hide slides from a web folder
+        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp's 0600 hides slides from a web folder
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -356,5 +385,6 @@ def export_all(folder: str | os.PathLike, source: ExportSource,
 
 
 __all__ = ["CHART_SIZE", "DASHBOARD_SIZE", "ExportSource", "FILE_NAMES",
-           "atomic_save_image", "atomic_write_bytes", "atomic_write_csv", "export_all",
+           "atomic_save_image", "atomic_write_bytes", "atomic_write_csv", "current_umask",
+           "export_all",
            "render_chart", "render_dashboard", "render_heap_map", "series_rows"]
