@@ -30,8 +30,7 @@ import re
 import signal
 import sys
 
-from gui import app_paths
-from gui.app_display import display_problem, install_message_filter
+# Only light imports here: until main() installs its handlers, Ctrl+C is Python's.
 from gui.app_signals import Interrupted, SignalGuard, exit_status, signal_name
 
 PROG = "heapscope"
@@ -107,6 +106,8 @@ def path_problem(args: argparse.Namespace) -> str | None:
 
     Creates the export folder when it is missing (as the export would).
     """
+    from gui import app_paths
+
     if args.file is not None:
         problem = app_paths.input_problem(args.file)
         if problem:
@@ -161,6 +162,8 @@ def _main(argv: list[str], guard: SignalGuard) -> int:
         args = parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    from gui.app_display import display_problem, install_message_filter
+
     problem = display_problem()
     if problem:
         return _fail(problem, EXIT_USAGE)
@@ -303,6 +306,8 @@ def _finish_outputs(window, args, state: _State, fail_late, atomic_save_image) -
     Stops early when a signal arrived (export renders call processEvents, so the
     relay can run in between).
     """
+    from gui import app_paths
+
     if state.code == 0 and args.save_session and state.signum is None:
         if window.save_session_to(args.save_session) is None:
             detail = _SAVE_PREFIX.sub("", window.error_text() or "not saved")

@@ -75,6 +75,8 @@ class SignalGuard:
         if threading.current_thread() is not threading.main_thread():
             return False  # only the main thread may set handlers: leave the caller's alone
         for signum in self.signals:
+            if signal.getsignal(signum) == signal.SIG_IGN:
+                continue  # nohup, or `heapscope ... &` from a script: stay deaf as asked
             self._previous[signum] = signal.signal(signum, self._handle)
         return True
 
