@@ -64,14 +64,11 @@ RECORDING_BYTES = 256 << 20
 MIN_FULL_FRAMES = 64
 _MEMBERS = read.MEMBERS
 
-# Downsampling keeps, for each group of cells, the cell whose state says most about the
-# heap: in use (pool, then global) > sliver > header > reserved pool > free.  Its owner
-# goes with it.  _RANK maps a state to its rank, _UNRANK back.
-_ORDER = (CellState.FREE, CellState.POOL_RESERVED, CellState.HEADER, CellState.SLIVER,
-          CellState.GLOBAL, CellState.POOL_USED)
-_RANK = np.zeros(256, dtype=np.uint16)
-_RANK[[int(s) for s in _ORDER]] = np.arange(len(_ORDER), dtype=np.uint16)
-_UNRANK = np.array([int(s) for s in _ORDER], dtype=np.uint8)
+# Downsampling keeps, for each group of cells, the cell with the highest CellState value,
+# and its owner: any used, reserved-pool or sliver cell beats free space, and a header gives
+# way to the block it heads.  (The numeric order costs no table look-up: a 256 MiB heap is
+# 16 Mi cells per frame.)
+assert max(CellState) < 256 and CellState.FREE == min(CellState) == 0
 
 
 class CellFrames:
@@ -175,9 +172,9 @@ class SessionRecorder:
     than ``max_bytes`` (:attr:`nbytes`).  Two things keep them there:
 
     * a heap bigger than ``max_bytes / (2 * MIN_FULL_FRAMES)`` cells is recorded at one
-      value per group of cells (:data:`_ORDER`: the most telling state of the group,
-      with its owner), so a 256 MiB heap (16 Mi cells) keeps 1 value per 16 cells
-      (256 bytes) with the default 256 MiB budget;
+      value per group of cells (the group's highest CellState, with its owner): with
+      the default 256 MiB budget a 256 MiB heap (16 Mi cells) keeps 1 value per 8 cells
+      (2 Mi values, 4 MiB a frame, 63 frames) and a 64 MiB heap 1 per 2;
     * when the next frame would not fit, every other frame is dropped (the first and
       the newest are kept) and later frames closer together than the kept spacing
       replace the newest instead of being added.
@@ -201,7 +198,8 @@ class SessionRecorder:
         self._capacity = max(2, min(MAX_FRAMES, by_bytes))
         self._bytes_bound = by_bytes < MAX_FRAMES
         self._starts = np.arange(0, self.heap_cells, self.cell_group, dtype=np.intp)
-        self.frame_stride = 1   # frames thinned by the byte cap: kept 1 in frame_stride
+        self.frames_seen = 0    # frames offered to add_frame
+        self._frames_dropped = False  # by the byte cap (not just MAX_FRAMES)
         self._times: list[float] = []
         self._states: list[np.ndarray] = []
         self._owners: list[np.ndarray] = []
@@ -213,8 +211,8 @@ class SessionRecorder:
         kept = []
         if self.cell_group > 1:
             kept.append(f"1 heap-map value per {self.cell_group} cells")
-        if self.frame_stride > 1:
-            kept.append(f"1 frame in {self.frame_stride}")
+        if self._frames_dropped:
+            kept.append(f"{len(self._times)} of {self.frames_seen} frames")
         self.thinned: bool = bool(kept)
         self.thinning_note: str = \
             f"kept {' and '.join(kept)} to stay within {_mib(self.max_bytes)}" if kept else ""
@@ -236,6 +234,7 @@ class SessionRecorder:
         # Times only go forward: the final frame's wall_s may be a hair before the
         # last timer frame's elapsed time.
         t = max(float(t), self._times[-1]) if self._times else max(float(t), 0.0)
+        self.frames_seen += 1
         if len(self._times) >= 2 and t - self._times[-2] < self._min_gap:
             self._store(t, states, owners, replace=True)  # the newest frame is always kept
             return
@@ -250,9 +249,7 @@ class SessionRecorder:
         self._states = [self._states[i] for i in keep]
         self._owners = [self._owners[i] for i in keep]
         self._min_gap = (self._times[-1] - self._times[0]) / (self._capacity / 2)
-        if self._bytes_bound:
-            self.frame_stride *= 2
-            self._update_note()
+        self._frames_dropped = self._frames_dropped or self._bytes_bound
 
     def _store(self, t: float, states, owners, replace: bool) -> None:
         s, o = self._reduce(states, owners)
@@ -262,6 +259,8 @@ class SessionRecorder:
             self._times.append(t)
             self._states.append(s)
             self._owners.append(o)
+        if self._frames_dropped:
+            self._update_note()  # "kept N of M frames" changes with every frame
 
     def _reduce(self, states, owners) -> tuple[np.ndarray, np.ndarray]:
         if self.cell_group == 1:
@@ -277,12 +276,13 @@ class SessionRecorder:
             starts = self._starts[first:first + step]
             a = int(starts[0])
             b = min(self.heap_cells, int(starts[-1]) + self.cell_group)
-            key = np.take(_RANK, states[a:b])
+            key = states[a:b].astype(np.uint16)
             key <<= 8
             key |= owners[a:b]
             best = np.maximum.reduceat(key, starts - a)
-            out_o[first:first + len(starts)] = best & 0xFF
-            out_s[first:first + len(starts)] = _UNRANK[best >> 8]
+            out_o[first:first + len(starts)] = best   # the low byte: the owner
+            best >>= 8
+            out_s[first:first + len(starts)] = best
         return out_s, out_o
 
     def finish(self, *, input_identity: dict, config: dict, result: dict,
@@ -301,7 +301,7 @@ class SessionRecorder:
             "slot_count": slot_count,
             "pool_reserved": pool_reserved,
             "recording": {"thinned": self.thinned, "thinning_note": self.thinning_note,
-                          "frame_stride": self.frame_stride, "max_bytes": self.max_bytes,
+                          "frames_seen": self.frames_seen, "max_bytes": self.max_bytes,
                           **({"cell_group": self.cell_group} if downsampled else {})},
         }
         shape = (0, self.stored_cells)

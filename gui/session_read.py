@@ -43,6 +43,12 @@ def open_regular(path, prefix: str) -> int:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
+        try:  # a socket cannot be opened at all (ENXIO): say what it is
+            mode = os.stat(path).st_mode
+        except (OSError, ValueError):
+            mode = stat.S_IFREG
+        if not stat.S_ISREG(mode):
+            raise SessionError(f"{prefix}it is {file_kind(mode)}, not a regular file") from None
         reasons = {errno.ENOENT: "no such file", errno.EACCES: "permission denied",
                    errno.EPERM: "permission denied", errno.ENAMETOOLONG: "the path is too long",
                    errno.ENOTDIR: "a part of the path is not a folder",
@@ -152,8 +158,7 @@ def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, prefix: str,
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError,
             NotImplementedError) as exc:
-        raise SessionError(f"{prefix}its {info.filename} is damaged "
-                           f"({_shown(str(exc) or type(exc).__name__)})") from None
+        raise SessionError(f"{prefix}its {info.filename} is damaged ({_why(exc)})") from None
 
 
 # The one header form numpy.save writes for these arrays (version 1.0 / 2.0 framing).
@@ -180,7 +185,7 @@ def read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, prefix: str, dtype: str
         head = stream.read(12)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError,
             NotImplementedError) as exc:
-        raise damaged(_shown(str(exc) or type(exc).__name__)) from None
+        raise damaged(_why(exc)) from None
     try:
         if len(head) < 10 or head[:6] != b"\x93NUMPY":
             raise damaged("not a numpy array file")
@@ -215,9 +220,16 @@ def read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, prefix: str, dtype: str
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError,
             NotImplementedError) as exc:
         stream.close()
-        raise damaged(_shown(str(exc) or type(exc).__name__)) from None
+        raise damaged(_why(exc)) from None
     # A writable view of the buffer: no second copy of a big array.
     return np.frombuffer(raw, dtype=_DTYPES[dtype], offset=fixed + header_len).reshape(shape)
+
+
+def _why(exc: BaseException) -> str:
+    """What zipfile/zlib said, as a short line."""
+    if isinstance(exc, OSError) and not isinstance(exc, zipfile.BadZipFile):
+        return f"its place in the file is wrong: {exc.strerror or exc}"
+    return _shown(str(exc) or type(exc).__name__)
 
 
 def _shown(text: str, limit: int = 100) -> str:

@@ -115,6 +115,9 @@ def parse_meta(data: bytes, prefix: str) -> dict:
                           parse_constant=_parse_constant, object_pairs_hook=_no_duplicates)
     except _Bad as exc:
         raise SessionError(f"{prefix}its meta.json is damaged (it {exc})") from None
+    except json.JSONDecodeError as exc:
+        raise SessionError(f"{prefix}its meta.json is damaged (not JSON: {exc.msg} at line "
+                           f"{exc.lineno} column {exc.colno})") from None
     except (ValueError, RecursionError, MemoryError):
         raise SessionError(f"{prefix}its meta.json is damaged") from None
     if not isinstance(meta, dict):
@@ -163,7 +166,8 @@ class _Fields:
         if not _is_int(value):
             self.fail(f"{self.name(key)} must be a whole number (got {_shown(repr(value))})")
         if not low <= value <= high:
-            self.fail(f"{self.name(key)} is {value} (valid {low}-{high})")
+            self.fail(f"{self.name(key)} is {value} (it must be {low})" if low == high
+                      else f"{self.name(key)} is {value} (valid {low}-{high})")
         return value
 
     def number(self, key: str, high: float) -> float | None:
@@ -277,10 +281,10 @@ def check_meta(meta: dict, prefix: str) -> Shapes:
     group = 1
     if "recording" in meta:
         rec = _Fields(meta["recording"], "recording", prefix, (),
-                      ("thinned", "thinning_note", "frame_stride", "cell_group", "max_bytes"))
+                      ("thinned", "thinning_note", "frames_seen", "cell_group", "max_bytes"))
         rec.bool("thinned")
         rec.text("thinning_note", NOTE_LIMIT)
-        rec.int("frame_stride", 1, 1 << 31)
+        rec.int("frames_seen", 0, INT_LIMIT - 1)
         rec.int("max_bytes", 0, INT_LIMIT - 1)
         group = rec.int("cell_group", 1, 1 if version == 1 else heap_cells) or 1
     return Shapes(tuple(names), heap_cells, -(-heap_cells // group), group, config.threads)
