@@ -738,7 +738,8 @@ class MainWindow(QMainWindow):
         self.last_session_recorder = recorder  # says whether it was thinned
         if recorder is None:
             return
-        recorder.add_frame(result.wall_s, run.heap_states, run.heap_owners)
+        heap = run.heap_map_copy()
+        recorder.add_frame(result.wall_s, *(heap or (None, None)))
         c = result.config
         try:
             # Never blocks: the input may have been replaced by a FIFO since the run.
@@ -1240,7 +1241,7 @@ class MainWindow(QMainWindow):
         self.heap_map.set_hint("")
         run.set_speed(self.speed)
         self._recorder = _new_recorder(run.heap_cells)
-        self._recorder.add_frame(0.0, run.heap_states, run.heap_owners)
+        self._recorder.add_frame(0.0, *(run.heap_map_copy() or (None, None)))
         self.stop_replay()
         self.paused = False
         self._prev_frame = None
@@ -1438,20 +1439,22 @@ class MainWindow(QMainWindow):
         now = time.perf_counter()
         self._frame_times.append(now)
         self.frames_drawn += 1
-        counters = run.counters()
-        self.heap_map.show_cells(run.heap_states, run.heap_owners, run.elapsed_s)
+        # One race-free copy per frame (the workers write the heap map meanwhile),
+        # fanned out to the map, the recorder and the captions.
+        snap = run.snapshot()
+        counters = snap.counters
+        self.heap_map.show_cells(snap.heap_states, snap.heap_owners, snap.elapsed_s)
         if self._recorder is not None:
-            self._recorder.add_frame(run.elapsed_s, run.heap_states, run.heap_owners)
-        slots = run.slot_states
-        self._update_captions(Frame(run.config.strategy, run.phase, run.elapsed_s, counters,
-                                    None if slots is None else slots.copy()))
+            self._recorder.add_frame(snap.elapsed_s, snap.heap_states, snap.heap_owners)
+        self._update_captions(Frame(run.config.strategy, snap.phase, snap.elapsed_s, counters,
+                                    snap.slot_states))
         trace = self._job_trace
         # Charts at half the frame rate: the curves move slowly, the CPU is the engine's.
         if final or self.frames_drawn % 2 == 1:
             trace.series = run.series()
             self.charts.update_trace(trace)
         self.progress.setValue(min(counters["blocks_done"], self.progress.maximum()))
-        self.status_elapsed.setText(f"elapsed {run.elapsed_s:.2f} s")
+        self.status_elapsed.setText(f"elapsed {snap.elapsed_s:.2f} s")
         self.status_locks.setText(f"{counters['lock_acquisitions']:,} lock acquisitions")
         if len(self._frame_times) >= 2:
             span = self._frame_times[-1] - self._frame_times[0]
