@@ -87,7 +87,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                 parser.error(f"unknown strategy '{name}': choose one of "
                              + ", ".join(s.label for s in USER_STRATEGIES))
             args.strategies.append(strategy)
-    if args.strategies and not args.file:
+    if args.strategies and args.file is None:
         parser.error("--run needs an input FILE")
     if args.save_session and not args.strategies:
         parser.error("--save-session needs --run")

@@ -24,9 +24,10 @@ def test_run_without_file_is_refused(capsys):
     assert capsys.readouterr().err == "heapscope: error: --run needs an input FILE\n"
 
 
-def test_missing_file_exits_non_zero_with_the_engine_message(capsys, tmp_path):
+def test_missing_file_exits_2_with_the_engine_message(capsys, tmp_path):
+    """A bad input path is a usage error (2), as in ``python -m engine``, found before Qt."""
     missing = tmp_path / "nope.bin"
-    assert app.main([str(missing), "--run", "baseline", "--quit-when-done"]) == 1
+    assert app.main([str(missing), "--run", "baseline", "--quit-when-done"]) == 2
     assert capsys.readouterr().err == (
         f"heapscope: error: cannot open '{missing}': No such file or directory\n")
 
