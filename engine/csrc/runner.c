@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -316,12 +317,28 @@ static const char *file_kind(mode_t mode)
     return "not a file";
 }
 
+/* The arena and its heap map come straight from the kernel: zeroed, page
+   aligned, untouched pages cost no memory, and munmap gives every byte back
+   at once (malloc would keep a freed 2 MiB arena in its heap, so a GUI doing
+   run after run grew by one arena each time). */
+static void *map_zeroed(uint64_t bytes)
+{
+    void *p = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void unmap(void *p, uint64_t bytes)
+{
+    if (p)
+        munmap(p, (size_t)bytes);
+}
+
 static void run_free_memory(engine_run *run)
 {
-    free(run->arena_memory);
+    unmap(run->arena_memory, run->cfg.heap_size);
     free(run->slots);
     free((void *)run->slot_states);
-    free((void *)run->cell_state);
+    unmap((void *)run->cell_state, 2 * run->ncells);
     free(run->floor_memory);
     free((void *)run->series);
     free(run->path);
@@ -397,14 +414,14 @@ int engine_run_create(const engine_config *cfg, const char *path, engine_run **o
     run->ncells = cfg->heap_size / ENGINE_CELL_BYTES;
 
     bool ok = run->path != NULL;
-    run->arena_memory = aligned_alloc_rounded(64, cfg->heap_size);
+    run->arena_memory = map_zeroed(cfg->heap_size);
     run->slots = aligned_alloc_rounded(128, sizeof(slot_counters) * (run->nslots + 1));
     run->slot_states = calloc(run->nslots + 1, 1);
     ok = ok && run->arena_memory && run->slots && run->slot_states;
     if (ok)
         memset(run->slots, 0, sizeof(slot_counters) * (run->nslots + 1));
     if (ok && cfg->telemetry) {
-        run->cell_state = calloc(2, run->ncells);
+        run->cell_state = map_zeroed(2 * run->ncells);
         run->series_capacity = cfg->sample_capacity & ~1u; /* halves cleanly */
         run->series = calloc(run->series_capacity, sizeof(uint64_t) * (1 + ENGINE_COUNTER_COUNT));
         ok = run->cell_state && run->series;
@@ -425,7 +442,7 @@ int engine_run_create(const engine_config *cfg, const char *path, engine_run **o
         return ENGINE_E_NO_MEMORY;
     }
 
-    memset(run->arena_memory, 0, cfg->heap_size); /* runs start from the same bytes */
+    /* mmap gave zeroed memory: every run starts from the same bytes. */
     arena_init(&run->arena, run->arena_memory, cfg->heap_size, run->pool_reserved,
                run->cell_state, run->cell_owner);
     for (uint32_t s = 0; s < run->nslots && run->pool_reserved; s++)
