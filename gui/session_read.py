@@ -83,7 +83,9 @@ def check_end_record(f, size: int, prefix: str) -> None:
     if at < 0 or len(tail) - at < _EOCD.size:
         raise SessionError(f"{prefix}not a heapscope session, or the file is truncated")
     _sig, disk, cd_disk, here, total, cd_size, cd_offset, _comment = _EOCD.unpack_from(tail, at)
-    if disk or cd_disk or here != total or total == 0xFFFF or cd_offset == 0xFFFFFFFF:
+    # zipfile trusts a zip64 locator just before the end record over the record itself.
+    zip64 = at >= 20 and tail[at - 20:at - 16] == b"PK\x06\x07"
+    if zip64 or disk or cd_disk or here != total or total == 0xFFFF or cd_offset == 0xFFFFFFFF:
         raise SessionError(f"{prefix}not a heapscope session file (a multi-part or zip64 "
                            "archive)")
     if total > 2 * len(MEMBERS) or cd_size > _CENTRAL_LIMIT:

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import socket
+import struct
 import tracemalloc
 import zlib
 from typing import Callable
@@ -153,6 +154,15 @@ def zip64_marker(parts):
     return honest(parts)
 
 
+def zip64_locator(c):
+    """A zip64 locator before an honest end record: zipfile would take its counts instead."""
+    data = bytearray(raw_zip(honest(c.parts)))
+    end = data.rindex(b"PK\x05\x06")
+    data[end:end] = struct.pack("<4sLQL", b"PK\x06\x07", 0, 0, 1)
+    c.out.write_bytes(bytes(data))
+    return c.out
+
+
 def deep(n):
     return "[" * n + "]" * n
 
@@ -208,6 +218,10 @@ CASES = [
     ("fifo", fifo, "it is a FIFO (named pipe), not a regular file"),
     ("socket", sock, "it is a socket, not a regular file"),
     ("dev-zero", lambda c: "/dev/zero", "it is a character device, not a regular file"),
+    ("symlink-to-dev-zero", lambda c: (c.out.symlink_to("/dev/zero"), c.out)[1],
+     "it is a character device, not a regular file"),
+    ("symlink-loop", lambda c: (c.out.symlink_to(c.out.name), c.out)[1],
+     "too many symbolic links in the path"),
     ("too-big", sparse_huge,
      f"the file is {session_read.FILE_LIMIT + 1} bytes, more than a session can be "
      f"({session_read.FILE_LIMIT})"),
@@ -217,6 +231,8 @@ CASES = [
     ("1000-entries", raw(many_entries),
      "not a heapscope session file (its directory lists 1000 entries in 49890 bytes)"),
     ("zip64-count", raw(zip64_marker, total_override=0xFFFF),
+     "not a heapscope session file (a multi-part or zip64 archive)"),
+    ("zip64-locator", zip64_locator,
      "not a heapscope session file (a multi-part or zip64 archive)"),
     ("unknown-member", lambda c: write_zip(c.out, {**c.parts, "evil.txt": b"x"}),
      "not a heapscope session file (unexpected member 'evil.txt')"),
@@ -248,7 +264,7 @@ CASES = [
      re.compile(r"its heap_states\.npy claims to expand \d+ bytes to 419430400, more than "
                 r"deflate can \(a zip bomb\?\)")),
     ("shorter-than-declared", raw(shorter_than_declared),
-     re.compile(r"its meta\.json is damaged \(.+\)")),
+     re.compile(r"its meta\.json is damaged \(it holds \d+ bytes, its directory says \d+\)")),
     ("bad-crc", raw(wrong_crc), "its frame_times.npy is damaged (Bad CRC-32 for file "
                                 "'frame_times.npy')"),
     # -- meta.json as JSON
