@@ -45,9 +45,18 @@ import numpy as np
 from engine import OWNER_COORDINATOR, OWNER_NONE, CellState
 from gui import session_read as read
 from gui.inputs import shown_path
-from gui.session_validate import (FORMAT_NAME, FORMAT_VERSION, SessionError, check_frame_times,
-                                  check_header, check_meta, check_series, decode_frames,
-                                  owner_ok_table, parse_meta)
+from gui.session_validate import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    SessionError,
+    check_frame_times,
+    check_header,
+    check_meta,
+    check_series,
+    decode_frames,
+    owner_ok_table,
+    parse_meta,
+)
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "MAX_FRAMES", "RECORDING_BYTES", "SUFFIX",
            "CellFrames", "Session", "SessionError", "SessionRecorder", "file_identity",

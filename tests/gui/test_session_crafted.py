@@ -15,7 +15,7 @@ import socket
 import struct
 import tracemalloc
 import zlib
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -23,8 +23,18 @@ import pytest
 from gui import session_read
 from gui.session_file import SessionError, load_session, save_session
 from tests.gui import crafted
-from tests.gui.crafted import (delta, load_npy, meta_of, npy, npy_header, raw_zip, stored_entry,
-                               with_meta, with_meta_text, write_zip)
+from tests.gui.crafted import (
+    delta,
+    load_npy,
+    meta_of,
+    npy,
+    npy_header,
+    raw_zip,
+    stored_entry,
+    with_meta,
+    with_meta_text,
+    write_zip,
+)
 from tests.gui.test_session_file import record
 
 LIMIT = (1 << 63) - 1
