@@ -21,27 +21,25 @@ Exit status:
        waited for, the window closed, one line "heapscope: interrupted
        (SIGINT)" printed.  An interrupt during an export lets the export
        (a few seconds) finish first; further signals while stopping are ignored.
+       Only a signal in the interpreter's own start-up (the first ~40 ms,
+       before main() runs) still gets Python's default handling.
 """
 from __future__ import annotations
 
-import argparse
-import pathlib
-import re
 import signal
 import sys
 
 # Only light imports here: until main() installs its handlers, Ctrl+C is Python's.
 from gui.app_signals import Interrupted, SignalGuard, exit_status, signal_name
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see above)
+if TYPE_CHECKING:
+    import argparse
+
 PROG = "heapscope"
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-_SAVE_PREFIX = re.compile(r"^could not save the session: ")
-
-
-class _ArgumentParser(argparse.ArgumentParser):
-    def error(self, message):  # one line, no usage dump: scripts read stderr
-        raise SystemExit(_fail(message, EXIT_USAGE))
+_SAVE_PREFIX = "could not save the session: "  # MainWindow.save_session_to's banner
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> int:
@@ -55,7 +53,14 @@ def _interrupted(signum: int) -> int:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
+    import argparse
+    import pathlib
+
     from engine import USER_STRATEGIES, Strategy
+
+    class _ArgumentParser(argparse.ArgumentParser):
+        def error(self, message):  # one line, no usage dump: scripts read stderr
+            raise SystemExit(_fail(message, EXIT_USAGE))
 
     parser = _ArgumentParser(
         prog=PROG,
@@ -147,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     guard.install()
     try:
         return _main(argv, guard)
-    except Interrupted as exc:  # before the event loop took signals over
+    except Interrupted as exc:  # guard.check(): before the event loop took signals over
         return _interrupted(exc.signum)
     except KeyboardInterrupt:  # handlers not ours (not the main thread)
         return _interrupted(signal.SIGINT)
@@ -158,20 +163,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str], guard: SignalGuard) -> int:
+    # guard.check() between steps: a signal recorded meanwhile ends the command here,
+    # at a known point (never thrown into an import or a library's except clause).
     try:
         args = parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    guard.check()
     from gui.app_display import display_problem, install_message_filter
 
     problem = display_problem()
+    guard.check()
     if problem:
         return _fail(problem, EXIT_USAGE)
     problem = path_problem(args)
+    guard.check()
     if problem:
         return _fail(problem, EXIT_USAGE)
     if args.file and args.quit_when_done:
         problem = _check_file(args.file)
+        guard.check()
         if problem:
             return _fail(problem, EXIT_USAGE)
     if args.open_session and args.quit_when_done:
@@ -179,14 +190,18 @@ def _main(argv: list[str], guard: SignalGuard) -> int:
         try:
             load_session(args.open_session)
         except SessionError as exc:
+            guard.check()
             return _fail(str(exc))
+        guard.check()
 
-    guard.relay_to_qt()  # from here on no signal raises: Qt's loop hears of it instead
     from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
     import pyqtgraph as pg
 
+    import gui.main_window  # noqa: F401  (the slow imports, before the window exists)
+    guard.check()
+    guard.relay_to_qt()  # from here on the event loop hears of every signal
     app = QApplication.instance() or QApplication([sys.argv[0]])
     install_message_filter()
     try:
@@ -242,7 +257,9 @@ def _run_window(app, args: argparse.Namespace, guard: SignalGuard) -> int:
 
     def loop_started() -> None:
         state.loop_running = True
-        if state.signum is not None:
+        if state.signum is None and guard.first is not None:
+            on_signal(guard.first)  # came before the wakeup socket was set up
+        elif state.signum is not None:
             stop_and_exit()
 
     def on_failed(exc) -> None:
@@ -310,7 +327,8 @@ def _finish_outputs(window, args, state: _State, fail_late, atomic_save_image) -
 
     if state.code == 0 and args.save_session and state.signum is None:
         if window.save_session_to(args.save_session) is None:
-            detail = _SAVE_PREFIX.sub("", window.error_text() or "not saved")
+            detail = window.error_text() or "not saved"
+            detail = detail[len(_SAVE_PREFIX):] if detail.startswith(_SAVE_PREFIX) else detail
             fail_late(app_paths.write_failure("session file", args.save_session, detail))
     if state.code == 0 and args.export and state.signum is None:
         try:

@@ -4,16 +4,20 @@ Python runs a signal handler only when the interpreter gets control, and the
 default SIGINT handler raises KeyboardInterrupt in whatever Python code runs
 next: inside Qt's event loop that is some slot or pyqtgraph override, which
 prints a traceback while the run carries on (or, when it lands at a bad
-moment, takes the process down).  So the handling has two phases:
+moment, takes the process down).  An exception thrown at an arbitrary
+bytecode is no better before Qt runs: thrown into PySide6's or pyqtgraph's
+imports it is swallowed by their ``except`` clauses (the signal is lost and the
+run goes on) or ends in a fatal error.  So the handler never raises; it only
+records:
 
-* before Qt exists (argument and path checks, loading a session): the first
-  signal raises :class:`Interrupted`, which ``gui.app.main`` catches;
-* once the QApplication is about to be created (:meth:`SignalGuard.relay_to_qt`):
-  the Python handler only records, ``signal.set_wakeup_fd`` writes the signal
-  number into a socketpair, and a QSocketNotifier on the other end calls back
-  on the GUI thread from the event loop, where stopping the run, closing the
-  window and leaving the loop are all safe.  Further signals while stopping
-  are recorded and ignored.
+* before the event loop runs (argument and path checks, loading a session,
+  imports), ``gui.app`` calls :meth:`SignalGuard.check` between steps, which
+  raises :class:`Interrupted` at a known, safe point;
+* from :meth:`SignalGuard.relay_to_qt` on, ``signal.set_wakeup_fd`` also
+  writes each signal's number into a socketpair, and a QSocketNotifier on the
+  other end calls back on the GUI thread from the event loop, where stopping
+  the run, closing the window and leaving the loop are all safe.  Further
+  signals while stopping are recorded and ignored.
 
 Exit status: 128 + the signal number, as a shell reports a process killed by
 it (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP), the same as
@@ -22,9 +26,10 @@ it (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP), the same as
 from __future__ import annotations
 
 import signal
-import socket
-import threading
-from typing import Callable
+from collections.abc import Callable  # already loaded at startup, unlike typing
+
+# socket and threading are imported where used: until main() has installed the
+# handlers Ctrl+C is Python's own, so the command's first imports stay short.
 
 HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -42,8 +47,9 @@ def signal_name(signum: int) -> str:
 
 
 class Interrupted(BaseException):
-    """A signal arrived before the Qt event loop could take over (BaseException:
-    nothing on the way out may swallow it as an ordinary error)."""
+    """A signal arrived before the Qt event loop took over (raised by
+    :meth:`SignalGuard.check`; BaseException: no ``except Exception`` on the way
+    out may swallow it)."""
 
     def __init__(self, signum: int):
         super().__init__(signal_name(signum))
@@ -58,9 +64,8 @@ class SignalGuard:
         self.received: list[int] = []
         self._previous: dict[int, object] = {}
         self._relaying = False
-        self._closed = False
-        self._read: socket.socket | None = None
-        self._write: socket.socket | None = None
+        self._read = None   # the socketpair's ends, once relaying
+        self._write = None
         self._previous_wakeup: int | None = None
         self._notifier = None
         self._callback: Callable[[int], None] | None = None
@@ -72,6 +77,8 @@ class SignalGuard:
 
     def install(self) -> bool:
         """Installs the handlers (raise mode); False when not on the main thread."""
+        import threading
+
         if threading.current_thread() is not threading.main_thread():
             return False  # only the main thread may set handlers: leave the caller's alone
         for signum in self.signals:
@@ -81,20 +88,26 @@ class SignalGuard:
         return True
 
     def _handle(self, signum: int, _frame) -> None:
-        first = not self.received
+        # Never raise here (see the module's docstring): record, and let check() or the
+        # event loop act on it.
         self.received.append(signum)
-        if first and not self._relaying and not self._closed:
-            raise Interrupted(signum)
-        # Relaying: the wakeup fd has already woken the event loop; nothing to do here.
+
+    def check(self) -> None:
+        """Raises :class:`Interrupted` if a signal has arrived (call between steps)."""
+        if self.received:
+            raise Interrupted(self.received[0])
 
     def relay_to_qt(self) -> None:
-        """From now on signals are only recorded and written to the wakeup socket.
+        """From now on each signal is also written to the wakeup socket.
 
-        Call before creating the QApplication, so that no signal can ever raise
-        inside Qt; call :meth:`watch` once it exists.
+        Call before creating the QApplication, and :meth:`watch` once it exists;
+        a signal that arrived before this is in :attr:`received` (the window
+        looks there when its loop starts).
         """
         if not self._previous:
             return
+        import socket
+
         self._read, self._write = socket.socketpair()
         self._read.setblocking(False)
         self._write.setblocking(False)
@@ -138,7 +151,6 @@ class SignalGuard:
         The console script leaves with SIG_DFL: a signal during interpreter
         teardown then ends the process quietly instead of raising KeyboardInterrupt.
         """
-        self._closed = True  # a handler still pending from here on only records
         if self._notifier is not None:
             self._notifier.setEnabled(False)
             try:
