@@ -121,6 +121,13 @@ def path_problem(args: argparse.Namespace) -> str | None:
         problem = app_paths.input_problem(args.open_session, "session path")
         if problem:
             return problem
+    names: list[str] = []
+    if args.export is not None:  # first: a screenshot may go into the new folder
+        from gui.export import FILE_NAMES
+        names = list(FILE_NAMES.values())
+        problem = app_paths.export_folder_problem(args.export, names)
+        if problem:
+            return problem
     if args.save_session is not None:
         problem = app_paths.output_file_problem(args.save_session, "session file")
         if problem:
@@ -129,9 +136,10 @@ def path_problem(args: argparse.Namespace) -> str | None:
         problem = app_paths.output_file_problem(args.screenshot, "screenshot")
         if problem:
             return problem
-    if args.export is not None:
-        return app_paths.export_folder_problem(args.export)
-    return None
+    return app_paths.clash_problem(
+        {"session file": args.save_session, "screenshot": args.screenshot},
+        {"input file": args.file, "session being opened": args.open_session},
+        args.export, names)
 
 
 def _check_file(path: str) -> str | None:

@@ -17,6 +17,7 @@ import os
 import re
 import stat
 import tempfile
+from collections.abc import Iterable
 
 from gui.inputs import file_kind, shown_path
 
@@ -123,8 +124,12 @@ def output_file_problem(path: str, what: str) -> str | None:
     return None
 
 
-def export_folder_problem(path: str) -> str | None:
-    """Creates the export folder (and its parents) if missing; why it cannot be used, or None."""
+def export_folder_problem(path: str, names: Iterable[str] = ()) -> str | None:
+    """Creates the export folder (and its parents) if missing; why it cannot be used, or None.
+
+    ``names``: the files the export writes there; one that exists as a directory,
+    FIFO or device would make the export fail after the run.
+    """
     problem = text_problem(path, "export folder")
     if problem:
         return problem
@@ -146,6 +151,44 @@ def export_folder_problem(path: str) -> str | None:
     exc = _probe_folder(path)
     if exc is not None:
         return f"cannot export to '{shown}': cannot create files there: {reason(exc)}"
+    for name in names:
+        try:
+            mode = os.lstat(os.path.join(path, name)).st_mode
+        except OSError:
+            continue
+        if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+            return (f"cannot export to '{shown}': '{shown_path(name)}' in it is "
+                    f"{file_kind(mode)}, not a regular file")
+    return None
+
+
+def same_file(a: str | None, b: str | None) -> bool:
+    """True when both name the same existing file, or the same path if either is missing."""
+    if not a or not b:
+        return False
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def clash_problem(outputs: dict[str, str | None], inputs: dict[str, str | None],
+                  export_folder: str | None = None, export_names: Iterable[str] = ()) -> str | None:
+    """An output that would overwrite an input, another output or an exported file."""
+    written = {what: path for what, path in outputs.items() if path}
+    if export_folder:
+        for name in export_names:
+            written.setdefault(f"exported {name}", os.path.join(export_folder, name))
+    items = list(written.items())
+    for what, path in items:
+        for source, source_path in inputs.items():
+            if same_file(path, source_path):
+                return (f"the {what} '{shown_path(path)}' is the {source} itself: "
+                        f"it would be overwritten")
+    for i, (what, path) in enumerate(items):
+        for other, other_path in items[i + 1:]:
+            if same_file(path, other_path):
+                return f"the {what} and the {other} are the same file '{shown_path(path)}'"
     return None
 
 
@@ -166,6 +209,7 @@ def write_failure_from(what: str, path: str, exc: BaseException) -> str:
     return write_failure(what, path, str(exc) or type(exc).__name__)
 
 
-__all__ = ["export_folder_problem", "input_problem", "output_file_problem", "reason",
+__all__ = ["clash_problem", "export_folder_problem", "input_problem", "output_file_problem",
+           "reason", "same_file",
            "shown_path", "text_problem",
            "write_failure", "write_failure_from"]

@@ -251,3 +251,36 @@ def test_export_folder_replaced_by_a_file_during_the_run_exits_1(tmp_path, slow_
                                         "--quit-when-done"], replace_with_a_file)
     assert (proc.returncode, proc.stderr) == (1, f"{ERR}cannot export to '{out}': File exists\n")
     assert out.read_text() == "not a folder"
+
+
+def test_outputs_that_would_overwrite_an_input_or_each_other(capsys, tmp_path):
+    data = tmp_path / "data.bin"
+    data.write_bytes((VECTORS / "ramp.bin").read_bytes())
+    link = tmp_path / "link.png"
+    link.symlink_to(data)
+    shot = tmp_path / "x.png"
+    out = tmp_path / "out"
+    run = [data, "--run", "pooled", "--quit-when-done"]
+    cases = [
+        ([*run, "--save-session", data],
+         f"the session file '{data}' is the input file itself: it would be overwritten"),
+        ([*run, "--screenshot", link],  # another name for the same file
+         f"the screenshot '{link}' is the input file itself: it would be overwritten"),
+        ([*run, "--screenshot", shot, "--save-session", shot],
+         f"the session file and the screenshot are the same file '{shot}'"),
+        ([*run, "--export", out, "--screenshot", out / "heapscope_dashboard.png"],
+         f"the screenshot and the exported heapscope_dashboard.png are the same file "
+         f"'{out / 'heapscope_dashboard.png'}'"),
+    ]
+    for args, message in cases:
+        assert (args[-1], *_main(capsys, *args)) == (args[-1], 2, f"{ERR}{message}\n")
+    assert data.read_bytes() == (VECTORS / "ramp.bin").read_bytes()
+
+
+def test_a_fifo_where_the_export_writes_is_refused_before_running(capsys, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / "heapscope_locks.png")
+    assert _main(capsys, RAMP, "--run", "pooled", "--export", out, "--quit-when-done") == (
+        2, f"{ERR}cannot export to '{out}': 'heapscope_locks.png' in it is a FIFO (named pipe), "
+           f"not a regular file\n")
