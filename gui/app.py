@@ -202,10 +202,9 @@ def _main(argv: list[str], guard: SignalGuard) -> int:
             return _fail(str(exc))
         guard.check()
 
+    import pyqtgraph as pg
     from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
-
-    import pyqtgraph as pg
 
     import gui.main_window  # noqa: F401  (the slow imports, before the window exists)
     guard.check()
@@ -333,11 +332,11 @@ def _finish_outputs(window, args, state: _State, fail_late, atomic_save_image) -
     """
     from gui import app_paths
 
-    if state.code == 0 and args.save_session and state.signum is None:
-        if window.save_session_to(args.save_session) is None:
-            detail = window.error_text() or "not saved"
-            detail = detail[len(_SAVE_PREFIX):] if detail.startswith(_SAVE_PREFIX) else detail
-            fail_late(app_paths.write_failure("session file", args.save_session, detail))
+    if (state.code == 0 and args.save_session and state.signum is None
+            and window.save_session_to(args.save_session) is None):
+        detail = window.error_text() or "not saved"
+        detail = detail[len(_SAVE_PREFIX):] if detail.startswith(_SAVE_PREFIX) else detail
+        fail_late(app_paths.write_failure("session file", args.save_session, detail))
     if state.code == 0 and args.export and state.signum is None:
         try:
             window.export_to(args.export)

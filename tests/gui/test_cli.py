@@ -16,7 +16,8 @@ ROOT = VECTORS.parent.parent
 def test_unknown_strategy_is_one_line(capsys):
     assert app.main([str(VECTORS / "ramp.bin"), "--run", "baseline,fast"]) == 2
     err = capsys.readouterr().err
-    assert err == "heapscope: error: unknown strategy 'fast': choose one of single, baseline, pooled\n"
+    assert err == ("heapscope: error: unknown strategy 'fast': choose one of single, baseline, "
+                   "pooled\n")
 
 
 def test_run_without_file_is_refused(capsys):
