@@ -21,6 +21,7 @@ drift (thermal, other load) hits both alike.  Usage, from the repository root:
 Without --binary the standalone engine is built into a temporary directory
 with the Makefile's `standalone` flags.  `make bench` does both.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,6 +53,7 @@ TARGETS = {"python/standalone": 1.03, "telemetry on/off": 1.03, "pooled/floor": 
 
 # ------------------------------------------------------------------ runners
 
+
 class Sample:
     """One measured run: the engine's own wall time and the whole call's."""
 
@@ -65,12 +67,12 @@ def run_python(path: pathlib.Path, strategy: Strategy, telemetry: bool = True) -
     with engine.Run(path, RunConfig(strategy=strategy, telemetry=telemetry)) as handle:
         result = handle.execute()
     call = time.perf_counter() - t
-    return Sample(result.wall_s, call, result.signature, result.lock_acquisitions,
-                  result.blocks)
+    return Sample(result.wall_s, call, result.signature, result.lock_acquisitions, result.blocks)
 
 
-def run_standalone(binary: pathlib.Path, path: pathlib.Path, strategy: Strategy,
-                   telemetry: bool = True) -> Sample:
+def run_standalone(
+    binary: pathlib.Path, path: pathlib.Path, strategy: Strategy, telemetry: bool = True
+) -> Sample:
     cmd = [str(binary), str(path), strategy.label] + ([] if telemetry else ["--no-telemetry"])
     t = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
@@ -79,11 +81,17 @@ def run_standalone(binary: pathlib.Path, path: pathlib.Path, strategy: Strategy,
     def field(label: str) -> str:
         return re.search(rf"^{label}: (\S+)", out.stdout, flags=re.M).group(1)
 
-    return Sample(float(field("Wall time")), call, int(field("Final signature")),
-                  int(field("Lock acquisitions")), -1)
+    return Sample(
+        float(field("Wall time")),
+        call,
+        int(field("Final signature")),
+        int(field("Lock acquisitions")),
+        -1,
+    )
 
 
 # ------------------------------------------------------------------ plan
+
 
 class Variant:
     def __init__(self, key: str, fn, reps: int):
@@ -101,7 +109,7 @@ class Variant:
 def measure(groups: list[list[Variant]], log, warm_up: bool = True) -> None:
     """Runs each group's variants interleaved, alternating the order every round."""
     for group in groups:
-        for v in group if warm_up else ():   # warm-up, not counted
+        for v in group if warm_up else ():  # warm-up, not counted
             v.fn()
         rounds = max(v.reps for v in group)
         for r in range(rounds):
@@ -158,29 +166,51 @@ def main(argv=None) -> int:
             S, B, P, F = Strategy.SINGLE, Strategy.BASELINE, Strategy.POOLED, Strategy.FLOOR
             # Python vs standalone (telemetry on both), single and pooled.
             for strat in (S, P):
-                groups.append([
-                    variant(label, f"py {strat.label}", lambda p=path, s=strat: run_python(p, s),
-                            cheap),
-                    variant(label, f"sa {strat.label}",
-                            lambda p=path, s=strat: run_standalone(binary, p, s), cheap)])
+                groups.append(
+                    [
+                        variant(
+                            label,
+                            f"py {strat.label}",
+                            lambda p=path, s=strat: run_python(p, s),
+                            cheap,
+                        ),
+                        variant(
+                            label,
+                            f"sa {strat.label}",
+                            lambda p=path, s=strat: run_standalone(binary, p, s),
+                            cheap,
+                        ),
+                    ]
+                )
             # Pooled telemetry off and the floor, next to pooled on.
             # (and the same pair from the standalone binary, for reference).
-            groups.append([
-                variant(label, "py pooled off", lambda p=path: run_python(p, P, False), cheap),
-                variant(label, "py floor", lambda p=path: run_python(p, F, False), cheap),
-                variant(label, "sa pooled off",
-                        lambda p=path: run_standalone(binary, p, P, False), cheap),
-                variant(label, "sa floor", lambda p=path: run_standalone(binary, p, F, False),
-                        cheap),
-            ])
+            groups.append(
+                [
+                    variant(label, "py pooled off", lambda p=path: run_python(p, P, False), cheap),
+                    variant(label, "py floor", lambda p=path: run_python(p, F, False), cheap),
+                    variant(
+                        label,
+                        "sa pooled off",
+                        lambda p=path: run_standalone(binary, p, P, False),
+                        cheap,
+                    ),
+                    variant(
+                        label, "sa floor", lambda p=path: run_standalone(binary, p, F, False), cheap
+                    ),
+                ]
+            )
             # The baseline: telemetry on/off and the standalone on 1 MiB only
             # (a 5 MiB baseline run takes over ten seconds on 2 cores).
             bgroup = [variant(label, "py baseline", lambda p=path: run_python(p, B), breps)]
             if label == "1 MiB":
-                bgroup += [variant(label, "py baseline off",
-                                   lambda p=path: run_python(p, B, False), breps),
-                           variant(label, "sa baseline",
-                                   lambda p=path: run_standalone(binary, p, B), breps)]
+                bgroup += [
+                    variant(
+                        label, "py baseline off", lambda p=path: run_python(p, B, False), breps
+                    ),
+                    variant(
+                        label, "sa baseline", lambda p=path: run_standalone(binary, p, B), breps
+                    ),
+                ]
             groups.append(bgroup)
 
         log(f"heapscope bench: {os.cpu_count()} cores, binary {binary}")
@@ -190,26 +220,33 @@ def main(argv=None) -> int:
         # The pooled-on vs off and pooled-off vs floor groups are measured apart;
         # re-measure pooled on next to pooled off so that ratio is interleaved too.
         for label, path in files.items():
-            pair = [Variant("py pooled on", lambda p=path: run_python(p, Strategy.POOLED), cheap),
-                    Variant("py pooled off", lambda p=path: run_python(p, Strategy.POOLED, False),
-                            cheap)]
+            pair = [
+                Variant("py pooled on", lambda p=path: run_python(p, Strategy.POOLED), cheap),
+                Variant(
+                    "py pooled off", lambda p=path: run_python(p, Strategy.POOLED, False), cheap
+                ),
+            ]
             measure([pair], log)
             V[label, "tel pooled on"], V[label, "tel pooled off"] = pair
 
         # Every strategy must agree on the signature.
         for label in files:
-            sigs = {k: {s.signature for s in v.samples} for (lab, k), v in V.items() if lab == label}
+            sigs = {
+                k: {s.signature for s in v.samples} for (lab, k), v in V.items() if lab == label
+            }
             assert len(set().union(*sigs.values())) == 1, f"signatures differ on {label}: {sigs}"
 
         elapsed = time.perf_counter() - start
 
     # ------------------------------------------------------------ report
     print("## heapscope benchmark\n")
-    print(f"Machine: {os.cpu_count()} cores (os.cpu_count()), {sys.platform}, "
-          f"Python {sys.version.split()[0]}; random input (seed {SEED}); defaults: 2 MiB heap, "
-          f"batches of 20 threads, 32 KiB pools, 1 KiB blocks. Medians of {cheap} runs "
-          f"(baseline: {base1} on 1 MiB, {base5} on 5 MiB), engine-measured wall time, "
-          f"Python API with telemetry on.\n")
+    print(
+        f"Machine: {os.cpu_count()} cores (os.cpu_count()), {sys.platform}, "
+        f"Python {sys.version.split()[0]}; random input (seed {SEED}); defaults: 2 MiB heap, "
+        f"batches of 20 threads, 32 KiB pools, 1 KiB blocks. Medians of {cheap} runs "
+        f"(baseline: {base1} on 1 MiB, {base5} on 5 MiB), engine-measured wall time, "
+        f"Python API with telemetry on.\n"
+    )
     print("| input | strategy | median wall | blocks/s | lock acquisitions | standalone binary |")
     print("|---|---|---|---|---|---|")
     for label in files:
@@ -217,48 +254,87 @@ def main(argv=None) -> int:
             v = V[label, f"py {strat}"]
             sa = V.get((label, f"sa {strat}"))
             blocks = v.samples[0].blocks
-            print(f"| {label} | {strat} | {v.median():.3f} s | {blocks / v.median():,.0f} | "
-                  f"{v.samples[0].locks:,} | {f'{sa.median():.3f} s' if sa else '-'} |")
+            print(
+                f"| {label} | {strat} | {v.median():.3f} s | {blocks / v.median():,.0f} | "
+                f"{v.samples[0].locks:,} | {f'{sa.median():.3f} s' if sa else '-'} |"
+            )
         floor = V[label, "py floor"]
-        print(f"| {label} | floor (bench only) | {floor.median():.3f} s | "
-              f"{floor.samples[0].blocks / floor.median():,.0f} | 0 | - |")
+        print(
+            f"| {label} | floor (bench only) | {floor.median():.3f} s | "
+            f"{floor.samples[0].blocks / floor.median():,.0f} | 0 | - |"
+        )
 
     print("\n| ratio (same run, medians) | numerator | denominator | ratio | target |")
     print("|---|---|---|---|---|")
     for label in files:
-        print(ratio_line(f"{label} baseline / pooled", V[label, "py baseline"].median(),
-                         V[label, "py pooled"].median()))
+        print(
+            ratio_line(
+                f"{label} baseline / pooled",
+                V[label, "py baseline"].median(),
+                V[label, "py pooled"].median(),
+            )
+        )
     for label in files:
         for strat in ("single", "pooled") + (("baseline",) if label == "1 MiB" else ()):
-            print(ratio_line(f"{label} {strat}: Python-driven / standalone",
-                             V[label, f"py {strat}"].median(), V[label, f"sa {strat}"].median(),
-                             TARGETS["python/standalone"]))
+            print(
+                ratio_line(
+                    f"{label} {strat}: Python-driven / standalone",
+                    V[label, f"py {strat}"].median(),
+                    V[label, f"sa {strat}"].median(),
+                    TARGETS["python/standalone"],
+                )
+            )
     for label in files:
-        print(ratio_line(f"{label} pooled: telemetry on / off", V[label, "tel pooled on"].median(),
-                         V[label, "tel pooled off"].median(), TARGETS["telemetry on/off"]))
+        print(
+            ratio_line(
+                f"{label} pooled: telemetry on / off",
+                V[label, "tel pooled on"].median(),
+                V[label, "tel pooled off"].median(),
+                TARGETS["telemetry on/off"],
+            )
+        )
         if (label, "py baseline off") in V:
-            print(ratio_line(f"{label} baseline: telemetry on / off",
-                             V[label, "py baseline"].median(),
-                             V[label, "py baseline off"].median(), TARGETS["telemetry on/off"]))
+            print(
+                ratio_line(
+                    f"{label} baseline: telemetry on / off",
+                    V[label, "py baseline"].median(),
+                    V[label, "py baseline off"].median(),
+                    TARGETS["telemetry on/off"],
+                )
+            )
     for label in files:
-        print(ratio_line(f"{label} pooled (telemetry off) / floor",
-                         V[label, "py pooled off"].median(), V[label, "py floor"].median(),
-                         TARGETS["pooled/floor"]))
+        print(
+            ratio_line(
+                f"{label} pooled (telemetry off) / floor",
+                V[label, "py pooled off"].median(),
+                V[label, "py floor"].median(),
+                TARGETS["pooled/floor"],
+            )
+        )
     for label in files:
-        print(ratio_line(f"{label} pooled (telemetry off) / floor, standalone binary",
-                         V[label, "sa pooled off"].median(), V[label, "sa floor"].median(),
-                         TARGETS["pooled/floor"]))
+        print(
+            ratio_line(
+                f"{label} pooled (telemetry off) / floor, standalone binary",
+                V[label, "sa pooled off"].median(),
+                V[label, "sa floor"].median(),
+                TARGETS["pooled/floor"],
+            )
+        )
 
-    print("\nWhole-call time (median), for the Python/standalone comparison: Python = "
-          "Run() + execute() + result in-process; standalone = the whole process "
-          "(exec, load, run, exit).")
+    print(
+        "\nWhole-call time (median), for the Python/standalone comparison: Python = "
+        "Run() + execute() + result in-process; standalone = the whole process "
+        "(exec, load, run, exit)."
+    )
     print("\n| run | Python call | engine wall | standalone process | engine wall |")
     print("|---|---|---|---|---|")
     for label in files:
         for strat in ("single", "pooled") + (("baseline",) if label == "1 MiB" else ()):
             py, sa = V[label, f"py {strat}"], V[label, f"sa {strat}"]
-            print(f"| {label} {strat} | {py.median('call_s'):.4f} s | {py.median():.4f} s | "
-                  f"{sa.median('call_s'):.4f} s | {sa.median():.4f} s |")
+            print(
+                f"| {label} {strat} | {py.median('call_s'):.4f} s | {py.median():.4f} s | "
+                f"{sa.median('call_s'):.4f} s | {sa.median():.4f} s |"
+            )
     print("\nSpread (min-max wall) of each variant:")
     for (label, key), v in V.items():
         print(f"  {label:6} {key:18} n={len(v.samples):2} {v.spread()} s")

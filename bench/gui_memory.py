@@ -17,6 +17,7 @@ still alive after the Nth run.
 
     .venv/bin/python bench/gui_memory.py [--runs 100] [--strategy pooled]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -96,8 +97,7 @@ def measure(app, runs: int, clear: bool, strategy) -> dict:
         window.close()
         window.deleteLater()
         app.processEvents()
-    return {"first": after[1], "last": after[runs], "cleared": after["cleared"],
-            "objects": objects}
+    return {"first": after[1], "last": after[runs], "cleared": after["cleared"], "objects": objects}
 
 
 def main() -> int:
@@ -117,11 +117,13 @@ def main() -> int:
         strategy = Strategy.POOLED if args.strategy == "pooled" else Strategy.BASELINE
         for mode, clear in (("clear", True), ("keep", False)):
             m = measure(app, args.runs, clear, strategy)
-            print(f"{mode:5s}: RSS after run 1 {m['first']:.1f} MiB, after run {args.runs} "
-                  f"{m['last']:.1f} MiB ({m['last'] - m['first']:+.1f} MiB), after a final "
-                  f"Clear runs {m['cleared']:.1f} MiB ({m['cleared'] - m['first']:+.1f} MiB); "
-                  "alive afterwards: "
-                  f"{m['objects']['Run']} Run, {m['objects']['RunWorker']} RunWorker")
+            print(
+                f"{mode:5s}: RSS after run 1 {m['first']:.1f} MiB, after run {args.runs} "
+                f"{m['last']:.1f} MiB ({m['last'] - m['first']:+.1f} MiB), after a final "
+                f"Clear runs {m['cleared']:.1f} MiB ({m['cleared'] - m['first']:+.1f} MiB); "
+                "alive afterwards: "
+                f"{m['objects']['Run']} Run, {m['objects']['RunWorker']} RunWorker"
+            )
     return 0
 
 

@@ -4,6 +4,7 @@ The cdef is read from the real header, between its ENGINE_CDEF markers, so the
 declarations cannot drift from the C code; every ``#define`` value becomes
 ``...`` so constants reach Python from the compiler, never copied by hand.
 """
+
 import pathlib
 import re
 

@@ -1,4 +1,5 @@
 """The bare umalloc/ufree allocator, one call at a time (tests and teaching)."""
+
 from __future__ import annotations
 
 import operator
@@ -18,8 +19,9 @@ def _whole(value, what: str) -> int:
     try:
         return operator.index(value)
     except TypeError:
-        raise InputError(f"{what} must be a whole number (got {value!r})",
-                         lib.ENGINE_E_INVALID_ARG) from None
+        raise InputError(
+            f"{what} must be a whole number (got {value!r})", lib.ENGINE_E_INVALID_ARG
+        ) from None
 
 
 class Arena:
@@ -36,8 +38,10 @@ class Arena:
         low, high = lib.ENGINE_MIN_HEAP_SIZE, lib.ENGINE_MAX_HEAP_SIZE
         self._lock = threading.Lock()
         if not (low <= size <= high) or size % 16:
-            raise InputError(f"arena size must be a multiple of 16 between {low} and {high} "
-                             f"bytes (got {size})", lib.ENGINE_E_INVALID_ARG)
+            raise InputError(
+                f"arena size must be a multiple of 16 between {low} and {high} bytes (got {size})",
+                lib.ENGINE_E_INVALID_ARG,
+            )
         out = ffi.new("engine_arena **")
         check(lib.engine_arena_create(size, out))
         self._arena = ffi.gc(out[0], lib.engine_arena_destroy)
@@ -54,8 +58,9 @@ class Arena:
         if size < 0:
             raise InputError(f"cannot allocate a negative size ({size})", lib.ENGINE_E_INVALID_ARG)
         if size >= 2**64:
-            raise InputError(f"cannot allocate {size} bytes: more than any arena holds",
-                             lib.ENGINE_E_INVALID_ARG)
+            raise InputError(
+                f"cannot allocate {size} bytes: more than any arena holds", lib.ENGINE_E_INVALID_ARG
+            )
         offset = ffi.new("int64_t *")
         err = ffi.new("engine_error *")
         with self._lock:
@@ -72,8 +77,10 @@ class Arena:
         if offset is not None:
             offset = _whole(offset, "offset")
             if not 0 <= offset < self.size:
-                raise InvalidFree(f"invalid free: offset {offset} is outside the {self.size}-byte "
-                                  f"heap", lib.ENGINE_E_INVALID_FREE)
+                raise InvalidFree(
+                    f"invalid free: offset {offset} is outside the {self.size}-byte heap",
+                    lib.ENGINE_E_INVALID_FREE,
+                )
         err = ffi.new("engine_error *")
         with self._lock:
             check(lib.engine_arena_free(self._arena, -1 if offset is None else offset, err), err)
@@ -97,5 +104,6 @@ class Arena:
         """A copy of the heap map (one CellState byte per 16-byte cell)."""
         cells = lib.engine_arena_heap_cells(self._arena)
         with self._lock:
-            return np.frombuffer(ffi.buffer(lib.engine_arena_heap_states(self._arena), cells),
-                                 dtype=np.uint8).copy()
+            return np.frombuffer(
+                ffi.buffer(lib.engine_arena_heap_states(self._arena), cells), dtype=np.uint8
+            ).copy()

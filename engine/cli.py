@@ -4,6 +4,7 @@ Exit status: 0 done, 2 bad input or parameters (a changed input too), 3 heap
 exhausted, 4 invalid free, 5 any other engine failure, 130 interrupted (Ctrl+C),
 143 terminated (SIGTERM).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,22 +35,44 @@ def _size(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m engine",
-                     description="Run the shared-memory hasher on FILE and print its signature.")
+    parser = _Parser(
+        prog="python -m engine",
+        description="Run the shared-memory hasher on FILE and print its signature.",
+    )
     parser.add_argument("file", metavar="FILE")
-    parser.add_argument("--strategy", default="baseline",
-                        choices=[s.label for s in USER_STRATEGIES] + ["floor"],
-                        help="allocator strategy (default: baseline; floor is benchmark-only)")
-    parser.add_argument("--heap-size", type=_size, default="2M", metavar="SIZE",
-                        help="arena size, e.g. 2M (default 2M)")
-    parser.add_argument("--pool-size", type=_size, default="32K", metavar="SIZE",
-                        help="per-thread pool size for pooled, e.g. 32K (default 32K)")
-    parser.add_argument("--batch", type=int, default=20, metavar="N",
-                        help="threads per batch (default 20)")
-    parser.add_argument("--block-size", type=_size, default="1024", metavar="SIZE",
-                        help="bytes per block (default 1024)")
-    parser.add_argument("--no-telemetry", action="store_true",
-                        help="skip the heap map and sampler (benchmarks)")
+    parser.add_argument(
+        "--strategy",
+        default="baseline",
+        choices=[s.label for s in USER_STRATEGIES] + ["floor"],
+        help="allocator strategy (default: baseline; floor is benchmark-only)",
+    )
+    parser.add_argument(
+        "--heap-size",
+        type=_size,
+        default="2M",
+        metavar="SIZE",
+        help="arena size, e.g. 2M (default 2M)",
+    )
+    parser.add_argument(
+        "--pool-size",
+        type=_size,
+        default="32K",
+        metavar="SIZE",
+        help="per-thread pool size for pooled, e.g. 32K (default 32K)",
+    )
+    parser.add_argument(
+        "--batch", type=int, default=20, metavar="N", help="threads per batch (default 20)"
+    )
+    parser.add_argument(
+        "--block-size",
+        type=_size,
+        default="1024",
+        metavar="SIZE",
+        help="bytes per block (default 1024)",
+    )
+    parser.add_argument(
+        "--no-telemetry", action="store_true", help="skip the heap map and sampler (benchmarks)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
@@ -119,9 +142,14 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        config = RunConfig(strategy=Strategy.parse(args.strategy), heap_size=args.heap_size,
-                           pool_size=args.pool_size, batch_size=args.batch,
-                           block_size=args.block_size, telemetry=not args.no_telemetry)
+        config = RunConfig(
+            strategy=Strategy.parse(args.strategy),
+            heap_size=args.heap_size,
+            pool_size=args.pool_size,
+            batch_size=args.batch,
+            block_size=args.block_size,
+            telemetry=not args.no_telemetry,
+        )
         with Run(args.file, config) as handle:
             result = _execute_interruptibly(handle)
     except Interrupted as exc:
@@ -145,6 +173,8 @@ def _main(argv: list[str] | None) -> int:
         print(f"Final signature: {result.signature}")
         print(f"Lock acquisitions: {result.lock_acquisitions}")
         print(f"Blocks: {result.blocks} ({result.bytes} bytes)")
-        print(f"Wall time: {result.wall_s:.6f} s ({result.mb_per_s:.2f} MB/s, "
-              f"{config.strategy.label}, {config.threads} thread(s) per batch)")
+        print(
+            f"Wall time: {result.wall_s:.6f} s ({result.mb_per_s:.2f} MB/s, "
+            f"{config.strategy.label}, {config.threads} thread(s) per batch)"
+        )
     return EXIT_OK

@@ -3,6 +3,7 @@
 The valid ranges live in the C header; the C check is the one validator, and
 its message names the valid range.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,30 +32,55 @@ class Strategy(enum.Enum):
         return self.name.lower()
 
     @classmethod
-    def parse(cls, text: "str | Strategy") -> "Strategy":
+    def parse(cls, text: str | Strategy) -> Strategy:
         if isinstance(text, Strategy):
             return text
         try:
             return cls[str(text).strip().upper()]
         except KeyError:
             names = ", ".join(s.label for s in USER_STRATEGIES)
-            raise InputError(f"unknown strategy '{text}': choose one of {names}",
-                             lib.ENGINE_E_INVALID_ARG) from None
+            raise InputError(
+                f"unknown strategy '{text}': choose one of {names}", lib.ENGINE_E_INVALID_ARG
+            ) from None
 
 
 USER_STRATEGIES = (Strategy.SINGLE, Strategy.BASELINE, Strategy.POOLED)
 
 #: (minimum, maximum, default) of each numeric RunConfig field.
-LIMITS = MappingProxyType({
-    "heap_size": (lib.ENGINE_MIN_HEAP_SIZE, lib.ENGINE_MAX_HEAP_SIZE, lib.ENGINE_DEFAULT_HEAP_SIZE),
-    "pool_size": (lib.ENGINE_MIN_POOL_SIZE, lib.ENGINE_MAX_POOL_SIZE, lib.ENGINE_DEFAULT_POOL_SIZE),
-    "batch_size": (lib.ENGINE_MIN_BATCH_SIZE, lib.ENGINE_MAX_BATCH_SIZE, lib.ENGINE_DEFAULT_BATCH_SIZE),
-    "block_size": (lib.ENGINE_MIN_BLOCK_SIZE, lib.ENGINE_MAX_BLOCK_SIZE, lib.ENGINE_DEFAULT_BLOCK_SIZE),
-    "sample_interval_us": (lib.ENGINE_MIN_SAMPLE_INTERVAL_US, lib.ENGINE_MAX_SAMPLE_INTERVAL_US,
-                           lib.ENGINE_DEFAULT_SAMPLE_INTERVAL_US),
-    "sample_capacity": (lib.ENGINE_MIN_SAMPLE_CAPACITY, lib.ENGINE_MAX_SAMPLE_CAPACITY,
-                        lib.ENGINE_DEFAULT_SAMPLE_CAPACITY),
-})
+LIMITS = MappingProxyType(
+    {
+        "heap_size": (
+            lib.ENGINE_MIN_HEAP_SIZE,
+            lib.ENGINE_MAX_HEAP_SIZE,
+            lib.ENGINE_DEFAULT_HEAP_SIZE,
+        ),
+        "pool_size": (
+            lib.ENGINE_MIN_POOL_SIZE,
+            lib.ENGINE_MAX_POOL_SIZE,
+            lib.ENGINE_DEFAULT_POOL_SIZE,
+        ),
+        "batch_size": (
+            lib.ENGINE_MIN_BATCH_SIZE,
+            lib.ENGINE_MAX_BATCH_SIZE,
+            lib.ENGINE_DEFAULT_BATCH_SIZE,
+        ),
+        "block_size": (
+            lib.ENGINE_MIN_BLOCK_SIZE,
+            lib.ENGINE_MAX_BLOCK_SIZE,
+            lib.ENGINE_DEFAULT_BLOCK_SIZE,
+        ),
+        "sample_interval_us": (
+            lib.ENGINE_MIN_SAMPLE_INTERVAL_US,
+            lib.ENGINE_MAX_SAMPLE_INTERVAL_US,
+            lib.ENGINE_DEFAULT_SAMPLE_INTERVAL_US,
+        ),
+        "sample_capacity": (
+            lib.ENGINE_MIN_SAMPLE_CAPACITY,
+            lib.ENGINE_MAX_SAMPLE_CAPACITY,
+            lib.ENGINE_DEFAULT_SAMPLE_CAPACITY,
+        ),
+    }
+)
 #: Bytes the shared region must keep after the pools are carved out.
 MIN_GLOBAL_REGION = lib.ENGINE_MIN_GLOBAL_REGION
 
@@ -88,14 +114,17 @@ class RunConfig:
                 value = operator.index(value)
             except TypeError:
                 shown = value.item() if type(value).__module__ == "numpy" else value
-                raise InputError(f"{name.replace('_', ' ')} must be a whole number (got {shown!r})",
-                                 lib.ENGINE_E_INVALID_ARG) from None
+                raise InputError(
+                    f"{name.replace('_', ' ')} must be a whole number (got {shown!r})",
+                    lib.ENGINE_E_INVALID_ARG,
+                ) from None
             object.__setattr__(self, name, value)
             low, high, _ = LIMITS[name]
             if not low <= value <= high:  # also keeps C's unsigned fields from wrapping
                 raise InputError(
                     f"{name.replace('_', ' ')} must be between {low} and {high} (got {value})",
-                    lib.ENGINE_E_INVALID_ARG)
+                    lib.ENGINE_E_INVALID_ARG,
+                )
         message = ffi.new("char[]", 320)
         if lib.engine_config_check(self.to_c(), message, 320) != lib.ENGINE_OK:
             raise InputError(ffi.string(message).decode(), lib.ENGINE_E_INVALID_ARG)
@@ -112,7 +141,7 @@ class RunConfig:
         cfg.telemetry = 1 if self.telemetry else 0
         return cfg
 
-    def replace(self, **changes) -> "RunConfig":
+    def replace(self, **changes) -> RunConfig:
         return dataclasses.replace(self, **changes)
 
     @property

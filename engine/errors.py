@@ -1,4 +1,5 @@
 """The engine's error hierarchy and the one place a C status becomes one."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -65,7 +66,9 @@ def _details(err) -> dict[str, Any]:
     slot = int(err.slot)
     return {
         "block_index": int(err.block_index),
-        "slot": "coordinator" if slot == lib.ENGINE_OWNER_COORDINATOR else (None if slot < 0 else slot),
+        "slot": "coordinator"
+        if slot == lib.ENGINE_OWNER_COORDINATOR
+        else (None if slot < 0 else slot),
         "requested": int(err.requested),
         "what": ffi.string(err.what).decode(errors="replace"),
         "arena_free_bytes": int(err.arena_free_bytes),

@@ -4,6 +4,7 @@
 from a worker thread and reads ``snapshot()`` / the zero-copy views from its
 own thread on a timer.  No Python code runs on the engine's threads.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,7 +20,8 @@ from engine.config import RunConfig, Strategy
 from engine.errors import EngineError, InputError, check, error_from_status
 
 COUNTER_NAMES: tuple[str, ...] = tuple(
-    ffi.string(lib.engine_counter_name(i)).decode() for i in range(lib.ENGINE_COUNTER_COUNT))
+    ffi.string(lib.engine_counter_name(i)).decode() for i in range(lib.ENGINE_COUNTER_COUNT)
+)
 #: Counters that are levels, not running totals (everything else never goes down).
 GAUGES = frozenset({"free_list_length", "arena_bytes_in_use"})
 
@@ -67,8 +69,8 @@ class Telemetry:
     elapsed_s: float
     phase: RunPhase
     counters: dict[str, int]
-    slot_states: np.ndarray      # uint8 per worker slot (SlotState)
-    slot_wait_ns: np.ndarray     # uint64 per worker slot
+    slot_states: np.ndarray  # uint8 per worker slot (SlotState)
+    slot_wait_ns: np.ndarray  # uint64 per worker slot
     heap_states: np.ndarray | None  # uint8 per 16-byte cell (CellState); None without telemetry
     heap_owners: np.ndarray | None  # uint8 per cell: slot, OWNER_COORDINATOR or OWNER_NONE
 
@@ -149,14 +151,18 @@ def input_path_bytes(path: str | os.PathLike) -> bytes:
     try:
         raw = os.fsencode(path)
     except TypeError:
-        raise InputError(f"the input path must be a string or path-like object "
-                         f"(got {type(path).__name__})", lib.ENGINE_E_INVALID_ARG) from None
+        raise InputError(
+            f"the input path must be a string or path-like object (got {type(path).__name__})",
+            lib.ENGINE_E_INVALID_ARG,
+        ) from None
     if not raw:
         raise InputError("no input file given (the path is empty)", lib.ENGINE_E_INVALID_ARG)
     if b"\0" in raw:
         shown = _shown(raw.replace(b"\0", b"?"))
-        raise InputError(f"the input path '{shown}' contains a NUL byte, which no file name "
-                         f"can hold", lib.ENGINE_E_INVALID_ARG)
+        raise InputError(
+            f"the input path '{shown}' contains a NUL byte, which no file name can hold",
+            lib.ENGINE_E_INVALID_ARG,
+        )
     return raw
 
 
@@ -186,7 +192,9 @@ class _EngineBytes:
     def __init__(self, owner: _RunMemory, pointer, count: int):
         self._owner = owner
         self.__array_interface__ = {
-            "version": 3, "shape": (count,), "typestr": "|u1",
+            "version": 3,
+            "shape": (count,),
+            "typestr": "|u1",
             "data": (int(ffi.cast("uintptr_t", pointer)), True),  # read-only
         }
 
@@ -217,8 +225,10 @@ class Run:
         self.path = os.fsdecode(raw_path)
         self.config = RunConfig() if config is None else config
         if not isinstance(self.config, RunConfig):
-            raise InputError(f"config must be an engine.RunConfig (got {type(config).__name__})",
-                             lib.ENGINE_E_INVALID_ARG)
+            raise InputError(
+                f"config must be an engine.RunConfig (got {type(config).__name__})",
+                lib.ENGINE_E_INVALID_ARG,
+            )
         self._lock = threading.Lock()
         err = ffi.new("engine_error *")
         out = ffi.new("engine_run **")
@@ -235,8 +245,9 @@ class Run:
         self._wait = np.zeros(self.slot_count, dtype=np.uint64)
         self._wait_c = ffi.from_buffer("uint64_t[]", self._wait)
         self._series_capacity = int(lib.engine_run_series_capacity(handle))
-        self._series_rows = np.zeros((max(self._series_capacity, 1), 1 + lib.ENGINE_COUNTER_COUNT),
-                                     dtype=np.uint64)
+        self._series_rows = np.zeros(
+            (max(self._series_capacity, 1), 1 + lib.ENGINE_COUNTER_COUNT), dtype=np.uint64
+        )
         self._series_c = ffi.from_buffer("uint64_t[]", self._series_rows)
         self.slot_states = self._view(memory, lib.engine_run_slot_states(handle), self.slot_count)
         self.heap_states = self._view(memory, lib.engine_run_heap_states(handle), self.heap_cells)
@@ -294,8 +305,9 @@ class Run:
         lib.engine_run_snapshot(handle, ffi.from_buffer("uint64_t[]", counters))
         counter_dict = dict(zip(COUNTER_NAMES, counters.tolist()))
         rows = np.zeros_like(self._series_rows)
-        n = lib.engine_run_series(handle, ffi.from_buffer("uint64_t[]", rows),
-                                  self._series_capacity)
+        n = lib.engine_run_series(
+            handle, ffi.from_buffer("uint64_t[]", rows), self._series_capacity
+        )
         return RunResult(
             path=self.path,
             config=self.config,
@@ -349,8 +361,10 @@ class Run:
         except (TypeError, ValueError):
             value = math.nan
         if not math.isfinite(value):
-            raise InputError(f"speed must be a number between {MIN_SPEED} and 1 "
-                             f"(got {fraction!r})", lib.ENGINE_E_INVALID_ARG)
+            raise InputError(
+                f"speed must be a number between {MIN_SPEED} and 1 (got {fraction!r})",
+                lib.ENGINE_E_INVALID_ARG,
+            )
         ppm = int(round(min(max(value, MIN_SPEED), 1.0) * lib.ENGINE_SPEED_FULL))
         with self._lock:
             if self._memory is not None:
@@ -370,7 +384,7 @@ class Run:
             lib.engine_run_cancel(memory.pointer)
             self.slot_states = self.heap_states = self.heap_owners = None
 
-    def __enter__(self) -> "Run":
+    def __enter__(self) -> Run:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -400,8 +414,9 @@ class Run:
             return None
         states = np.empty(self.heap_cells, dtype=np.uint8)
         owners = np.empty(self.heap_cells, dtype=np.uint8)
-        lib.engine_run_copy_heap_map(handle, ffi.from_buffer("uint8_t[]", states),
-                                     ffi.from_buffer("uint8_t[]", owners))
+        lib.engine_run_copy_heap_map(
+            handle, ffi.from_buffer("uint8_t[]", states), ffi.from_buffer("uint8_t[]", owners)
+        )
         return states, owners
 
     def snapshot(self, with_heap: bool = True) -> Telemetry:
@@ -429,8 +444,9 @@ class Run:
     def series(self) -> dict[str, np.ndarray]:
         """The sampled time series so far: ``time_s`` and one array per counter."""
         with self._lock:
-            n = lib.engine_run_series(self._require_open().pointer, self._series_c,
-                                      self._series_capacity)
+            n = lib.engine_run_series(
+                self._require_open().pointer, self._series_c, self._series_capacity
+            )
             return _series_to_dict(self._series_rows[:n].copy())
 
 

@@ -1,11 +1,23 @@
 """Byte sizes as people write them: 2M, 32K, 1536, 0.5M."""
+
 from __future__ import annotations
 
 import re
 from fractions import Fraction
 
-_SUFFIX = {"": 1, "B": 1, "K": 1024, "KB": 1024, "KIB": 1024, "M": 1024**2, "MB": 1024**2,
-           "MIB": 1024**2, "G": 1024**3, "GB": 1024**3, "GIB": 1024**3}
+_SUFFIX = {
+    "": 1,
+    "B": 1,
+    "K": 1024,
+    "KB": 1024,
+    "KIB": 1024,
+    "M": 1024**2,
+    "MB": 1024**2,
+    "MIB": 1024**2,
+    "G": 1024**3,
+    "GB": 1024**3,
+    "GIB": 1024**3,
+}
 # ASCII digits only (\d would take any script's digits), and a length cap so a
 # 10,000-digit "size" is refused before any arithmetic.
 _PATTERN = re.compile(r"^\s*(\d{1,30}(?:\.\d{1,30})?)\s*([A-Za-z]{0,3})\s*$", re.ASCII)

@@ -24,6 +24,7 @@ Exit status:
        Only a signal in the interpreter's own start-up (the first ~40 ms,
        before main() runs) still gets Python's default handling.
 """
+
 from __future__ import annotations
 
 import signal
@@ -65,21 +66,35 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = _ArgumentParser(
         prog=PROG,
         description="Watch threads contend for one allocator lock, and per-thread pools "
-                    "set them free.")
+        "set them free.",
+    )
     parser.add_argument("file", nargs="?", metavar="FILE", help="input file to hash")
-    parser.add_argument("--run", metavar="STRATEGY[,STRATEGY...]",
-                        help="run these strategies one after the other: "
-                             + ", ".join(s.label for s in USER_STRATEGIES))
-    parser.add_argument("--export", metavar="DIR",
-                        help="when the runs are done, export every PNG and CSV to DIR")
-    parser.add_argument("--quit-when-done", action="store_true",
-                        help="exit when the runs (and the export) are done")
-    parser.add_argument("--open", metavar="FILE.session", dest="open_session",
-                        help="replay a recorded session (its row, curves and heap map)")
-    parser.add_argument("--save-session", metavar="OUT.session",
-                        help="when the runs are done, save the last one as a session file")
-    parser.add_argument("--screenshot", metavar="PNG",
-                        help="save a PNG picture of the whole window when done")
+    parser.add_argument(
+        "--run",
+        metavar="STRATEGY[,STRATEGY...]",
+        help="run these strategies one after the other: "
+        + ", ".join(s.label for s in USER_STRATEGIES),
+    )
+    parser.add_argument(
+        "--export", metavar="DIR", help="when the runs are done, export every PNG and CSV to DIR"
+    )
+    parser.add_argument(
+        "--quit-when-done", action="store_true", help="exit when the runs (and the export) are done"
+    )
+    parser.add_argument(
+        "--open",
+        metavar="FILE.session",
+        dest="open_session",
+        help="replay a recorded session (its row, curves and heap map)",
+    )
+    parser.add_argument(
+        "--save-session",
+        metavar="OUT.session",
+        help="when the runs are done, save the last one as a session file",
+    )
+    parser.add_argument(
+        "--screenshot", metavar="PNG", help="save a PNG picture of the whole window when done"
+    )
     args = parser.parse_args(argv)
     args.strategies = []
     if args.run:
@@ -89,20 +104,27 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             except ValueError as exc:
                 parser.error(str(exc))
             if strategy not in USER_STRATEGIES:
-                parser.error(f"unknown strategy '{name}': choose one of "
-                             + ", ".join(s.label for s in USER_STRATEGIES))
+                parser.error(
+                    f"unknown strategy '{name}': choose one of "
+                    + ", ".join(s.label for s in USER_STRATEGIES)
+                )
             args.strategies.append(strategy)
     if args.strategies and args.file is None:
         parser.error("--run needs an input FILE")
     if args.save_session and not args.strategies:
         parser.error("--save-session needs --run")
-    if args.quit_when_done and not (args.strategies or args.export or args.screenshot
-                                    or args.open_session):
+    if args.quit_when_done and not (
+        args.strategies or args.export or args.screenshot or args.open_session
+    ):
         parser.error("--quit-when-done needs --run, --open, --export or --screenshot")
-    if args.screenshot is not None and pathlib.PurePath(args.screenshot).suffix.lower() \
-            not in ("", ".png"):
-        parser.error(f"--screenshot writes PNG: name the file .png "
-                     f"(not '{pathlib.PurePath(args.screenshot).suffix}')")
+    if args.screenshot is not None and pathlib.PurePath(args.screenshot).suffix.lower() not in (
+        "",
+        ".png",
+    ):
+        parser.error(
+            f"--screenshot writes PNG: name the file .png "
+            f"(not '{pathlib.PurePath(args.screenshot).suffix}')"
+        )
     return args
 
 
@@ -124,6 +146,7 @@ def path_problem(args: argparse.Namespace) -> str | None:
     names: list[str] = []
     if args.export is not None:  # first: a screenshot may go into the new folder
         from gui.export import FILE_NAMES
+
         names = list(FILE_NAMES.values())
         problem = app_paths.export_folder_problem(args.export, names)
         if problem:
@@ -139,7 +162,9 @@ def path_problem(args: argparse.Namespace) -> str | None:
     return app_paths.clash_problem(
         {"session file": args.save_session, "screenshot": args.screenshot},
         {"input file": args.file, "session being opened": args.open_session},
-        args.export, names)
+        args.export,
+        names,
+    )
 
 
 def _check_file(path: str) -> str | None:
@@ -195,6 +220,7 @@ def _main(argv: list[str], guard: SignalGuard) -> int:
             return _fail(problem, EXIT_USAGE)
     if args.open_session and args.quit_when_done:
         from gui.session_file import SessionError, load_session
+
         try:
             load_session(args.open_session)
         except SessionError as exc:
@@ -207,6 +233,7 @@ def _main(argv: list[str], guard: SignalGuard) -> int:
     from PySide6.QtWidgets import QApplication
 
     import gui.main_window  # noqa: F401  (the slow imports, before the window exists)
+
     guard.check()
     guard.relay_to_qt()  # from here on the event loop hears of every signal
     app = QApplication.instance() or QApplication([sys.argv[0]])
@@ -300,8 +327,7 @@ def _run_window(app, args: argparse.Namespace, guard: SignalGuard) -> int:
         window.show()
         if args.file and not window.open_input(args.file) and args.quit_when_done:
             return _fail(window.error_text() or f"cannot open '{args.file}'", EXIT_USAGE)
-        if args.open_session and not window.open_session(args.open_session) \
-                and args.quit_when_done:
+        if args.open_session and not window.open_session(args.open_session) and args.quit_when_done:
             return _fail(window.error_text() or f"cannot open '{args.open_session}'")
         window.sig_run_failed.connect(on_failed)
         if args.strategies:
@@ -332,17 +358,22 @@ def _finish_outputs(window, args, state: _State, fail_late, atomic_save_image) -
     """
     from gui import app_paths
 
-    if (state.code == 0 and args.save_session and state.signum is None
-            and window.save_session_to(args.save_session) is None):
+    if (
+        state.code == 0
+        and args.save_session
+        and state.signum is None
+        and window.save_session_to(args.save_session) is None
+    ):
         detail = window.error_text() or "not saved"
-        detail = detail[len(_SAVE_PREFIX):] if detail.startswith(_SAVE_PREFIX) else detail
+        detail = detail[len(_SAVE_PREFIX) :] if detail.startswith(_SAVE_PREFIX) else detail
         fail_late(app_paths.write_failure("session file", args.save_session, detail))
     if state.code == 0 and args.export and state.signum is None:
         try:
             window.export_to(args.export)
         except OSError as exc:
-            fail_late(f"cannot export to '{app_paths.shown_path(args.export)}': "
-                      f"{app_paths.reason(exc)}")
+            fail_late(
+                f"cannot export to '{app_paths.shown_path(args.export)}': {app_paths.reason(exc)}"
+            )
         except Exception as exc:  # noqa: BLE001 - a script must get an exit status
             fail_late(f"export failed: {exc}")
     if args.screenshot and state.signum is None:

@@ -6,6 +6,7 @@ a library they already have.  :func:`display_problem` finds that case first,
 from the environment alone (and, for a local X display, one connect() to its
 socket), so the command can say what to do in one line.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,10 @@ NO_DISPLAY = "no display: set DISPLAY or use QT_QPA_PLATFORM=offscreen for expor
 
 #: Said by the offscreen platform for every shown window and tooltip: not a problem,
 #: and scripts read stderr.
-_NOISE = ("This plugin does not support propagateSizeHints()",
-          "This plugin does not support raise()")
+_NOISE = (
+    "This plugin does not support propagateSizeHints()",
+    "This plugin does not support raise()",
+)
 
 _DISPLAY_RE = re.compile(r"^(?P<host>[^:]*):(?P<number>\d+)(?:\.\d+)?$")
 

@@ -10,6 +10,7 @@ names a directory, a device or a FIFO is refused (the atomic rename would
 replace it).  Each function returns None when the path is fine, else the
 message (without the ``heapscope: error:`` prefix).
 """
+
 from __future__ import annotations
 
 import errno
@@ -39,20 +40,26 @@ def text_problem(path: str, what: str) -> str | None:
     if path == "":
         return f"the {what} is empty"
     if "\0" in path:
-        return (f"the {what} '{shown_path(path.replace(chr(0), '?'))}' contains a NUL byte, "
-                f"which no file name can hold")
+        return (
+            f"the {what} '{shown_path(path.replace(chr(0), '?'))}' contains a NUL byte, "
+            f"which no file name can hold"
+        )
     try:
         raw = os.fsencode(path)
     except UnicodeError:
         return f"the {what} '{shown_path(path)}' cannot be encoded for this file system"
     path_max, name_max = _limits("/")
     if len(raw) >= path_max:
-        return (f"the {what} is too long: {len(raw):,} bytes, the limit is {path_max - 1:,} "
-                f"('{shown_path(path, 60)}')")
+        return (
+            f"the {what} is too long: {len(raw):,} bytes, the limit is {path_max - 1:,} "
+            f"('{shown_path(path, 60)}')"
+        )
     longest = max((len(part) for part in raw.split(b"/")), default=0)
     if longest > name_max:
-        return (f"the {what} '{shown_path(path, 60)}' has a name of {longest:,} bytes, "
-                f"the limit is {name_max}")
+        return (
+            f"the {what} '{shown_path(path, 60)}' has a name of {longest:,} bytes, "
+            f"the limit is {name_max}"
+        )
     return None
 
 
@@ -112,15 +119,19 @@ def output_file_problem(path: str, what: str) -> str | None:
         folder_mode = os.stat(folder or ".").st_mode
     except OSError as exc:
         if exc.errno == errno.ENOENT:
-            return (f"cannot write the {what} '{shown}': the folder '{shown_path(folder)}' "
-                    f"does not exist")
+            return (
+                f"cannot write the {what} '{shown}': the folder '{shown_path(folder)}' "
+                f"does not exist"
+            )
         return f"cannot write the {what} '{shown}': {reason(exc)}"
     if not stat.S_ISDIR(folder_mode):
         return f"cannot write the {what} '{shown}': '{shown_path(folder)}' is not a folder"
     exc = _probe_folder(folder)
     if exc is not None:
-        return (f"cannot write the {what} '{shown}': cannot create files in "
-                f"'{shown_path(folder or '.')}': {reason(exc)}")
+        return (
+            f"cannot write the {what} '{shown}': cannot create files in "
+            f"'{shown_path(folder or '.')}': {reason(exc)}"
+        )
     return None
 
 
@@ -157,8 +168,10 @@ def export_folder_problem(path: str, names: Iterable[str] = ()) -> str | None:
         except OSError:
             continue
         if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
-            return (f"cannot export to '{shown}': '{shown_path(name)}' in it is "
-                    f"{file_kind(mode)}, not a regular file")
+            return (
+                f"cannot export to '{shown}': '{shown_path(name)}' in it is "
+                f"{file_kind(mode)}, not a regular file"
+            )
     return None
 
 
@@ -172,8 +185,12 @@ def same_file(a: str | None, b: str | None) -> bool:
         return os.path.realpath(a) == os.path.realpath(b)
 
 
-def clash_problem(outputs: dict[str, str | None], inputs: dict[str, str | None],
-                  export_folder: str | None = None, export_names: Iterable[str] = ()) -> str | None:
+def clash_problem(
+    outputs: dict[str, str | None],
+    inputs: dict[str, str | None],
+    export_folder: str | None = None,
+    export_names: Iterable[str] = (),
+) -> str | None:
     """An output that would overwrite an input, another output or an exported file."""
     written = {what: path for what, path in outputs.items() if path}
     if export_folder:
@@ -183,10 +200,12 @@ def clash_problem(outputs: dict[str, str | None], inputs: dict[str, str | None],
     for what, path in items:
         for source, source_path in inputs.items():
             if same_file(path, source_path):
-                return (f"the {what} '{shown_path(path)}' is the {source} itself: "
-                        f"it would be overwritten")
+                return (
+                    f"the {what} '{shown_path(path)}' is the {source} itself: "
+                    f"it would be overwritten"
+                )
     for i, (what, path) in enumerate(items):
-        for other, other_path in items[i + 1:]:
+        for other, other_path in items[i + 1 :]:
             if same_file(path, other_path):
                 return f"the {what} and the {other} are the same file '{shown_path(path)}'"
     return None
@@ -209,7 +228,15 @@ def write_failure_from(what: str, path: str, exc: BaseException) -> str:
     return write_failure(what, path, str(exc) or type(exc).__name__)
 
 
-__all__ = ["clash_problem", "export_folder_problem", "input_problem", "output_file_problem",
-           "reason", "same_file",
-           "shown_path", "text_problem",
-           "write_failure", "write_failure_from"]
+__all__ = [
+    "clash_problem",
+    "export_folder_problem",
+    "input_problem",
+    "output_file_problem",
+    "reason",
+    "same_file",
+    "shown_path",
+    "text_problem",
+    "write_failure",
+    "write_failure_from",
+]

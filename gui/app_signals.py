@@ -23,6 +23,7 @@ Exit status: 128 + the signal number, as a shell reports a process killed by
 it (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP), the same as
 ``python -m engine``.
 """
+
 from __future__ import annotations
 
 import signal
@@ -64,7 +65,7 @@ class SignalGuard:
         self.received: list[int] = []
         self._previous: dict[int, object] = {}
         self._relaying = False
-        self._read = None   # the socketpair's ends, once relaying
+        self._read = None  # the socketpair's ends, once relaying
         self._write = None
         self._previous_wakeup: int | None = None
         self._notifier = None
@@ -111,8 +112,9 @@ class SignalGuard:
         self._read, self._write = socket.socketpair()
         self._read.setblocking(False)
         self._write.setblocking(False)
-        self._previous_wakeup = signal.set_wakeup_fd(self._write.fileno(),
-                                                     warn_on_full_buffer=False)
+        self._previous_wakeup = signal.set_wakeup_fd(
+            self._write.fileno(), warn_on_full_buffer=False
+        )
         self._relaying = True
 
     def watch(self, callback: Callable[[int], None]) -> None:
@@ -161,8 +163,7 @@ class SignalGuard:
             self._notifier = None
         self._callback = None
         if self._relaying:
-            signal.set_wakeup_fd(self._previous_wakeup if self._previous_wakeup is not None
-                                 else -1)
+            signal.set_wakeup_fd(self._previous_wakeup if self._previous_wakeup is not None else -1)
             self._relaying = False
         for signum, previous in self._previous.items():
             signal.signal(signum, signal.SIG_DFL if to_default or previous is None else previous)

@@ -4,6 +4,7 @@ The sentences are computed from what the engine reports -- thread states and
 counter changes between two frames -- never scripted, so they are true for
 live runs and for replays alike.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,7 +22,7 @@ class Frame:
     phase: RunPhase
     elapsed_s: float
     counters: dict[str, int]
-    slot_states: np.ndarray | None = None   # SlotState per worker slot; None in replays
+    slot_states: np.ndarray | None = None  # SlotState per worker slot; None in replays
 
 
 VIEWS = ("heap", "locks", "throughput", "free_list")
@@ -35,7 +36,9 @@ def _delta(now: Frame, before: Frame | None, name: str) -> tuple[int, float]:
     """Change of a counter since ``before`` and the time it took."""
     if before is None or now.elapsed_s <= before.elapsed_s:
         return now.counters.get(name, 0), max(now.elapsed_s, 1e-9)
-    return now.counters.get(name, 0) - before.counters.get(name, 0), now.elapsed_s - before.elapsed_s
+    return now.counters.get(name, 0) - before.counters.get(
+        name, 0
+    ), now.elapsed_s - before.elapsed_s
 
 
 def heap_caption(now: Frame, before: Frame | None = None) -> str:
@@ -48,12 +51,16 @@ def heap_caption(now: Frame, before: Frame | None = None) -> str:
         return f"Stopped after {_plural(c['blocks_done'], 'block')}"
     if now.phase is RunPhase.FINISHED:
         if now.strategy is Strategy.POOLED:
-            return (f"Done: the pools served {c['pool_allocs']:,} allocations without a lock; "
-                    f"only {c['lock_acquisitions']:,} lock acquisitions in all")
+            return (
+                f"Done: the pools served {c['pool_allocs']:,} allocations without a lock; "
+                f"only {c['lock_acquisitions']:,} lock acquisitions in all"
+            )
         if now.strategy is Strategy.SINGLE:
             return "Done: one thread built every tree alone, with no lock at all"
-        return (f"Done: all {c['lock_acquisitions']:,} allocations and frees took turns at "
-                "the one heap lock")
+        return (
+            f"Done: all {c['lock_acquisitions']:,} allocations and frees took turns at "
+            "the one heap lock"
+        )
 
     states = now.slot_states if now.slot_states is not None else np.zeros(0, np.uint8)
     paused = int(np.count_nonzero(states == SlotState.PAUSED))
@@ -68,8 +75,7 @@ def heap_caption(now: Frame, before: Frame | None = None) -> str:
         pool, _ = _delta(now, before, "pool_allocs")
         shared, _ = _delta(now, before, "global_allocs")
         if waiting and shared > pool:
-            return (f"Pools are full: {waiting} of {active} threads queue for the shared "
-                    "heap lock")
+            return f"Pools are full: {waiting} of {active} threads queue for the shared heap lock"
         return "Each thread allocates from its own pool: no lock taken"
     if waiting:
         return f"{waiting} of {active} threads are waiting for the one heap lock"
@@ -102,8 +108,10 @@ def free_list_caption(now: Frame, before: Frame | None = None) -> str:
     length = c["free_list_length"]
     allocs = c["global_allocs"]
     walked = c["free_list_visits_alloc"] / allocs if allocs else 0.0
-    text = (f"The free list has {_plural(length, 'chunk')}; each umalloc walked "
-            f"{walked:,.1f} of them on average")
+    text = (
+        f"The free list has {_plural(length, 'chunk')}; each umalloc walked "
+        f"{walked:,.1f} of them on average"
+    )
     if c.get("sliver_bytes"):
         text += f"; {c['sliver_bytes']:,} bytes lost to slivers"
     return text

@@ -8,6 +8,7 @@ The curves are computed from the engine's sampled series (``Run.series()``)
 by the pure functions below, so tests and the CSV export use the same numbers
 as the screen.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -66,8 +67,10 @@ def throughput_curve(series: dict) -> tuple[np.ndarray, np.ndarray]:
 
 def free_list_curve(series: dict) -> tuple[np.ndarray, np.ndarray]:
     """(time s, free chunks on the shared free list)."""
-    return (np.asarray(series["time_s"], dtype=np.float64),
-            np.asarray(series["free_list_length"], dtype=np.float64))
+    return (
+        np.asarray(series["time_s"], dtype=np.float64),
+        np.asarray(series["free_list_length"], dtype=np.float64),
+    )
 
 
 def curve(kind: str, series: dict, rate: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -112,7 +115,7 @@ class CompactAxis(pg.AxisItem):
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 (Qt-style override)
         if self.logMode:
-            return [_compact(10 ** v) for v in values]
+            return [_compact(10**v) for v in values]
         return [_compact(v * scale, spacing * scale) for v in values]
 
 
@@ -162,10 +165,13 @@ class ChartView(pg.PlotWidget):
         item.setLabel("bottom", "time since the run started", units="s", **label_style)
         self._label_style = label_style
         self._font_scale = font_scale
-        self.legend = item.addLegend(offset=(8, 8), labelTextSize=f"{11 * font_scale:.0f}pt",
-                                     labelTextColor="#202020",
-                                     brush=pg.mkBrush(255, 255, 255, 230),
-                                     pen=pg.mkPen("#909090"))
+        self.legend = item.addLegend(
+            offset=(8, 8),
+            labelTextSize=f"{11 * font_scale:.0f}pt",
+            labelTextColor="#202020",
+            brush=pg.mkBrush(255, 255, 255, 230),
+            pen=pg.mkPen("#909090"),
+        )
         self._update_labels()
         self.legend.setVisible(False)
         self.setXRange(0, 1, padding=0.02)
@@ -192,7 +198,9 @@ class ChartView(pg.PlotWidget):
     def _update_labels(self) -> None:
         item = self.getPlotItem()
         if self.kind == "locks":
-            title = "Lock acquisitions per second" if self.rate else "Lock acquisitions (cumulative)"
+            title = (
+                "Lock acquisitions per second" if self.rate else "Lock acquisitions (cumulative)"
+            )
             left = "acquisitions / s" if self.rate else "acquisitions"
         elif self.kind == "throughput":
             title, left = "Throughput (MB/s of input hashed)", "MB/s"
@@ -252,8 +260,11 @@ class ChartView(pg.PlotWidget):
             if self.log:
                 finite = np.log10(finite)
             if len(finite):
-                self._extent[trace.run_id] = (float(x[-1]), float(finite.min()),
-                                              float(finite.max()))
+                self._extent[trace.run_id] = (
+                    float(x[-1]),
+                    float(finite.min()),
+                    float(finite.max()),
+                )
         self._fit(live=trace.live)
 
     def _fit(self, live: bool) -> None:
@@ -326,8 +337,9 @@ class ChartsPanel(QWidget):
             view.set_font_scale(font_scale)
 
     def _on_toggles_changed(self, _checked: bool = False) -> None:
-        self.views["locks"].set_options(rate=self.rate_box.isChecked(),
-                                        log=self.log_box.isChecked())
+        self.views["locks"].set_options(
+            rate=self.rate_box.isChecked(), log=self.log_box.isChecked()
+        )
         self.views["locks"].set_traces(self.traces)
         self.sig_options_changed.emit()
 
@@ -360,5 +372,15 @@ def colour_for(strategy: str, traces: list[Trace]) -> str:
     return palette.strategy_colour(strategy, n).name()
 
 
-__all__ = ["CHART_KINDS", "ChartView", "ChartsPanel", "Trace", "colour_for", "curve",
-           "free_list_curve", "lock_curve", "run_label", "throughput_curve"]
+__all__ = [
+    "CHART_KINDS",
+    "ChartView",
+    "ChartsPanel",
+    "Trace",
+    "colour_for",
+    "curve",
+    "free_list_curve",
+    "lock_curve",
+    "run_label",
+    "throughput_curve",
+]

@@ -4,6 +4,7 @@ Each step first asks the audience to predict ("predict, then run"), then runs
 (live, or by replaying a recorded session), then reveals what happened with
 the run's real numbers.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,35 +21,57 @@ class DemoStep:
     title: str
     strategy: Strategy
     pool_size: int
-    prompt: str            # asked before the run
-    reveal: str            # str.format()ed with the run's numbers (see reveal_text)
+    prompt: str  # asked before the run
+    reveal: str  # str.format()ed with the run's numbers (see reveal_text)
 
 
 KIB = 1024
 STEPS: tuple[DemoStep, ...] = (
-    DemoStep("One thread", Strategy.SINGLE, 32 * KIB,
-             "One thread hashes every block alone. How many times will it take a lock?",
-             "{locks} lock acquisitions in {wall}: the reference signature is {signature}."),
-    DemoStep("Twenty threads, one heap lock", Strategy.BASELINE, 32 * KIB,
-             "Twenty threads now share the heap behind one lock. Faster or slower than one "
-             "thread?",
-             "{locks} lock acquisitions in {wall} ({speed_vs_single} the single thread): "
-             "the threads took turns."),
-    DemoStep("A pool per thread", Strategy.POOLED, 32 * KIB,
-             "Each thread gets its own 32 KiB pool and takes the lock only when it is full. "
-             "How many lock acquisitions now?",
-             "{locks} lock acquisitions in {wall} ({speed_vs_baseline} the baseline)."),
-    DemoStep("Pools of 2 KiB", Strategy.POOLED, 2 * KIB,
-             "A block's tree needs about 18 KiB. With 2 KiB pools, how many locks?",
-             "{locks} lock acquisitions in {wall}: most allocations overflow to the shared "
-             "heap."),
-    DemoStep("Pools of 8 KiB", Strategy.POOLED, 8 * KIB,
-             "And with 8 KiB pools?",
-             "{locks} lock acquisitions in {wall}: better, but still queueing."),
-    DemoStep("Pools of 32 KiB", Strategy.POOLED, 32 * KIB,
-             "Back to 32 KiB: every tree fits. What is left to lock?",
-             "{locks} lock acquisitions in {wall}: only the coordinator's buffer and record, "
-             "4 per block."),
+    DemoStep(
+        "One thread",
+        Strategy.SINGLE,
+        32 * KIB,
+        "One thread hashes every block alone. How many times will it take a lock?",
+        "{locks} lock acquisitions in {wall}: the reference signature is {signature}.",
+    ),
+    DemoStep(
+        "Twenty threads, one heap lock",
+        Strategy.BASELINE,
+        32 * KIB,
+        "Twenty threads now share the heap behind one lock. Faster or slower than one thread?",
+        "{locks} lock acquisitions in {wall} ({speed_vs_single} the single thread): "
+        "the threads took turns.",
+    ),
+    DemoStep(
+        "A pool per thread",
+        Strategy.POOLED,
+        32 * KIB,
+        "Each thread gets its own 32 KiB pool and takes the lock only when it is full. "
+        "How many lock acquisitions now?",
+        "{locks} lock acquisitions in {wall} ({speed_vs_baseline} the baseline).",
+    ),
+    DemoStep(
+        "Pools of 2 KiB",
+        Strategy.POOLED,
+        2 * KIB,
+        "A block's tree needs about 18 KiB. With 2 KiB pools, how many locks?",
+        "{locks} lock acquisitions in {wall}: most allocations overflow to the shared heap.",
+    ),
+    DemoStep(
+        "Pools of 8 KiB",
+        Strategy.POOLED,
+        8 * KIB,
+        "And with 8 KiB pools?",
+        "{locks} lock acquisitions in {wall}: better, but still queueing.",
+    ),
+    DemoStep(
+        "Pools of 32 KiB",
+        Strategy.POOLED,
+        32 * KIB,
+        "Back to 32 KiB: every tree fits. What is left to lock?",
+        "{locks} lock acquisitions in {wall}: only the coordinator's buffer and record, "
+        "4 per block.",
+    ),
 )
 
 
@@ -121,10 +144,13 @@ class DemoStepper:
 
     def reveal_text(self, index: int) -> str:
         result = self.results[index]
-        single = next((r for i, r in self.results.items()
-                       if self.steps[i].strategy is Strategy.SINGLE), None)
-        baseline = next((r for i, r in self.results.items()
-                         if self.steps[i].strategy is Strategy.BASELINE), None)
+        single = next(
+            (r for i, r in self.results.items() if self.steps[i].strategy is Strategy.SINGLE), None
+        )
+        baseline = next(
+            (r for i, r in self.results.items() if self.steps[i].strategy is Strategy.BASELINE),
+            None,
+        )
         wall = result["wall_s"]
         return self.steps[index].reveal.format(
             locks=f"{result['lock_acquisitions']:,}",
@@ -135,8 +161,9 @@ class DemoStepper:
         )
 
 
-def sessions_for_steps(folder: str | pathlib.Path,
-                       steps: tuple[DemoStep, ...] = STEPS) -> dict[int, pathlib.Path]:
+def sessions_for_steps(
+    folder: str | pathlib.Path, steps: tuple[DemoStep, ...] = STEPS
+) -> dict[int, pathlib.Path]:
     """Matches recorded sessions in ``folder`` to demo steps by strategy and pool size.
 
     Files that are not regular files or not readable sessions are skipped; steps without a

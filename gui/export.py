@@ -6,6 +6,7 @@ stamped with the input and the run parameters.  Every file is written to a
 temporary name in the target folder and renamed into place, so a reader never
 sees half a file.
 """
+
 from __future__ import annotations
 
 import csv
@@ -53,11 +54,12 @@ class ExportSource:
     chart_options: dict
     heap_map: HeapMapView
     results: ResultsModel
-    input_text: str          # e.g. "random_64k.bin (64 KiB, 64 blocks)"
-    params_text: str         # e.g. "heap 2 MiB, block 1 KiB; #1 baseline (...) ..."
+    input_text: str  # e.g. "random_64k.bin (64 KiB, 64 blocks)"
+    params_text: str  # e.g. "heap 2 MiB, block 1 KiB; #1 baseline (...) ..."
 
 
 # -- atomic writes -----------------------------------------------------------
+
 
 def current_umask() -> int:
     """The process umask, read from /proc without changing it.
@@ -89,9 +91,11 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> pathlib.Path:
     if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
         # The rename would replace a directory's entry for a FIFO or a device (as root,
         # even /dev/null): refuse instead.
-        raise OSError(errno.EEXIST if not stat.S_ISDIR(mode) else errno.EISDIR,
-                      "it is a directory" if stat.S_ISDIR(mode)
-                      else "it is not a regular file", os.fspath(path))
+        raise OSError(
+            errno.EEXIST if not stat.S_ISDIR(mode) else errno.EISDIR,
+            "it is a directory" if stat.S_ISDIR(mode) else "it is not a regular file",
+            os.fspath(path),
+        )
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp's 0600 hides slides from a web folder
@@ -130,6 +134,7 @@ def atomic_write_csv(path: str | os.PathLike, header: list[str], rows: list[list
 
 # -- rendering ---------------------------------------------------------------
 
+
 def _offscreen(widget: QWidget, width: int, height: int) -> None:
     """Lays a widget out at an exact size without showing a window."""
     widget.setAttribute(Qt.WA_DontShowOnScreen, True)
@@ -149,8 +154,9 @@ def _render_scene(view: pg.GraphicsView, width: int, height: int) -> QImage:
     return image
 
 
-def _stamp(painter: QPainter, rect: QRect, title: str, source: ExportSource,
-           scale: float = 1.0) -> None:
+def _stamp(
+    painter: QPainter, rect: QRect, title: str, source: ExportSource, scale: float = 1.0
+) -> None:
     """Title, input and parameters across the top of an exported picture."""
     painter.fillRect(rect, QColor("#1f2a36"))
     pad = int(14 * scale)
@@ -183,8 +189,9 @@ def render_chart(kind: str, source: ExportSource, size=CHART_SIZE) -> QImage:
     head = stamp_height(height)
     view = ChartView(kind, font_scale=max(0.6, scale))
     try:
-        view.set_options(rate=source.chart_options.get("rate", False),
-                         log=source.chart_options.get("log", False))
+        view.set_options(
+            rate=source.chart_options.get("rate", False), log=source.chart_options.get("log", False)
+        )
         view.set_traces(source.traces)
         _offscreen(view, width, height - head)
         body = _render_scene(view, width, height - head)
@@ -196,14 +203,21 @@ def render_chart(kind: str, source: ExportSource, size=CHART_SIZE) -> QImage:
 
 def view_title(kind: str, source: ExportSource) -> str:
     if kind == "locks":
-        return ("Lock acquisitions per second" if source.chart_options.get("rate")
-                else "Lock acquisitions over time")
-    return {"throughput": "Throughput over time", "free_list": "Free-list length over time",
-            "heap_map": "Heap map (one pixel per 16-byte cell)"}.get(kind, kind)
+        return (
+            "Lock acquisitions per second"
+            if source.chart_options.get("rate")
+            else "Lock acquisitions over time"
+        )
+    return {
+        "throughput": "Throughput over time",
+        "free_list": "Free-list length over time",
+        "heap_map": "Heap map (one pixel per 16-byte cell)",
+    }.get(kind, kind)
 
 
-def _compose(body: QImage, width: int, height: int, head: int, title: str,
-             source: ExportSource) -> QImage:
+def _compose(
+    body: QImage, width: int, height: int, head: int, title: str, source: ExportSource
+) -> QImage:
     image = QImage(width, height, QImage.Format_RGB32)
     image.fill(QColor("#ffffff"))
     painter = QPainter(image)
@@ -229,8 +243,13 @@ def _heap_copy(source: ExportSource, font_scale: float = 1.0, peak: bool = False
             title = f"{title}: fullest moment, t = {when:.3f} s"
         elif original.strategy is not None:
             title = f"{title}: final state"
-        view.set_layout(original.layout_args["heap_size"], original.layout_args["pool_size"],
-                        original.strategy, original.slot_count, title)
+        view.set_layout(
+            original.layout_args["heap_size"],
+            original.layout_args["pool_size"],
+            original.strategy,
+            original.slot_count,
+            title,
+        )
         view.show_cells(states, owners)
     view.set_hint("")
     return view
@@ -240,8 +259,7 @@ def render_heap_map(source: ExportSource, size=HEAP_MAP_SIZE, peak: bool = False
     """The heap map's last (or fullest) frame, with its labels and legend, stamped."""
     width, height = size
     head = stamp_height(height)
-    view = _heap_copy(source, font_scale=max(0.6, min(width / 1600, height / 900) * 1.2),
-                      peak=peak)
+    view = _heap_copy(source, font_scale=max(0.6, min(width / 1600, height / 900) * 1.2), peak=peak)
     try:
         _offscreen(view, width, height - head)
         body = _render_scene(view, width, height - head)
@@ -299,13 +317,19 @@ def render_dashboard(source: ExportSource, size=DASHBOARD_SIZE) -> QImage:
     painter = QPainter(image)
     try:
         painter.setRenderHint(QPainter.Antialiasing)
-        _stamp(painter, QRect(0, 0, width, head), "allocator lock vs per-thread pools",
-               source, scale=head / 92)
+        _stamp(
+            painter,
+            QRect(0, 0, width, head),
+            "allocator lock vs per-thread pools",
+            source,
+            scale=head / 92,
+        )
         heap = _heap_copy(source, font_scale=max(0.55, s * 0.95), peak=True)
         try:
             _offscreen(heap, left_w, heap_h)
-            painter.drawImage(QRect(gap, head + gap, left_w, heap_h),
-                              _render_scene(heap, left_w, heap_h))
+            painter.drawImage(
+                QRect(gap, head + gap, left_w, heap_h), _render_scene(heap, left_w, heap_h)
+            )
         finally:
             heap.close()
             heap.deleteLater()
@@ -314,13 +338,17 @@ def render_dashboard(source: ExportSource, size=DASHBOARD_SIZE) -> QImage:
         for i, kind in enumerate(CHART_KINDS):
             view = ChartView(kind, font_scale=max(0.6, s * 0.95))
             try:
-                view.set_options(rate=source.chart_options.get("rate", False),
-                                 log=source.chart_options.get("log", False))
+                view.set_options(
+                    rate=source.chart_options.get("rate", False),
+                    log=source.chart_options.get("log", False),
+                )
                 view.set_traces(source.traces)
                 _offscreen(view, right_w, chart_h)
                 top = head + gap + i * (chart_h + gap)
-                painter.drawImage(QRect(left_w + 2 * gap, top, right_w, chart_h),
-                                  _render_scene(view, right_w, chart_h))
+                painter.drawImage(
+                    QRect(left_w + 2 * gap, top, right_w, chart_h),
+                    _render_scene(view, right_w, chart_h),
+                )
             finally:
                 view.close()
                 view.deleteLater()
@@ -349,15 +377,28 @@ def series_rows(traces: list[Trace]) -> list[list]:
             mb_by_row[offset + i] = f"{v:.4f}"
         columns = [np.asarray(series[name]).tolist() for name in COUNTER_NAMES]
         for i in range(len(t)):
-            rows.append([trace.run_id, trace.strategy, trace.label, f"{t[i]:.6f}", mb_by_row[i],
-                         *(c[i] for c in columns)])
+            rows.append(
+                [
+                    trace.run_id,
+                    trace.strategy,
+                    trace.label,
+                    f"{t[i]:.6f}",
+                    mb_by_row[i],
+                    *(c[i] for c in columns),
+                ]
+            )
     return rows
 
 
 # -- everything --------------------------------------------------------------
 
-def export_all(folder: str | os.PathLike, source: ExportSource,
-               dashboard_size=DASHBOARD_SIZE, chart_size=CHART_SIZE) -> list[pathlib.Path]:
+
+def export_all(
+    folder: str | os.PathLike,
+    source: ExportSource,
+    dashboard_size=DASHBOARD_SIZE,
+    chart_size=CHART_SIZE,
+) -> list[pathlib.Path]:
     """Writes every PNG and CSV into ``folder`` (created if missing); returns the paths.
 
     Raises
@@ -369,22 +410,45 @@ def export_all(folder: str | os.PathLike, source: ExportSource,
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for kind in CHART_KINDS:
-        written.append(atomic_save_image(folder / FILE_NAMES[kind],
-                                         render_chart(kind, source, chart_size)))
-    written.append(atomic_save_image(folder / FILE_NAMES["heap_map"],
-                                     render_heap_map(source, chart_size)))
-    written.append(atomic_save_image(folder / FILE_NAMES["heap_map_peak"],
-                                     render_heap_map(source, chart_size, peak=True)))
-    written.append(atomic_save_image(folder / FILE_NAMES["dashboard"],
-                                     render_dashboard(source, dashboard_size)))
-    written.append(atomic_write_csv(folder / FILE_NAMES["series"], SERIES_HEADER,
-                                    series_rows(source.traces)))
-    written.append(atomic_write_csv(folder / FILE_NAMES["results"], list(HEADERS),
-                                    source.results.table_values()))
+        written.append(
+            atomic_save_image(folder / FILE_NAMES[kind], render_chart(kind, source, chart_size))
+        )
+    written.append(
+        atomic_save_image(folder / FILE_NAMES["heap_map"], render_heap_map(source, chart_size))
+    )
+    written.append(
+        atomic_save_image(
+            folder / FILE_NAMES["heap_map_peak"], render_heap_map(source, chart_size, peak=True)
+        )
+    )
+    written.append(
+        atomic_save_image(
+            folder / FILE_NAMES["dashboard"], render_dashboard(source, dashboard_size)
+        )
+    )
+    written.append(
+        atomic_write_csv(folder / FILE_NAMES["series"], SERIES_HEADER, series_rows(source.traces))
+    )
+    written.append(
+        atomic_write_csv(
+            folder / FILE_NAMES["results"], list(HEADERS), source.results.table_values()
+        )
+    )
     return written
 
 
-__all__ = ["CHART_SIZE", "DASHBOARD_SIZE", "ExportSource", "FILE_NAMES",
-           "atomic_save_image", "atomic_write_bytes", "atomic_write_csv", "current_umask",
-           "export_all",
-           "render_chart", "render_dashboard", "render_heap_map", "series_rows"]
+__all__ = [
+    "CHART_SIZE",
+    "DASHBOARD_SIZE",
+    "ExportSource",
+    "FILE_NAMES",
+    "atomic_save_image",
+    "atomic_write_bytes",
+    "atomic_write_csv",
+    "current_umask",
+    "export_all",
+    "render_chart",
+    "render_dashboard",
+    "render_heap_map",
+    "series_rows",
+]

@@ -12,6 +12,7 @@ Colour = state and owner, folded into one byte per pixel and mapped through a
 fixed lookup table (``levels=(0, 255)``), so a frame costs two ``np.take``
 calls and one texture upload.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,8 +24,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QToolTip
 
-from engine import (CELL_BYTES, OWNER_COORDINATOR, OWNER_NONE, CellState, Strategy,
-                    format_size)
+from engine import CELL_BYTES, OWNER_COORDINATOR, OWNER_NONE, CellState, Strategy, format_size
 from gui import palette
 
 # Fixed colour indices (one byte per pixel); slot hues follow from index 8.
@@ -94,12 +94,15 @@ class _Label(pg.LabelItem):
         self.setMinimumWidth(0)
         self._sizeHint[Qt.SizeHint.MinimumSize] = (0, self._sizeHint[Qt.SizeHint.MinimumSize][1])
         self._sizeHint[Qt.SizeHint.PreferredSize] = (
-            0, self._sizeHint[Qt.SizeHint.PreferredSize][1])
+            0,
+            self._sizeHint[Qt.SizeHint.PreferredSize][1],
+        )
         self.updateGeometry()
 
 
-def colour_indices(states: np.ndarray, owners: np.ndarray,
-                   out: np.ndarray | None = None) -> np.ndarray:
+def colour_indices(
+    states: np.ndarray, owners: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
     """Folds per-cell (state, owner) bytes into colour indices."""
     key = (states.astype(np.uint16) << 8) | owners
     return np.take(COLOUR_INDEX, key, out=out)
@@ -128,11 +131,11 @@ class Layout:
     width: int
     height: int
     pixel_cell: np.ndarray
-    pools: int            # tiles that are pools (0 outside pooled runs)
+    pools: int  # tiles that are pools (0 outside pooled runs)
     pool_cells: int
 
     @classmethod
-    def build(cls, heap_size: int, pool_size: int, pools: int = 0) -> "Layout":
+    def build(cls, heap_size: int, pool_size: int, pools: int = 0) -> Layout:
         heap_cells = max(1, heap_size // CELL_BYTES)
         tile_cells = max(1, pool_size // CELL_BYTES)
         if heap_cells // tile_cells > 4096:
@@ -161,9 +164,19 @@ class Layout:
         pixel = (ty * tile_h + wy) * width + tx * tile_w + wx
         pixel_cell = np.full(width * height, -1, dtype=np.int64)
         pixel_cell[pixel] = cell
-        return cls(heap_cells, tile_cells, tile_w, tile_h, cols, rows, width, height,
-                   pixel_cell, pools if tile_cells == pool_size // CELL_BYTES else 0,
-                   pool_size // CELL_BYTES)
+        return cls(
+            heap_cells,
+            tile_cells,
+            tile_w,
+            tile_h,
+            cols,
+            rows,
+            width,
+            height,
+            pixel_cell,
+            pools if tile_cells == pool_size // CELL_BYTES else 0,
+            pool_size // CELL_BYTES,
+        )
 
     def tile_rect(self, tile: int) -> QRectF:
         ty, tx = divmod(tile, self.tile_cols)
@@ -184,7 +197,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
     frame stays on screen after the run.
     """
 
-    sig_hovered = Signal(str)   # the description of the cell under the mouse ('' when off)
+    sig_hovered = Signal(str)  # the description of the cell under the mouse ('' when off)
 
     def __init__(self, parent=None, font_scale: float = 1.0):
         super().__init__(parent)
@@ -215,8 +228,9 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self.plot.addItem(self.region_line)
         self.legend = _Label("", size=f"{12 * font_scale:.0f}pt", color="#202020")
         self.addItem(self.legend, row=2, col=0)
-        self.hint = pg.TextItem("", color="#303030", anchor=(0.5, 0.5),
-                                fill=pg.mkBrush(255, 255, 255, 220))
+        self.hint = pg.TextItem(
+            "", color="#303030", anchor=(0.5, 0.5), fill=pg.mkBrush(255, 255, 255, 220)
+        )
         self.hint.setFont(palette.font(20 * font_scale, bold=True))
         self.plot.addItem(self.hint)
         self._labels: list[pg.TextItem] = []
@@ -227,16 +241,22 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self.title_text = ""
         self.strategy: Strategy | None = None
         self.slot_count = 0
-        self._pixels: np.ndarray | None = None   # colour index per image pixel
-        self._states: np.ndarray | None = None   # last frame, per cell (for the tooltip)
+        self._pixels: np.ndarray | None = None  # colour index per image pixel
+        self._states: np.ndarray | None = None  # last frame, per cell (for the tooltip)
         self._owners: np.ndarray | None = None
         self.plot.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
         self._set_legend()
 
     # -- layout ------------------------------------------------------------
 
-    def set_layout(self, heap_size: int, pool_size: int, strategy: Strategy | None,
-                   slot_count: int, title: str = "") -> None:
+    def set_layout(
+        self,
+        heap_size: int,
+        pool_size: int,
+        strategy: Strategy | None,
+        slot_count: int,
+        title: str = "",
+    ) -> None:
         """Prepares an empty arena of ``heap_size`` bytes tiled by ``pool_size``."""
         pools = slot_count if strategy is Strategy.POOLED else 0
         self.layout = layout = Layout.build(heap_size, pool_size, pools)
@@ -254,8 +274,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self.image.setImage(self._image(), levels=(0, 255), autoLevels=False)
         self.image.setRect(QRectF(0, 0, layout.width, layout.height))
         self.vb.setRange(QRectF(0, 0, layout.width, layout.height), padding=0.0)
-        self.title.setText(title, size=f"{15 * self.font_scale:.0f}pt", bold=True,
-                           color="#202020")
+        self.title.setText(title, size=f"{15 * self.font_scale:.0f}pt", bold=True, color="#202020")
         self._draw_regions()
 
     def _image(self) -> np.ndarray:
@@ -271,36 +290,47 @@ class HeapMapView(pg.GraphicsLayoutWidget):
             big = layout.tile_w >= 12 and layout.pools <= 128
             for t in range(layout.pools):
                 r = layout.tile_rect(t)
-                for (x0, y0, x1, y1) in ((r.left(), r.top(), r.right(), r.top()),
-                                         (r.right(), r.top(), r.right(), r.bottom()),
-                                         (r.right(), r.bottom(), r.left(), r.bottom()),
-                                         (r.left(), r.bottom(), r.left(), r.top())):
+                for x0, y0, x1, y1 in (
+                    (r.left(), r.top(), r.right(), r.top()),
+                    (r.right(), r.top(), r.right(), r.bottom()),
+                    (r.right(), r.bottom(), r.left(), r.bottom()),
+                    (r.left(), r.bottom(), r.left(), r.top()),
+                ):
                     xs += [x0, x1]
                     ys += [y0, y1]
                 if big:
-                    label = pg.TextItem(f"T{t}", color="#000000", anchor=(0, 0),
-                                        fill=pg.mkBrush(255, 255, 255, 200))
+                    label = pg.TextItem(
+                        f"T{t}", color="#000000", anchor=(0, 0), fill=pg.mkBrush(255, 255, 255, 200)
+                    )
                     label.setFont(palette.font(11 * self.font_scale, bold=True))
                     label.setPos(r.left() + 0.5, r.top() + 0.5)
                     self.plot.addItem(label)
                     self._labels.append(label)
             if layout.pools < layout.tile_cols * layout.tile_rows:
                 # Bottom-left, like the baseline's: the shared region fills from its top.
-                self._add_region_label("after the pools: the shared region, one free list, "
-                                       "one lock", 1, layout.height - 1, anchor=(0, 1))
+                self._add_region_label(
+                    "after the pools: the shared region, one free list, one lock",
+                    1,
+                    layout.height - 1,
+                    anchor=(0, 1),
+                )
         elif self.strategy is not None:
             # Bottom-left: the heap fills from the top, so the label never hides the action.
             self._add_region_label(
                 "the whole heap is one shared region: one free list, one lock",
-                1, layout.height - 1, anchor=(0, 1))
+                1,
+                layout.height - 1,
+                anchor=(0, 1),
+            )
         self.outline.setData(np.array(xs, dtype=float), np.array(ys, dtype=float))
         w, h = layout.width, layout.height
         self.border.setData([0, w, w, 0, 0], [0, 0, h, h, 0])
         self.region_line.setData([], [])
 
     def _add_region_label(self, text: str, x: float, y: float, anchor=(0, 0)) -> None:
-        label = pg.TextItem(text, color="#000000", anchor=anchor,
-                            fill=pg.mkBrush(255, 255, 255, 215))
+        label = pg.TextItem(
+            text, color="#000000", anchor=anchor, fill=pg.mkBrush(255, 255, 255, 215)
+        )
         label.setFont(palette.font(12 * self.font_scale, bold=True))
         label.setPos(x, y)
         self.plot.addItem(label)
@@ -318,24 +348,35 @@ class HeapMapView(pg.GraphicsLayoutWidget):
 
         def swatch(colour, text: str) -> str:
             c = QColor(colour).name()
-            return (f'<span style="color:{c}; font-size:{big}">&#9632;</span>'
-                    f'&nbsp;{text}&nbsp;&nbsp;&nbsp;')
+            return (
+                f'<span style="color:{c}; font-size:{big}">&#9632;</span>'
+                f"&nbsp;{text}&nbsp;&nbsp;&nbsp;"
+            )
 
-        slots = "".join(f'<span style="color:{c}; font-size:{big}">&#9632;</span>'
-                        for c in palette.SLOT_COLOURS)
+        slots = "".join(
+            f'<span style="color:{c}; font-size:{big}">&#9632;</span>' for c in palette.SLOT_COLOURS
+        )
         # Three short lines: the legend must fit a narrow map without clipping.
         self.legend.setText(
-            swatch(palette.FREE, "free") + swatch(palette.HEADER, "chunk header")
+            swatch(palette.FREE, "free")
+            + swatch(palette.HEADER, "chunk header")
             + swatch(palette.SLIVER, "lost 16-byte sliver")
-            + "<br>" + swatch(palette.COORDINATOR, "coordinator's block copies")
-            + swatch(palette.tint(palette.SLOT_COLOURS[0], palette.RESERVED_TINT),
-                     "pale: pool reserved, unused")
-            + "<br>" + slots + "&nbsp;used by thread T0 … T19")
+            + "<br>"
+            + swatch(palette.COORDINATOR, "coordinator's block copies")
+            + swatch(
+                palette.tint(palette.SLOT_COLOURS[0], palette.RESERVED_TINT),
+                "pale: pool reserved, unused",
+            )
+            + "<br>"
+            + slots
+            + "&nbsp;used by thread T0 … T19"
+        )
 
     # -- frames ------------------------------------------------------------
 
-    def show_cells(self, states: np.ndarray | None, owners: np.ndarray | None,
-                   elapsed_s: float | None = None) -> None:
+    def show_cells(
+        self, states: np.ndarray | None, owners: np.ndarray | None, elapsed_s: float | None = None
+    ) -> None:
         """Draws one frame from per-cell states and owners (live views are fine).
 
         With ``elapsed_s``, the frame with the most cells in use is also kept
@@ -350,8 +391,11 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         np.copyto(self._states, states)
         np.copyto(self._owners, owners)
         if elapsed_s is not None:
-            in_use = int(np.count_nonzero((self._states == CellState.GLOBAL)
-                                          | (self._states == CellState.POOL_USED)))
+            in_use = int(
+                np.count_nonzero(
+                    (self._states == CellState.GLOBAL) | (self._states == CellState.POOL_USED)
+                )
+            )
             if self.peak is None or in_use > self.peak[3]:
                 self.peak = (self._states.copy(), self._owners.copy(), elapsed_s, in_use)
         index = colour_indices(self._states, self._owners)
@@ -397,8 +441,10 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         where = ""
         if self.layout.pools and offset < self.layout.pools * self.layout.pool_cells * CELL_BYTES:
             where = f" (pool of T{cell // self.layout.pool_cells})"
-        return (f"offset {offset:#08x} = {format_size(offset) if offset else '0 B'}{where}\n"
-                f"{state_name}; {who}")
+        return (
+            f"offset {offset:#08x} = {format_size(offset) if offset else '0 B'}{where}\n"
+            f"{state_name}; {who}"
+        )
 
     def _on_scene_mouse_moved(self, pos: QPointF) -> None:
         if self.layout is None or not self.vb.sceneBoundingRect().contains(pos):

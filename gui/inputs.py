@@ -4,6 +4,7 @@ Generated files go to the user's data folder (``QStandardPaths``), or to
 ``$HEAPSCOPE_DATA_DIR`` when set (the tests use that to stay in a tmp dir).
 Every kind is reproducible from its seed.
 """
+
 from __future__ import annotations
 
 import errno
@@ -24,16 +25,7 @@ KIND_DESCRIPTIONS = {
     "skewed": "skewed: a few very common values, small trees",
 }
 MAX_GENERATED = 256 * 1024 * 1024
-_WORDS = (
-    "the of and to in is that it was for on are as with his they at be this from have or "
-    "by one had not but what all were when we there can an your which their said if do will "
-    "each about how up out them then she many some so these would other into has more her "
-    "two like him see time could no make than first been its who now people my made over did "
-    "down only way find use may water long little very after words called just where most "
-    "know get through back much before go good new write our used me man too any day same "
-    "right look think also around another came come work three word must because does part "
-    "heap lock thread pool block memory allocator signature huffman tree node free list"
-).split()
+_WORDS = ["the", "of", "and", "to", "in", "is", "that", "it", "was", "for", "on", "are", "as", "with", "his", "they", "at", "be", "this", "from", "have", "or", "by", "one", "had", "not", "but", "what", "all", "were", "when", "we", "there", "can", "an", "your", "which", "their", "said", "if", "do", "will", "each", "about", "how", "up", "out", "them", "then", "she", "many", "some", "so", "these", "would", "other", "into", "has", "more", "her", "two", "like", "him", "see", "time", "could", "no", "make", "than", "first", "been", "its", "who", "now", "people", "my", "made", "over", "did", "down", "only", "way", "find", "use", "may", "water", "long", "little", "very", "after", "words", "called", "just", "where", "most", "know", "get", "through", "back", "much", "before", "go", "good", "new", "write", "our", "used", "me", "man", "too", "any", "day", "same", "right", "look", "think", "also", "around", "another", "came", "come", "work", "three", "word", "must", "because", "does", "part", "heap", "lock", "thread", "pool", "block", "memory", "allocator", "signature", "huffman", "tree", "node", "free", "list"]
 
 
 def shown_path(path: str | os.PathLike, limit: int = 200) -> str:
@@ -42,14 +34,18 @@ def shown_path(path: str | os.PathLike, limit: int = 200) -> str:
     if len(text) <= limit:
         return text
     head = (limit - 3) // 3
-    return f"{text[:head]}...{text[len(text) - (limit - 3 - head):]}"
+    return f"{text[:head]}...{text[len(text) - (limit - 3 - head) :]}"
 
 
 def file_kind(mode: int) -> str:
     """What a non-regular file is, in the engine's own words."""
-    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISSOCK, "a socket")):
+    for test, kind in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return kind
     return "not a file"
@@ -83,8 +79,9 @@ def open_regular(path: str | os.PathLike) -> int:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise OSError(errno.EINVAL, f"it is {file_kind(mode)}, not a regular file",
-                          os.fspath(path))
+            raise OSError(
+                errno.EINVAL, f"it is {file_kind(mode)}, not a regular file", os.fspath(path)
+            )
         os.set_blocking(fd, True)
     except BaseException:
         os.close(fd)
@@ -133,8 +130,11 @@ def data_dir() -> pathlib.Path:
         base = pathlib.Path(override)
     else:
         from PySide6.QtCore import QStandardPaths
-        base = pathlib.Path(QStandardPaths.writableLocation(
-            QStandardPaths.StandardLocation.AppDataLocation) or pathlib.Path.home() / ".heapscope")
+
+        base = pathlib.Path(
+            QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+            or pathlib.Path.home() / ".heapscope"
+        )
     folder = base / "inputs"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -181,8 +181,9 @@ def generate_bytes(kind: str, size: int, seed: int = 1) -> bytes:
     return bytes(out[:size])
 
 
-def generate(kind: str, size: int, folder: str | os.PathLike | None = None,
-             seed: int = 1) -> pathlib.Path:
+def generate(
+    kind: str, size: int, folder: str | os.PathLike | None = None, seed: int = 1
+) -> pathlib.Path:
     """Writes a generated input and returns its path (``<kind>_<size>.bin``)."""
     folder = pathlib.Path(folder) if folder is not None else data_dir()
     folder.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ reports the end.  Runs queued from the command line follow one another; the
 single-threaded reference signature of an input is computed (once) between
 them.
 """
+
 from __future__ import annotations
 
 import collections
@@ -17,22 +18,54 @@ import time
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QToolBar, QSlider, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QMainWindow, QMenu, QProgressBar, QPushButton, QSizePolicy,
-                               QSpinBox, QSplitter, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from engine import (COUNTER_NAMES, LIMITS, MIN_SPEED, EngineError, RunPhase, InputError, Run, RunCancelled, RunConfig, RunResult,
-                    Strategy, format_size, parse_size)
-from gui import inputs, replay_input
+from engine import (
+    COUNTER_NAMES,
+    LIMITS,
+    MIN_SPEED,
+    EngineError,
+    InputError,
+    Run,
+    RunCancelled,
+    RunConfig,
+    RunPhase,
+    RunResult,
+    Strategy,
+    format_size,
+    parse_size,
+)
+from gui import inputs, replay_input, session_file
 from gui.captions import Frame, captions
 from gui.charts import CAPTION_POINTS, ChartsPanel, Trace, colour_for, run_label
+from gui.demo import DemoStepper, Stage, sessions_for_steps
 from gui.export import ExportSource, export_all
 from gui.heap_map import HeapMapView
-from gui import session_file
-from gui.demo import DemoStepper, Stage, sessions_for_steps
-from gui.session_file import SessionError, SessionRecorder, load_session, save_session
 from gui.results_table import ResultsModel, ResultsTable, input_key
+from gui.session_file import SessionError, SessionRecorder, load_session, save_session
 from gui.worker import RunThread, trim_heap
 
 #: Memory a live run's recording may take (the recorder thins frames past it).
@@ -43,15 +76,23 @@ SPEEDS = (("1×", 1.0), ("1/10", 0.1), ("1/100", 0.01), ("1/1000", MIN_SPEED))
 
 #: Every presenter shortcut, as shown by the ? overlay.
 SHORTCUTS = (
-    ("B", "Run baseline (one global lock)"), ("P", "Run pooled (per-thread pools)"),
-    ("Space", "Pause / resume the run (or the replay)"), ("S", "Stop the run"),
+    ("B", "Run baseline (one global lock)"),
+    ("P", "Run pooled (per-thread pools)"),
+    ("Space", "Pause / resume the run (or the replay)"),
+    ("S", "Stop the run"),
     ("[  ]", "Slower / faster (1×, 1/10, 1/100, 1/1000)"),
-    ("E", "Export PNGs and CSVs (to the last folder)"), ("F5", "Presentation mode on / off"),
-    ("F11", "Full screen on / off"), ("? or F1", "This list of shortcuts"),
-    ("Ctrl+D", "Guided demo on / off"), ("N or →  /  ←", "Demo: next / back"),
-    ("Ctrl+S", "Save the last run as a session"), ("Ctrl+Shift+O", "Open a recorded session"),
-    ("Ctrl+O", "Open an input"), ("Ctrl+B / Ctrl+P", "Run baseline / pooled"),
-    ("Esc", "Stop the run"), ("R / L", "Lock chart as a rate / on a log scale"),
+    ("E", "Export PNGs and CSVs (to the last folder)"),
+    ("F5", "Presentation mode on / off"),
+    ("F11", "Full screen on / off"),
+    ("? or F1", "This list of shortcuts"),
+    ("Ctrl+D", "Guided demo on / off"),
+    ("N or →  /  ←", "Demo: next / back"),
+    ("Ctrl+S", "Save the last run as a session"),
+    ("Ctrl+Shift+O", "Open a recorded session"),
+    ("Ctrl+O", "Open an input"),
+    ("Ctrl+B / Ctrl+P", "Run baseline / pooled"),
+    ("Esc", "Stop the run"),
+    ("R / L", "Lock chart as a rate / on a log scale"),
 )
 
 #: Font zoom of presentation mode (the toolbar's zoom control changes it).
@@ -81,11 +122,13 @@ def _new_recorder(heap_cells: int) -> SessionRecorder:
 
 def _resource_path(name: str) -> str:
     import importlib.resources
+
     return str(importlib.resources.files("resources") / name)
 
 
 def _load_style() -> str:
     import importlib.resources
+
     try:
         return (importlib.resources.files("resources") / "style.qss").read_text(encoding="utf-8")
     except (FileNotFoundError, OSError):
@@ -171,9 +214,16 @@ class SettingsPanel(QGroupBox):
         self.validate()
 
     def reset(self) -> None:
-        self.set_values({name: (LIMITS[name][2] if name == "batch_size" else
-                                format_size(LIMITS[name][2]).replace(" ", "").replace("iB", ""))
-                         for name in self.edits})
+        self.set_values(
+            {
+                name: (
+                    LIMITS[name][2]
+                    if name == "batch_size"
+                    else format_size(LIMITS[name][2]).replace(" ", "").replace("iB", "")
+                )
+                for name in self.edits
+            }
+        )
 
     def _on_field_changed(self, *_args) -> None:
         self.validate()
@@ -310,8 +360,8 @@ class MainWindow(QMainWindow):
         self.demo_sessions: dict = {}
         self._recorder: SessionRecorder | None = None
         self.last_session_recorder: SessionRecorder | None = None
-        self.last_session = None      # the last finished live run, as a Session
-        self.replay = None            # the session being replayed, if any
+        self.last_session = None  # the last finished live run, as a Session
+        self.replay = None  # the session being replayed, if any
         self._replay_trace: Trace | None = None
         self._prev_frame: Frame | None = None
         self.paused = False
@@ -405,7 +455,8 @@ class MainWindow(QMainWindow):
         self.demo_banner.setWordWrap(True)
         self.demo_banner.setStyleSheet(
             "QLabel#demoBanner { background: #fff4d6; color: #1a1a1a; padding: 8px;"
-            " border: 2px solid #E69F00; border-radius: 6px; }")
+            " border: 2px solid #E69F00; border-radius: 6px; }"
+        )
         f = self.demo_banner.font()
         f.setPointSizeF(CAPTION_POINTS * 1.3)
         f.setBold(True)
@@ -483,8 +534,12 @@ class MainWindow(QMainWindow):
         def action(text, shortcut, slot, menu, checkable=False):
             a = QAction(text, self)
             if shortcut:
-                a.setShortcuts([QKeySequence(s) for s in
-                                (shortcut if isinstance(shortcut, tuple) else (shortcut,))])
+                a.setShortcuts(
+                    [
+                        QKeySequence(s)
+                        for s in (shortcut if isinstance(shortcut, tuple) else (shortcut,))
+                    ]
+                )
             a.setCheckable(checkable)
             a.triggered.connect(slot)
             menu.addAction(a)
@@ -493,56 +548,69 @@ class MainWindow(QMainWindow):
 
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self.open_action = action("&Open input…", QKeySequence.Open, self._on_open_clicked,
-                                  file_menu)
-        self.generate_action = action("&Generate input…", "Ctrl+G", self._on_generate_clicked,
-                                      file_menu)
+        self.open_action = action(
+            "&Open input…", QKeySequence.Open, self._on_open_clicked, file_menu
+        )
+        self.generate_action = action(
+            "&Generate input…", "Ctrl+G", self._on_generate_clicked, file_menu
+        )
         file_menu.addMenu(self.samples_menu).setText("&Samples")
         file_menu.addSeparator()
-        self.save_session_action = action("&Save session…", "Ctrl+S",
-                                          self._on_save_session_clicked, file_menu)
-        self.open_session_action = action("Open s&ession…", "Ctrl+Shift+O",
-                                          self._on_open_session_clicked, file_menu)
+        self.save_session_action = action(
+            "&Save session…", "Ctrl+S", self._on_save_session_clicked, file_menu
+        )
+        self.open_session_action = action(
+            "Open s&ession…", "Ctrl+Shift+O", self._on_open_session_clicked, file_menu
+        )
         file_menu.addSeparator()
-        self.export_action = action("&Export PNGs and CSVs…", ("E", "Ctrl+E"),
-                                    self.export_quick, file_menu)
+        self.export_action = action(
+            "&Export PNGs and CSVs…", ("E", "Ctrl+E"), self.export_quick, file_menu
+        )
         file_menu.addSeparator()
         action("&Quit", QKeySequence.Quit, self.close, file_menu)
 
         run_menu = bar.addMenu("&Run")
-        self.baseline_action = action("Run &Baseline (global lock)", ("B", "Ctrl+B"),
-                                      self._on_baseline_clicked, run_menu)
-        self.pooled_action = action("Run &Pooled (per-thread pools)", ("P", "Ctrl+P"),
-                                    self._on_pooled_clicked, run_menu)
+        self.baseline_action = action(
+            "Run &Baseline (global lock)", ("B", "Ctrl+B"), self._on_baseline_clicked, run_menu
+        )
+        self.pooled_action = action(
+            "Run &Pooled (per-thread pools)", ("P", "Ctrl+P"), self._on_pooled_clicked, run_menu
+        )
         self.stop_action = action("&Stop", ("S", "Esc", "Ctrl+."), self.stop, run_menu)
         self.pause_action = action("P&ause / resume", "Space", self.toggle_pause, run_menu)
         self.slower_action = action("S&lower", "[", self.slower, run_menu)
         self.faster_action = action("&Faster", "]", self.faster, run_menu)
         run_menu.addSeparator()
-        self.demo_action = action("Guided &demo", "Ctrl+D", self.toggle_demo, run_menu,
-                                  checkable=True)
-        self.demo_sessions_action = action("Guided demo from recorded &sessions…", None,
-                                           self._on_demo_sessions_clicked, run_menu)
+        self.demo_action = action(
+            "Guided &demo", "Ctrl+D", self.toggle_demo, run_menu, checkable=True
+        )
+        self.demo_sessions_action = action(
+            "Guided demo from recorded &sessions…", None, self._on_demo_sessions_clicked, run_menu
+        )
         self.demo_next_action = action("Demo: &next", ("N", "Right"), self.demo_next, run_menu)
-        self.demo_back_action = action("Demo: &back", ("Backspace", "Left"), self.demo_back,
-                                       run_menu)
+        self.demo_back_action = action(
+            "Demo: &back", ("Backspace", "Left"), self.demo_back, run_menu
+        )
         self.demo_next_action.setEnabled(False)
         self.demo_back_action.setEnabled(False)
         run_menu.addSeparator()
         self.clear_action = action("&Clear runs", "Ctrl+Delete", self.clear_runs, run_menu)
 
         view_menu = bar.addMenu("&View")
-        self.rate_action = action("Lock chart as &rate per second", "R",
-                                  self.charts.rate_box.toggle, view_menu)
-        self.log_action = action("Lock chart on a &log scale", "L", self.charts.log_box.toggle,
-                                 view_menu)
+        self.rate_action = action(
+            "Lock chart as &rate per second", "R", self.charts.rate_box.toggle, view_menu
+        )
+        self.log_action = action(
+            "Lock chart on a &log scale", "L", self.charts.log_box.toggle, view_menu
+        )
         view_menu.addSeparator()
-        self.presentation_action = action("&Presentation mode", "F5",
-                                          self.toggle_presentation, view_menu, checkable=True)
-        self.fullscreen_action = action("F&ull screen", "F11", self.toggle_full_screen,
-                                        view_menu)
-        self.shortcuts_action = action("&Keyboard shortcuts", ("?", "F1"),
-                                       self.toggle_shortcuts, view_menu)
+        self.presentation_action = action(
+            "&Presentation mode", "F5", self.toggle_presentation, view_menu, checkable=True
+        )
+        self.fullscreen_action = action("F&ull screen", "F11", self.toggle_full_screen, view_menu)
+        self.shortcuts_action = action(
+            "&Keyboard shortcuts", ("?", "F1"), self.toggle_shortcuts, view_menu
+        )
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Presenter")
@@ -574,14 +642,18 @@ class MainWindow(QMainWindow):
     def _build_overlay(self) -> None:
         self.shortcuts_overlay = QLabel(self)
         self.shortcuts_overlay.setObjectName("shortcutsOverlay")
-        rows = "".join(f"<tr><td align='right'><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>"
-                       for k, v in SHORTCUTS)
-        self.shortcuts_overlay.setText(f"<h2>Keyboard shortcuts</h2><table>{rows}</table>"
-                                       "<p>Press ? again to close</p>")
+        rows = "".join(
+            f"<tr><td align='right'><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>"
+            for k, v in SHORTCUTS
+        )
+        self.shortcuts_overlay.setText(
+            f"<h2>Keyboard shortcuts</h2><table>{rows}</table><p>Press ? again to close</p>"
+        )
         self.shortcuts_overlay.setAlignment(Qt.AlignCenter)
         self.shortcuts_overlay.setStyleSheet(
             "QLabel#shortcutsOverlay { background: rgba(20, 20, 20, 225); color: white;"
-            " font-size: 20pt; border-radius: 12px; padding: 24px; }")
+            " font-size: 20pt; border-radius: 12px; padding: 24px; }"
+        )
         self.shortcuts_overlay.setVisible(False)
 
     # ------------------------------------------------------------- presenter
@@ -592,8 +664,10 @@ class MainWindow(QMainWindow):
             overlay.hide()
             return
         overlay.adjustSize()
-        overlay.move(max(0, (self.width() - overlay.width()) // 2),
-                     max(0, (self.height() - overlay.height()) // 2))
+        overlay.move(
+            max(0, (self.width() - overlay.width()) // 2),
+            max(0, (self.height() - overlay.height()) // 2),
+        )
         overlay.raise_()
         overlay.show()
 
@@ -604,9 +678,11 @@ class MainWindow(QMainWindow):
         """Presentation mode: full screen, larger fonts, settings hidden, big Run buttons."""
         if not self.presentation:
             self._pre_presentation = {
-                "state": self.windowState(), "font": self.font().pointSizeF(),
+                "state": self.windowState(),
+                "font": self.font().pointSizeF(),
                 "settings": self.settings_panel.isVisibleTo(self),
-                "heights": [b.minimumHeight() for b in self._run_buttons()]}
+                "heights": [b.minimumHeight() for b in self._run_buttons()],
+            }
             self.presentation = True
             self.setWindowState(self.windowState() | Qt.WindowFullScreen)
             self.settings_panel.setVisible(False)
@@ -694,8 +770,10 @@ class MainWindow(QMainWindow):
             self.demo_banner.setText("")
             return
         keys = "N / → next,  ← back" if demo.stage is not Stage.RUNNING else "running…"
-        self.demo_banner.setText(f"Step {demo.index + 1} of {len(demo.steps)}: "
-                                 f"{demo.step.title}\n{demo.text()}\n({keys})")
+        self.demo_banner.setText(
+            f"Step {demo.index + 1} of {len(demo.steps)}: "
+            f"{demo.step.title}\n{demo.text()}\n({keys})"
+        )
 
     def demo_next(self) -> None:
         demo = self.demo
@@ -748,11 +826,18 @@ class MainWindow(QMainWindow):
             identity = {"name": os.path.basename(result.path)}
         self.last_session = recorder.finish(
             input_identity=identity,
-            config={"strategy": c.strategy.label, "heap_size": c.heap_size,
-                    "pool_size": c.pool_size, "batch_size": c.batch_size,
-                    "block_size": c.block_size},
-            result=result.as_dict(), series=result.series, slot_count=run.slot_count,
-            pool_reserved=run.pool_reserved)
+            config={
+                "strategy": c.strategy.label,
+                "heap_size": c.heap_size,
+                "pool_size": c.pool_size,
+                "batch_size": c.batch_size,
+                "block_size": c.block_size,
+            },
+            result=result.as_dict(),
+            series=result.series,
+            slot_count=run.slot_count,
+            pool_reserved=run.pool_reserved,
+        )
 
     def save_session_to(self, path: str | os.PathLike) -> pathlib.Path | None:
         """Saves the last finished run as a session file; None (with a message) if none."""
@@ -771,18 +856,25 @@ class MainWindow(QMainWindow):
         if self.last_session is None:
             self.save_session_to("")
             return
-        start = str(pathlib.Path(settings().value("session/last_dir", "") or pathlib.Path.home())
-                    / f"run{session_file.SUFFIX}")
-        path, _ = QFileDialog.getSaveFileName(self, "Save the last run as a session", start,
-                                              f"heapscope sessions (*{session_file.SUFFIX})")
+        start = str(
+            pathlib.Path(settings().value("session/last_dir", "") or pathlib.Path.home())
+            / f"run{session_file.SUFFIX}"
+        )
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save the last run as a session",
+            start,
+            f"heapscope sessions (*{session_file.SUFFIX})",
+        )
         if path:
             if self.save_session_to(path):
                 settings().setValue("session/last_dir", os.path.dirname(path))
 
     def _on_open_session_clicked(self) -> None:
         start = settings().value("session/last_dir", "") or str(pathlib.Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Open a recorded session", start,
-                                              f"heapscope sessions (*{session_file.SUFFIX})")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a recorded session", start, f"heapscope sessions (*{session_file.SUFFIX})"
+        )
         if path:
             self.open_session(path)
 
@@ -808,19 +900,32 @@ class MainWindow(QMainWindow):
         meta = session.meta
         try:
             r, cfg = session.result, session.config
-            strategy = Strategy.from_label(cfg["strategy"]) if hasattr(Strategy, "from_label") \
+            strategy = (
+                Strategy.from_label(cfg["strategy"])
+                if hasattr(Strategy, "from_label")
                 else next(s for s in Strategy if s.label == cfg["strategy"])
-            config = RunConfig(strategy=strategy, heap_size=cfg["heap_size"],
-                               pool_size=cfg["pool_size"], batch_size=cfg["batch_size"],
-                               block_size=cfg["block_size"], telemetry=False)
+            )
+            config = RunConfig(
+                strategy=strategy,
+                heap_size=cfg["heap_size"],
+                pool_size=cfg["pool_size"],
+                batch_size=cfg["batch_size"],
+                block_size=cfg["block_size"],
+                telemetry=False,
+            )
             counters = {k: int(r[k]) for k in COUNTER_NAMES if k in r}
             same_input = replay_input.matches_open_input(meta, self.input_path)
             recorded_path = r.get("path", session.input_name)
-            result = RunResult(path=self.input_path if same_input else str(recorded_path),
-                               config=config,
-                               signature=int(r["signature"]), blocks=int(r["blocks"]),
-                               bytes=int(r["bytes"]), wall_s=float(r["wall_s"]),
-                               counters=counters, series=session.series)
+            result = RunResult(
+                path=self.input_path if same_input else str(recorded_path),
+                config=config,
+                signature=int(r["signature"]),
+                blocks=int(r["blocks"]),
+                bytes=int(r["bytes"]),
+                wall_s=float(r["wall_s"]),
+                counters=counters,
+                series=session.series,
+            )
         except (KeyError, TypeError, ValueError, StopIteration, InputError) as exc:
             self.show_error(f"cannot replay '{path}': incomplete session ({exc})")
             return False
@@ -828,8 +933,13 @@ class MainWindow(QMainWindow):
         self.stop_replay()  # the previous replay keeps its row and its whole curve
         self._run_counter += 1
         run_id = self._run_counter
-        trace = Trace(run_id, run_label(run_id, config) + " — replay", strategy.label,
-                      colour_for(strategy.label, self.charts.traces), live=False)
+        trace = Trace(
+            run_id,
+            run_label(run_id, config) + " — replay",
+            strategy.label,
+            colour_for(strategy.label, self.charts.traces),
+            live=False,
+        )
         trace.series = session.series
         self.charts.add_trace(trace)
         if same_input:
@@ -849,15 +959,20 @@ class MainWindow(QMainWindow):
             note = replay_input.not_checked_note(meta)
         thinned = replay_input.thinning_note(session)
         if thinned:
-            note = f"{note}; recording thinned: {thinned}" if note else \
-                f"recording thinned: {thinned}"
+            note = (
+                f"{note}; recording thinned: {thinned}" if note else f"recording thinned: {thinned}"
+            )
         self.replay_note.setText(note)
         self.replay_note.setToolTip(note)
         self.replay_note.setVisible(bool(note))
         self.table.scrollToBottom()
-        self.heap_map.set_layout(config.heap_size, config.pool_size, strategy,
-                                 int(meta.get("slot_count", config.batch_size)),
-                                 f"Replay #{run_id} {strategy.label}: {session.input_name}")
+        self.heap_map.set_layout(
+            config.heap_size,
+            config.pool_size,
+            strategy,
+            int(meta.get("slot_count", config.batch_size)),
+            f"Replay #{run_id} {strategy.label}: {session.input_name}",
+        )
         self.heap_map.set_hint("")
         self.replay = session
         self._replay_trace = trace
@@ -866,8 +981,9 @@ class MainWindow(QMainWindow):
         self.replay_bar.setVisible(True)
         self.replay_slider.setValue(1000)
         self.show_replay_at(session.duration_s)
-        self.statusBar().showMessage(f"Replaying {inputs.shown_path(path)}"
-                                     + (f"  ·  {note}" if note else ""), 15000)
+        self.statusBar().showMessage(
+            f"Replaying {inputs.shown_path(path)}" + (f"  ·  {note}" if note else ""), 15000
+        )
         if same_input and key not in self._references:
             self._next_step()  # the reference of the user's own input
         return True
@@ -935,8 +1051,9 @@ class MainWindow(QMainWindow):
         self._replay_clock = now
         t = min(self.replay_time + step, session.duration_s)
         self._replay_stepping = True
-        self.replay_slider.setValue(round(1000 * t / session.duration_s)
-                                    if session.duration_s > 0 else 1000)
+        self.replay_slider.setValue(
+            round(1000 * t / session.duration_s) if session.duration_s > 0 else 1000
+        )
         self._replay_stepping = False
         self.show_replay_at(t)
         if t >= session.duration_s:
@@ -999,8 +1116,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Speed {SPEEDS[index][0]}", 5000)
 
     def slower(self) -> None:
-        self.speed_combo.setCurrentIndex(min(self.speed_combo.currentIndex() + 1,
-                                             len(SPEEDS) - 1))
+        self.speed_combo.setCurrentIndex(min(self.speed_combo.currentIndex() + 1, len(SPEEDS) - 1))
 
     def faster(self) -> None:
         self.speed_combo.setCurrentIndex(max(self.speed_combo.currentIndex() - 1, 0))
@@ -1063,8 +1179,10 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1600, 940)
-        for key, splitter in (("window/main_split", self.main_split),
-                              ("window/center_split", self.center_split)):
+        for key, splitter in (
+            ("window/main_split", self.main_split),
+            ("window/center_split", self.center_split),
+        ):
             state = s.value(key)
             if isinstance(state, QByteArray) and not state.isEmpty():
                 splitter.restoreState(state)
@@ -1072,8 +1190,9 @@ class MainWindow(QMainWindow):
                 splitter.setSizes([250, 800, 580])
             else:
                 splitter.setSizes([660, 200])
-        self.settings_panel.set_values({name: s.value(f"run/{name}") for name in
-                                        self.settings_panel.edits})
+        self.settings_panel.set_values(
+            {name: s.value(f"run/{name}") for name in self.settings_panel.edits}
+        )
         self.charts.rate_box.setChecked(s.value("charts/rate", False, type=bool))
         self.charts.log_box.setChecked(s.value("charts/log", False, type=bool))
         last = s.value("input/last_path", "")
@@ -1136,8 +1255,10 @@ class MainWindow(QMainWindow):
         size = self._input_size()
         block = self.settings_panel.block_size() or 1024
         blocks = math.ceil(size / block) if size else 0
-        return (f"{os.path.basename(self.input_path)} ({format_size(size)}, "
-                f"{blocks:,} blocks of {format_size(block)})")
+        return (
+            f"{os.path.basename(self.input_path)} ({format_size(size)}, "
+            f"{blocks:,} blocks of {format_size(block)})"
+        )
 
     def _input_size(self) -> int:
         try:
@@ -1153,8 +1274,10 @@ class MainWindow(QMainWindow):
         blocks = math.ceil(size / block) if size else 0
         self.input_name.setText(f"Input: {os.path.basename(self.input_path)}")
         self.input_name.setToolTip(self.input_path)
-        self.input_info.setText(f"{format_size(size)}  ·  {blocks:,} blocks of "
-                                f"{format_size(block)}  ·  {os.path.dirname(self.input_path)}")
+        self.input_info.setText(
+            f"{format_size(size)}  ·  {blocks:,} blocks of "
+            f"{format_size(block)}  ·  {os.path.dirname(self.input_path)}"
+        )
         if not self.busy and not self.results.rows:
             self.progress.setRange(0, max(1, blocks))
             self.progress.setValue(0)
@@ -1223,21 +1346,30 @@ class MainWindow(QMainWindow):
                 config = config.replace(pool_size=pool_size)
             run = Run(self.input_path, config)
         except InputError as exc:
-            self.show_error(str(exc) if pool_size is None
-                            else f"cannot run {strategy.label} with {format_size(pool_size)} "
-                                 f"pools: {exc}")
+            self.show_error(
+                str(exc)
+                if pool_size is None
+                else f"cannot run {strategy.label} with {format_size(pool_size)} pools: {exc}"
+            )
             return False
         self.clear_error()
         self._run_counter += 1
         run_id = self._run_counter
-        trace = Trace(run_id, run_label(run_id, config), strategy.label,
-                      colour_for(strategy.label, self.charts.traces))
+        trace = Trace(
+            run_id,
+            run_label(run_id, config),
+            strategy.label,
+            colour_for(strategy.label, self.charts.traces),
+        )
         self.charts.add_trace(trace)
-        title = (f"Run #{run_id} {strategy.label}: {run.slot_count} thread slots, "
-                 + (f"{run.slot_count} pools of {format_size(config.pool_size)} + shared region"
-                    if strategy is Strategy.POOLED else "one shared heap under one lock"))
-        self.heap_map.set_layout(config.heap_size, config.pool_size, strategy, run.slot_count,
-                                 title)
+        title = f"Run #{run_id} {strategy.label}: {run.slot_count} thread slots, " + (
+            f"{run.slot_count} pools of {format_size(config.pool_size)} + shared region"
+            if strategy is Strategy.POOLED
+            else "one shared heap under one lock"
+        )
+        self.heap_map.set_layout(
+            config.heap_size, config.pool_size, strategy, run.slot_count, title
+        )
         self.heap_map.set_hint("")
         run.set_speed(self.speed)
         self._recorder = _new_recorder(run.heap_cells)
@@ -1271,7 +1403,8 @@ class MainWindow(QMainWindow):
         job.worker.finished.connect(lambda r, s=serial: self._from_job(s, on_finished, r))
         job.worker.errored.connect(lambda e, s=serial: self._from_job(s, on_errored, e))
         job.thread.finished.connect(
-            lambda s=serial: self._from_job(s, self._on_job_thread_finished))
+            lambda s=serial: self._from_job(s, self._on_job_thread_finished)
+        )
 
     def _from_job(self, serial: int, slot, *args) -> None:
         if self._job is not None and self._job.serial == serial:
@@ -1308,7 +1441,9 @@ class MainWindow(QMainWindow):
             f"Run #{self._job_run_id} {result.strategy.label}: {result.wall_s:.3f} s, "
             f"{result.mb_per_s:.2f} MB/s, {result.lock_acquisitions:,} lock acquisitions, "
             f"signature {result.signature}"
-            + (f"  ·  recording thinned: {thinned}" if thinned else ""), 15000)
+            + (f"  ·  recording thinned: {thinned}" if thinned else ""),
+            15000,
+        )
         self.sig_run_finished.emit(result)
 
     @Slot(object)
@@ -1323,7 +1458,8 @@ class MainWindow(QMainWindow):
             self.status_strategy.setText(f"Stopped #{self._job_run_id}")
             self.statusBar().showMessage(
                 f"Run #{self._job_run_id} stopped after {elapsed:.2f} s; finished runs are kept",
-                15000)
+                15000,
+            )
             # Keep the partial curve, named as such: a stopped baseline is a lesson too.
             self.charts.remove_trace(trace.run_id)
             trace.label += " — stopped"
@@ -1332,8 +1468,9 @@ class MainWindow(QMainWindow):
         else:
             self.charts.remove_trace(trace.run_id)
             self.status_strategy.setText(f"Failed #{self._job_run_id}")
-            self.show_error(f"Run #{self._job_run_id} ({self._job.run.config.strategy.label}) "
-                            f"failed: {exc}")
+            self.show_error(
+                f"Run #{self._job_run_id} ({self._job.run.config.strategy.label}) failed: {exc}"
+            )
         self.sig_run_failed.emit(exc)
 
     def _on_job_thread_finished(self) -> None:
@@ -1348,8 +1485,11 @@ class MainWindow(QMainWindow):
 
     def _next_step(self) -> None:
         """After a job: the missing reference signature first, then the next queued run."""
-        pending = [row.key for row in self.results.rows
-                   if row.key in self._reference_keys and row.key not in self._references]
+        pending = [
+            row.key
+            for row in self.results.rows
+            if row.key in self._reference_keys and row.key not in self._references
+        ]
         if pending and not self._stop_requested and self._start_reference(pending[0]):
             return
         if self._queue:
@@ -1366,13 +1506,16 @@ class MainWindow(QMainWindow):
         """The single-threaded signature of an input, on the worker thread (once per input)."""
         path, _size, _mtime, block_size = key
         row = next(r for r in self.results.rows if r.key == key)
-        config = RunConfig(strategy=Strategy.SINGLE, heap_size=row.result.config.heap_size,
-                           block_size=block_size, telemetry=False)
+        config = RunConfig(
+            strategy=Strategy.SINGLE,
+            heap_size=row.result.config.heap_size,
+            block_size=block_size,
+            telemetry=False,
+        )
         try:
             reason = inputs.not_regular_reason(path)
             if reason or input_key(path, block_size) != key:
-                raise InputError(reason or f"'{inputs.shown_path(path)}' changed since the run",
-                                 -1)
+                raise InputError(reason or f"'{inputs.shown_path(path)}' changed since the run", -1)
             run = Run(path, config)
         except InputError as exc:
             self._references[key] = None
@@ -1415,8 +1558,11 @@ class MainWindow(QMainWindow):
     def clear_runs(self) -> None:
         """Removes every row and curve (a run in progress keeps going)."""
         self.results.clear()
-        live = [t for t in self.charts.traces if t.live and self._job is not None
-                and self._job.kind == "run" and t is self._job_trace]
+        live = [
+            t
+            for t in self.charts.traces
+            if t.live and self._job is not None and self._job.kind == "run" and t is self._job_trace
+        ]
         self.charts.clear()
         for trace in live:
             self.charts.add_trace(trace)
@@ -1446,8 +1592,9 @@ class MainWindow(QMainWindow):
         self.heap_map.show_cells(snap.heap_states, snap.heap_owners, snap.elapsed_s)
         if self._recorder is not None:
             self._recorder.add_frame(snap.elapsed_s, snap.heap_states, snap.heap_owners)
-        self._update_captions(Frame(run.config.strategy, snap.phase, snap.elapsed_s, counters,
-                                    snap.slot_states))
+        self._update_captions(
+            Frame(run.config.strategy, snap.phase, snap.elapsed_s, counters, snap.slot_states)
+        )
         trace = self._job_trace
         # Charts at half the frame rate: the curves move slowly, the CPU is the engine's.
         if final or self.frames_drawn % 2 == 1:
@@ -1472,11 +1619,19 @@ class MainWindow(QMainWindow):
             cfg = RunConfig()
         if self.heap_map.layout is not None and self.results.rows:
             return  # keep the last run's final state on screen
-        self.heap_map.set_layout(cfg.heap_size, cfg.pool_size, None, cfg.batch_size,
-                                 f"Heap: {format_size(cfg.heap_size)} = "
-                                 f"{cfg.heap_size // 16:,} cells of 16 bytes, one pixel each")
-        self.heap_map.set_hint("Press  B  Run Baseline   or   P  Run Pooled"
-                               if self.input_path else "Open an input first  (Ctrl+O)")
+        self.heap_map.set_layout(
+            cfg.heap_size,
+            cfg.pool_size,
+            None,
+            cfg.batch_size,
+            f"Heap: {format_size(cfg.heap_size)} = "
+            f"{cfg.heap_size // 16:,} cells of 16 bytes, one pixel each",
+        )
+        self.heap_map.set_hint(
+            "Press  B  Run Baseline   or   P  Run Pooled"
+            if self.input_path
+            else "Open an input first  (Ctrl+O)"
+        )
 
     def _on_heap_map_hovered(self, text: str) -> None:
         if text:
@@ -1492,8 +1647,9 @@ class MainWindow(QMainWindow):
         idle = not self.busy
         has_input = self.input_path is not None
         for button, action, strategy in (
-                (self.baseline_button, self.baseline_action, Strategy.BASELINE),
-                (self.pooled_button, self.pooled_action, Strategy.POOLED)):
+            (self.baseline_button, self.baseline_action, Strategy.BASELINE),
+            (self.pooled_button, self.pooled_action, Strategy.POOLED),
+        ):
             config = self.settings_panel.config_for(strategy)
             ok = idle and has_input and not isinstance(config, str)
             button.setEnabled(ok)
@@ -1501,8 +1657,13 @@ class MainWindow(QMainWindow):
         self.stop_button.setEnabled(not idle)
         self.stop_action.setEnabled(not idle)
         self.settings_panel.setEnabled(idle)
-        for w in (self.open_button, self.generate_button, self.samples_button, self.open_action,
-                  self.generate_action):
+        for w in (
+            self.open_button,
+            self.generate_button,
+            self.samples_button,
+            self.open_action,
+            self.generate_action,
+        ):
             w.setEnabled(idle)
 
     # ----------------------------------------------------------------- errors
@@ -1527,15 +1688,23 @@ class MainWindow(QMainWindow):
         for row in self.results.rows:
             c = row.result.config
             configs[(c.heap_size, c.block_size)] = c
-        shared = "; ".join(f"heap {format_size(h)}, blocks of {format_size(b)}"
-                           for h, b in configs) or "no runs yet"
+        shared = (
+            "; ".join(f"heap {format_size(h)}, blocks of {format_size(b)}" for h, b in configs)
+            or "no runs yet"
+        )
         runs = "  ".join(t.label for t in self.charts.traces)
-        return ExportSource(traces=list(self.charts.traces), chart_options=self.charts.options(),
-                            heap_map=self.heap_map, results=self.results,
-                            input_text=self.input_text(), params_text=f"{shared}.  {runs}")
+        return ExportSource(
+            traces=list(self.charts.traces),
+            chart_options=self.charts.options(),
+            heap_map=self.heap_map,
+            results=self.results,
+            input_text=self.input_text(),
+            params_text=f"{shared}.  {runs}",
+        )
 
-    def export_to(self, folder: str | os.PathLike, dashboard_size=(1920, 1080),
-                  chart_size=(1600, 900)) -> list[pathlib.Path]:
+    def export_to(
+        self, folder: str | os.PathLike, dashboard_size=(1920, 1080), chart_size=(1600, 900)
+    ) -> list[pathlib.Path]:
         """Exports every PNG and CSV into ``folder`` and remembers it.
 
         Raises

@@ -5,24 +5,41 @@ neighbouring slots differ), the same hue in the heap map and, for runs, warm
 colours for the baseline and cool ones for the pooled strategy in the charts,
 the buttons and the table.
 """
+
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QFont
 
 #: One hue per thread slot T0, T1, ... (cycled past 20).
 SLOT_COLOURS = (
-    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4",
-    "#00a3a3", "#f032e6", "#9a6324", "#808000", "#000075",
-    "#d4a000", "#1f9e89", "#800000", "#5a5ae6", "#aa6e28",
-    "#00b5e2", "#b3446c", "#6a8a00", "#e25822", "#604e97",
+    "#e6194b",
+    "#3cb44b",
+    "#4363d8",
+    "#f58231",
+    "#911eb4",
+    "#00a3a3",
+    "#f032e6",
+    "#9a6324",
+    "#808000",
+    "#000075",
+    "#d4a000",
+    "#1f9e89",
+    "#800000",
+    "#5a5ae6",
+    "#aa6e28",
+    "#00b5e2",
+    "#b3446c",
+    "#6a8a00",
+    "#e25822",
+    "#604e97",
 )
 
-FREE = "#efefef"          # free chunks: almost the background, so allocations pop out
-HEADER = "#9b9b9b"        # 16-byte chunk headers: mid grey dots between chunks
-SLIVER = "#000000"        # lost 16-byte slivers: black, the only pure black
-COORDINATOR = "#5d6d7e"   # the coordinator's block copies and argument records
-OUTSIDE = "#ffffff"       # padding past the end of the arena
-RESERVED_TINT = 0.30      # reserved-but-unused pool cells: 30 % hue on white
+FREE = "#efefef"  # free chunks: almost the background, so allocations pop out
+HEADER = "#9b9b9b"  # 16-byte chunk headers: mid grey dots between chunks
+SLIVER = "#000000"  # lost 16-byte slivers: black, the only pure black
+COORDINATOR = "#5d6d7e"  # the coordinator's block copies and argument records
+OUTSIDE = "#ffffff"  # padding past the end of the arena
+RESERVED_TINT = 0.30  # reserved-but-unused pool cells: 30 % hue on white
 
 #: Chart / button colours by strategy; later runs of the same strategy step through.
 STRATEGY_COLOURS = {
@@ -42,9 +59,11 @@ def slot_colour(slot: int) -> QColor:
 def tint(colour: str | QColor, amount: float) -> QColor:
     """``amount`` of ``colour`` mixed into white (0 = white, 1 = the colour)."""
     c = QColor(colour)
-    return QColor(round(255 + (c.red() - 255) * amount),
-                  round(255 + (c.green() - 255) * amount),
-                  round(255 + (c.blue() - 255) * amount))
+    return QColor(
+        round(255 + (c.red() - 255) * amount),
+        round(255 + (c.green() - 255) * amount),
+        round(255 + (c.blue() - 255) * amount),
+    )
 
 
 def strategy_colour(strategy: str, index: int = 0) -> QColor:

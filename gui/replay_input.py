@@ -7,6 +7,7 @@ single-threaded reference only when the input the *user* has open has the
 session's recorded size and SHA-256; the reference is then computed from the
 user's own path.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,9 @@ def recorded_identity(meta: dict) -> tuple[str, int | None, str | None]:
     size = identity.get("bytes")
     size = size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
     digest = identity.get("sha256")
-    digest = digest.lower() if isinstance(digest, str) and _SHA256.fullmatch(digest.lower()) \
-        else None
+    digest = (
+        digest.lower() if isinstance(digest, str) and _SHA256.fullmatch(digest.lower()) else None
+    )
     return name, size, digest
 
 
@@ -48,8 +50,10 @@ def matches_open_input(meta: dict, input_path: str | None) -> bool:
 def not_checked_note(meta: dict) -> str:
     """One line: why a replay's signature has no ✓ or ✗."""
     name, _size, _digest = recorded_identity(meta)
-    return (f"input file '{inputs.shown_path(name)}' is not here (open it, then the session, "
-            "to check); the reference signature was not checked")
+    return (
+        f"input file '{inputs.shown_path(name)}' is not here (open it, then the session, "
+        "to check); the reference signature was not checked"
+    )
 
 
 def thinning_note(source) -> str:
@@ -57,12 +61,19 @@ def thinning_note(source) -> str:
     meta = getattr(source, "meta", None)
     meta = meta if isinstance(meta, dict) else {}
     recording = meta.get("recording") if isinstance(meta.get("recording"), dict) else {}
-    thinned = (getattr(source, "thinned", False) is True or meta.get("thinned") is True
-               or recording.get("thinned") is True)
+    thinned = (
+        getattr(source, "thinned", False) is True
+        or meta.get("thinned") is True
+        or recording.get("thinned") is True
+    )
     if not thinned:
         return ""
-    for note in (getattr(source, "thinning_note", None), meta.get("thinning_note"),
-                 recording.get("thinning_note"), recording.get("note")):
+    for note in (
+        getattr(source, "thinning_note", None),
+        meta.get("thinning_note"),
+        recording.get("thinning_note"),
+        recording.get("note"),
+    ):
         if isinstance(note, str) and note.strip():
             return " ".join(note.split())[:300]
     return "the recording was thinned to stay within its memory budget"
@@ -80,9 +91,14 @@ def rekey_row(model, row, key: tuple) -> None:
     if row.result.strategy is Strategy.BASELINE:
         return
     row.speedup = row.baseline_run = None
-    baseline = next((r for r in reversed(model.rows)
-                     if r is not row and r.key == key
-                     and r.result.strategy is Strategy.BASELINE), None)
+    baseline = next(
+        (
+            r
+            for r in reversed(model.rows)
+            if r is not row and r.key == key and r.result.strategy is Strategy.BASELINE
+        ),
+        None,
+    )
     if baseline is not None and row.result.wall_s > 0:
         row.speedup = baseline.result.wall_s / row.result.wall_s
         row.baseline_run = baseline.run_id

@@ -4,6 +4,7 @@ Each cell has a display text (units, separators, the match mark) and a raw
 value (``Qt.UserRole``) that the CSV export writes, so the CSV and the table
 always agree.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -52,10 +53,10 @@ class ResultRow:
     run_id: int
     result: RunResult
     key: tuple
-    reference: int | None = None        # single-threaded signature, when known
-    speedup: float | None = None        # last baseline's wall time / this wall time
-    baseline_run: int | None = None     # which run the speedup is against
-    reference_failed: bool = False      # the reference could not be computed
+    reference: int | None = None  # single-threaded signature, when known
+    speedup: float | None = None  # last baseline's wall time / this wall time
+    baseline_run: int | None = None  # which run the speedup is against
+    reference_failed: bool = False  # the reference could not be computed
 
     @property
     def matches(self) -> bool | None:
@@ -150,17 +151,22 @@ class ResultsModel(QAbstractTableModel):
                 return QBrush(palette.strategy_colour(row.result.strategy.label))
         if role == Qt.ToolTipRole:
             if key in ("wall_s", "mb_per_s", "contended_pct", "mean_wait_us", "speedup"):
-                return {"wall_s": "Engine wall time of the run, in seconds",
-                        "mb_per_s": "Input hashed per second, in megabytes (10^6 bytes)",
-                        "contended_pct": "Share of lock acquisitions that had to wait, in %",
-                        "mean_wait_us": "Mean time spent waiting per lock acquisition, in µs",
-                        "speedup": "Wall time of the last baseline run on this input / "
-                                   "this run's wall time"}[key]
+                return {
+                    "wall_s": "Engine wall time of the run, in seconds",
+                    "mb_per_s": "Input hashed per second, in megabytes (10^6 bytes)",
+                    "contended_pct": "Share of lock acquisitions that had to wait, in %",
+                    "mean_wait_us": "Mean time spent waiting per lock acquisition, in µs",
+                    "speedup": "Wall time of the last baseline run on this input / "
+                    "this run's wall time",
+                }[key]
             if key == "signature":
                 if row.matches is None:
                     return "The single-threaded reference signature is being computed"
-                return ("Same signature as the single-threaded reference" if row.matches
-                        else f"Differs from the single-threaded reference {row.reference}")
+                return (
+                    "Same signature as the single-threaded reference"
+                    if row.matches
+                    else f"Differs from the single-threaded reference {row.reference}"
+                )
             if key == "input":
                 return row.result.path
         return None
@@ -171,8 +177,14 @@ class ResultsModel(QAbstractTableModel):
         """Appends a run; its speedup is against the last baseline on the same input."""
         key = input_key(result.path, result.config.block_size)
         row = ResultRow(run_id, result, key, reference)
-        baseline = next((r for r in reversed(self.rows)
-                         if r.key == key and r.result.strategy is Strategy.BASELINE), None)
+        baseline = next(
+            (
+                r
+                for r in reversed(self.rows)
+                if r.key == key and r.result.strategy is Strategy.BASELINE
+            ),
+            None,
+        )
         if result.strategy is Strategy.BASELINE:
             row.speedup, row.baseline_run = 1.0, run_id
         elif baseline is not None and result.wall_s > 0:

@@ -26,6 +26,7 @@ executes anything, and checks everything before using it (see
 foreign, oversized or newer file raises :class:`SessionError` -- and nothing
 else -- with a one-line message.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -58,9 +59,20 @@ from gui.session_validate import (
     parse_meta,
 )
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "MAX_FRAMES", "RECORDING_BYTES", "SUFFIX",
-           "CellFrames", "Session", "SessionError", "SessionRecorder", "file_identity",
-           "load_session", "save_session"]
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "MAX_FRAMES",
+    "RECORDING_BYTES",
+    "SUFFIX",
+    "CellFrames",
+    "Session",
+    "SessionError",
+    "SessionRecorder",
+    "file_identity",
+    "load_session",
+    "save_session",
+]
 
 SUFFIX = ".session"
 #: Frames kept per run; past this the recorder keeps every other frame (time resolution,
@@ -107,7 +119,7 @@ class CellFrames:
         return self.stored.nbytes
 
     def __getitem__(self, index: int) -> np.ndarray:
-        return np.repeat(self.stored[int(index)], self.group)[:self.cells]
+        return np.repeat(self.stored[int(index)], self.group)[: self.cells]
 
 
 @dataclasses.dataclass
@@ -115,8 +127,8 @@ class Session:
     """A recorded run, as saved and as loaded."""
 
     meta: dict
-    series: dict[str, np.ndarray]      # "time_s" + every counter
-    frame_times: np.ndarray            # float64 (frames,)
+    series: dict[str, np.ndarray]  # "time_s" + every counter
+    frame_times: np.ndarray  # float64 (frames,)
     heap_states: np.ndarray | CellFrames  # uint8 (frames, cells), plain (not XORed)
     heap_owners: np.ndarray | CellFrames  # uint8 (frames, cells)
 
@@ -207,7 +219,7 @@ class SessionRecorder:
         self._capacity = max(2, min(MAX_FRAMES, by_bytes))
         self._bytes_bound = by_bytes < MAX_FRAMES
         self._starts = np.arange(0, self.heap_cells, self.cell_group, dtype=np.intp)
-        self.frames_seen = 0    # frames offered to add_frame
+        self.frames_seen = 0  # frames offered to add_frame
         self._frames_dropped = False  # by the byte cap (not just MAX_FRAMES)
         self._times: list[float] = []
         self._states: list[np.ndarray] = []
@@ -223,22 +235,31 @@ class SessionRecorder:
         if self._frames_dropped:
             kept.append(f"{len(self._times)} of {self.frames_seen} frames")
         self.thinned: bool = bool(kept)
-        self.thinning_note: str = \
+        self.thinning_note: str = (
             f"kept {' and '.join(kept)} to stay within {_mib(self.max_bytes)}" if kept else ""
+        )
 
     @property
     def nbytes(self) -> int:
         """Bytes the recorded frames take (never more than ``max_bytes``)."""
-        return (sum(a.nbytes for a in self._states) + sum(a.nbytes for a in self._owners)
-                + 8 * len(self._times))
+        return (
+            sum(a.nbytes for a in self._states)
+            + sum(a.nbytes for a in self._owners)
+            + 8 * len(self._times)
+        )
 
     @property
     def frame_count(self) -> int:
         return len(self._times)
 
     def add_frame(self, t: float, states: np.ndarray | None, owners: np.ndarray | None) -> None:
-        if states is None or owners is None or len(states) != self.heap_cells \
-                or len(owners) != self.heap_cells or not math.isfinite(t):
+        if (
+            states is None
+            or owners is None
+            or len(states) != self.heap_cells
+            or len(owners) != self.heap_cells
+            or not math.isfinite(t)
+        ):
             return
         # Times only go forward: the final frame's wall_s may be a hair before the
         # last timer frame's elapsed time.
@@ -273,8 +294,10 @@ class SessionRecorder:
 
     def _reduce(self, states, owners) -> tuple[np.ndarray, np.ndarray]:
         if self.cell_group == 1:
-            return (np.array(states, dtype=np.uint8, copy=True),
-                    np.array(owners, dtype=np.uint8, copy=True))
+            return (
+                np.array(states, dtype=np.uint8, copy=True),
+                np.array(owners, dtype=np.uint8, copy=True),
+            )
         states = np.asarray(states, dtype=np.uint8)
         owners = np.asarray(owners, dtype=np.uint8)
         out_s = np.empty(self.stored_cells, dtype=np.uint8)
@@ -282,20 +305,28 @@ class SessionRecorder:
         # In slices of whole groups, so the uint16 keys stay a few MB whatever the heap.
         step = max(1, (1 << 20) // self.cell_group)
         for first in range(0, self.stored_cells, step):
-            starts = self._starts[first:first + step]
+            starts = self._starts[first : first + step]
             a = int(starts[0])
             b = min(self.heap_cells, int(starts[-1]) + self.cell_group)
             key = states[a:b].astype(np.uint16)
             key <<= 8
             key |= owners[a:b]
             best = np.maximum.reduceat(key, starts - a)
-            out_o[first:first + len(starts)] = best   # the low byte: the owner
+            out_o[first : first + len(starts)] = best  # the low byte: the owner
             best >>= 8
-            out_s[first:first + len(starts)] = best
+            out_s[first : first + len(starts)] = best
         return out_s, out_o
 
-    def finish(self, *, input_identity: dict, config: dict, result: dict,
-               series: dict[str, np.ndarray], slot_count: int, pool_reserved: int) -> Session:
+    def finish(
+        self,
+        *,
+        input_identity: dict,
+        config: dict,
+        result: dict,
+        series: dict[str, np.ndarray],
+        slot_count: int,
+        pool_reserved: int,
+    ) -> Session:
         names = [k for k in series if k != "time_s"]
         downsampled = self.cell_group > 1
         meta = {
@@ -309,9 +340,13 @@ class SessionRecorder:
             "heap_cells": self.heap_cells,
             "slot_count": slot_count,
             "pool_reserved": pool_reserved,
-            "recording": {"thinned": self.thinned, "thinning_note": self.thinning_note,
-                          "frames_seen": self.frames_seen, "max_bytes": self.max_bytes,
-                          **({"cell_group": self.cell_group} if downsampled else {})},
+            "recording": {
+                "thinned": self.thinned,
+                "thinning_note": self.thinning_note,
+                "frames_seen": self.frames_seen,
+                "max_bytes": self.max_bytes,
+                **({"cell_group": self.cell_group} if downsampled else {}),
+            },
         }
         shape = (0, self.stored_cells)
         states = np.stack(self._states) if self._states else np.zeros(shape, np.uint8)
@@ -369,13 +404,19 @@ def save_session(session: Session, path: str | os.PathLike) -> pathlib.Path:
     if not text:
         raise OSError(errno.ENOENT, "no file name given")
     if "\0" in text:
-        raise OSError(errno.EINVAL, "the path contains a NUL byte, which no file name can hold",
-                      shown_path(text.replace("\0", "?")))
+        raise OSError(
+            errno.EINVAL,
+            "the path contains a NUL byte, which no file name can hold",
+            shown_path(text.replace("\0", "?")),
+        )
     path = pathlib.Path(text)
     names = session.meta["counter_names"]
     columns = [session.series["time_s"]] + [session.series[n] for n in names]
-    series = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns]) \
-        if len(columns[0]) else np.zeros((0, 1 + len(names)))
+    series = (
+        np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
+        if len(columns[0])
+        else np.zeros((0, 1 + len(names)))
+    )
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it 0600
@@ -400,15 +441,18 @@ def _prefix(path) -> tuple[str, str]:
     try:
         text = os.fsdecode(os.fspath(path))
     except TypeError:
-        raise SessionError(f"cannot open session: the path must be text or path-like "
-                           f"(got {type(path).__name__})") from None
+        raise SessionError(
+            f"cannot open session: the path must be text or path-like (got {type(path).__name__})"
+        ) from None
     if not text:
         raise SessionError("cannot open session: no file given (the path is empty)")
     name = text.rstrip("/").rsplit("/", 1)[-1] or text
     shown = shown_path(name.replace("\0", "?"), 120)
     if "\0" in text:
-        raise SessionError(f"cannot open session '{shown}': the path contains a NUL byte, "
-                           "which no file name can hold")
+        raise SessionError(
+            f"cannot open session '{shown}': the path contains a NUL byte, "
+            "which no file name can hold"
+        )
     return text, f"cannot open session '{shown}': "
 
 
@@ -438,8 +482,9 @@ def _load(path: str, prefix: str) -> Session:
         try:
             zf = zipfile.ZipFile(f)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
-            raise SessionError(f"{prefix}not a heapscope session, or the file is "
-                               "truncated") from None
+            raise SessionError(
+                f"{prefix}not a heapscope session, or the file is truncated"
+            ) from None
         with zf:
             infos = read.check_names(zf, prefix)
             read.check_member(infos["meta.json"], prefix)
@@ -454,27 +499,52 @@ def _load(path: str, prefix: str) -> Session:
             shapes = check_meta(meta, prefix)
             cols = 1 + len(shapes.counter_names)
             series_rows = read.read_npy(
-                zf, infos["series.npy"], prefix, "<f8",
-                lambda s: None if len(s) == 2 and s[1] == cols
-                else f"shape {s}, expected (samples, {cols}) for {cols - 1} counters")
+                zf,
+                infos["series.npy"],
+                prefix,
+                "<f8",
+                lambda s: (
+                    None
+                    if len(s) == 2 and s[1] == cols
+                    else f"shape {s}, expected (samples, {cols}) for {cols - 1} counters"
+                ),
+            )
             frame_times = read.read_npy(
-                zf, infos["frame_times.npy"], prefix, "<f8",
-                lambda s: None if len(s) == 1 else f"shape {s}, expected (frames,)")
+                zf,
+                infos["frame_times.npy"],
+                prefix,
+                "<f8",
+                lambda s: None if len(s) == 1 else f"shape {s}, expected (frames,)",
+            )
             frames = (len(frame_times), shapes.stored_cells)
             heap = {}
             for member in ("heap_states.npy", "heap_owners.npy"):
                 heap[member] = read.read_npy(
-                    zf, infos[member], prefix, "|u1",
-                    lambda s: None if s == frames else f"shape {s}, expected {frames}: "
-                    f"{frames[0]} frames of {frames[1]} cells")
+                    zf,
+                    infos[member],
+                    prefix,
+                    "|u1",
+                    lambda s: (
+                        None
+                        if s == frames
+                        else f"shape {s}, expected {frames}: "
+                        f"{frames[0]} frames of {frames[1]} cells"
+                    ),
+                )
     check_series(series_rows, prefix)
     check_frame_times(frame_times, prefix)
     states_ok = np.zeros(256, dtype=bool)
     states_ok[[int(s) for s in CellState]] = True
-    decode_frames(heap["heap_states.npy"], states_ok, "heap_states.npy",
-                  f"0-{max(CellState)}", prefix)
-    decode_frames(heap["heap_owners.npy"], owner_ok_table(shapes.slot_count), "heap_owners.npy",
-                  f"0-{shapes.slot_count - 1}, {OWNER_COORDINATOR} or {OWNER_NONE}", prefix)
+    decode_frames(
+        heap["heap_states.npy"], states_ok, "heap_states.npy", f"0-{max(CellState)}", prefix
+    )
+    decode_frames(
+        heap["heap_owners.npy"],
+        owner_ok_table(shapes.slot_count),
+        "heap_owners.npy",
+        f"0-{shapes.slot_count - 1}, {OWNER_COORDINATOR} or {OWNER_NONE}",
+        prefix,
+    )
     series = {"time_s": series_rows[:, 0]}
     for i, counter in enumerate(shapes.counter_names):
         series[counter] = series_rows[:, 1 + i]
@@ -482,5 +552,6 @@ def _load(path: str, prefix: str) -> Session:
     if shapes.cell_group > 1:
         states = CellFrames(states, shapes.cell_group, shapes.heap_cells)
         owners = CellFrames(owners, shapes.cell_group, shapes.heap_cells)
-    return Session(meta=meta, series=series, frame_times=frame_times,
-                   heap_states=states, heap_owners=owners)
+    return Session(
+        meta=meta, series=series, frame_times=frame_times, heap_states=states, heap_owners=owners
+    )

@@ -9,6 +9,7 @@ read in chunks into a buffer of its declared size, never more; a ``.npy``
 header is matched against the exact form ``numpy.save`` writes (no eval) and
 its shape against meta.json before its data is read.
 """
+
 from __future__ import annotations
 
 import errno
@@ -25,15 +26,20 @@ from gui.inputs import file_kind
 from gui.session_validate import SessionError
 
 MEMBERS = ("meta.json", "series.npy", "frame_times.npy", "heap_states.npy", "heap_owners.npy")
-FILE_LIMIT = 256 << 20          # bytes of the .session file itself
-LOAD_BUDGET = 512 << 20         # uncompressed bytes of all members together
-MEMBER_LIMITS = {"meta.json": 1 << 20, "series.npy": 256 << 20, "frame_times.npy": 16 << 20,
-                 "heap_states.npy": LOAD_BUDGET, "heap_owners.npy": LOAD_BUDGET}
+FILE_LIMIT = 256 << 20  # bytes of the .session file itself
+LOAD_BUDGET = 512 << 20  # uncompressed bytes of all members together
+MEMBER_LIMITS = {
+    "meta.json": 1 << 20,
+    "series.npy": 256 << 20,
+    "frame_times.npy": 16 << 20,
+    "heap_states.npy": LOAD_BUDGET,
+    "heap_owners.npy": LOAD_BUDGET,
+}
 #: Deflate cannot expand more than 1032:1; a directory claiming more is lying.  (Real heap
 #: maps, delta-encoded, do reach ~1000:1, so no lower limit can be used: the declared
 #: sizes, the budget and the bounded reads are what stop a zip bomb.)
 RATIO_LIMIT = 1100
-_CENTRAL_LIMIT = 4096           # bytes of central directory (5 entries take ~300)
+_CENTRAL_LIMIT = 4096  # bytes of central directory (5 entries take ~300)
 _EOCD = struct.Struct("<4s4H2LH")
 _CHUNK = 1 << 20
 
@@ -49,11 +55,15 @@ def open_regular(path, prefix: str) -> int:
             mode = stat.S_IFREG
         if not stat.S_ISREG(mode):
             raise SessionError(f"{prefix}it is {file_kind(mode)}, not a regular file") from None
-        reasons = {errno.ENOENT: "no such file", errno.EACCES: "permission denied",
-                   errno.EPERM: "permission denied", errno.ENAMETOOLONG: "the path is too long",
-                   errno.ENOTDIR: "a part of the path is not a folder",
-                   errno.ELOOP: "too many symbolic links in the path",
-                   errno.ENXIO: "it is a socket or device with nothing behind it"}
+        reasons = {
+            errno.ENOENT: "no such file",
+            errno.EACCES: "permission denied",
+            errno.EPERM: "permission denied",
+            errno.ENAMETOOLONG: "the path is too long",
+            errno.ENOTDIR: "a part of the path is not a folder",
+            errno.ELOOP: "too many symbolic links in the path",
+            errno.ENXIO: "it is a socket or device with nothing behind it",
+        }
         reason = reasons.get(exc.errno) or (exc.strerror or "cannot be opened").lower()
         raise SessionError(f"{prefix}{reason}") from None
     try:
@@ -74,8 +84,9 @@ def check_end_record(f, size: int, prefix: str) -> None:
     thousands of entries or a zip64 directory would have zipfile build them all.
     """
     if size > FILE_LIMIT:
-        raise SessionError(f"{prefix}the file is {size} bytes, more than a session can be "
-                           f"({FILE_LIMIT})")
+        raise SessionError(
+            f"{prefix}the file is {size} bytes, more than a session can be ({FILE_LIMIT})"
+        )
     tail_len = min(size, _EOCD.size + 0xFFFF)
     f.seek(size - tail_len)
     tail = f.read(tail_len)
@@ -84,13 +95,14 @@ def check_end_record(f, size: int, prefix: str) -> None:
         raise SessionError(f"{prefix}not a heapscope session, or the file is truncated")
     _sig, disk, cd_disk, here, total, cd_size, cd_offset, _comment = _EOCD.unpack_from(tail, at)
     # zipfile trusts a zip64 locator just before the end record over the record itself.
-    zip64 = at >= 20 and tail[at - 20:at - 16] == b"PK\x06\x07"
+    zip64 = at >= 20 and tail[at - 20 : at - 16] == b"PK\x06\x07"
     if zip64 or disk or cd_disk or here != total or total == 0xFFFF or cd_offset == 0xFFFFFFFF:
-        raise SessionError(f"{prefix}not a heapscope session file (a multi-part or zip64 "
-                           "archive)")
+        raise SessionError(f"{prefix}not a heapscope session file (a multi-part or zip64 archive)")
     if total > 2 * len(MEMBERS) or cd_size > _CENTRAL_LIMIT:
-        raise SessionError(f"{prefix}not a heapscope session file (its directory lists "
-                           f"{total} entries in {cd_size} bytes)")
+        raise SessionError(
+            f"{prefix}not a heapscope session file (its directory lists "
+            f"{total} entries in {cd_size} bytes)"
+        )
     f.seek(0)
 
 
@@ -100,11 +112,13 @@ def check_names(zf: zipfile.ZipFile, prefix: str) -> dict[str, zipfile.ZipInfo]:
     for info in zf.infolist():
         name = info.filename
         if name not in MEMBERS:
-            raise SessionError(f"{prefix}not a heapscope session file (unexpected member "
-                               f"'{_shown(name)}')")
+            raise SessionError(
+                f"{prefix}not a heapscope session file (unexpected member '{_shown(name)}')"
+            )
         if name in infos:
-            raise SessionError(f"{prefix}not a heapscope session file (member '{name}' "
-                               "appears twice)")
+            raise SessionError(
+                f"{prefix}not a heapscope session file (member '{name}' appears twice)"
+            )
         infos[name] = info
     if "meta.json" not in infos:
         raise SessionError(f"{prefix}not a heapscope session file")
@@ -117,15 +131,20 @@ def check_member(info: zipfile.ZipInfo, prefix: str) -> None:
     if info.flag_bits & 0x1:
         raise SessionError(f"{prefix}its {name} is encrypted")
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise SessionError(f"{prefix}its {name} uses compression method {info.compress_type} "
-                           "(sessions use deflate)")
+        raise SessionError(
+            f"{prefix}its {name} uses compression method {info.compress_type} "
+            "(sessions use deflate)"
+        )
     limit = MEMBER_LIMITS[name]
     if info.file_size > limit:
-        raise SessionError(f"{prefix}its {name} would expand to {info.file_size} bytes "
-                           f"(the limit is {limit})")
+        raise SessionError(
+            f"{prefix}its {name} would expand to {info.file_size} bytes (the limit is {limit})"
+        )
     if info.file_size > _CHUNK and info.file_size > RATIO_LIMIT * max(info.compress_size, 1):
-        raise SessionError(f"{prefix}its {name} claims to expand {info.compress_size} bytes "
-                           f"to {info.file_size}, more than deflate can (a zip bomb?)")
+        raise SessionError(
+            f"{prefix}its {name} claims to expand {info.compress_size} bytes "
+            f"to {info.file_size}, more than deflate can (a zip bomb?)"
+        )
     if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
         raise SessionError(f"{prefix}its {name} is damaged (stored sizes differ)")
 
@@ -133,45 +152,58 @@ def check_member(info: zipfile.ZipInfo, prefix: str) -> None:
 def check_budget(infos: dict[str, zipfile.ZipInfo], prefix: str) -> None:
     total = sum(i.file_size for i in infos.values())
     if total > LOAD_BUDGET:
-        raise SessionError(f"{prefix}it would take {total} bytes of memory to load "
-                           f"(the limit is {LOAD_BUDGET})")
+        raise SessionError(
+            f"{prefix}it would take {total} bytes of memory to load (the limit is {LOAD_BUDGET})"
+        )
 
 
-def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, prefix: str,
-                start: bytes = b"", stream=None) -> bytearray:
+def read_member(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, prefix: str, start: bytes = b"", stream=None
+) -> bytearray:
     """All of a member's bytes, at most its declared size (already checked)."""
     try:
         src = stream if stream is not None else zf.open(info)
         with src:
             out = bytearray(info.file_size)
-            out[:len(start)] = start
+            out[: len(start)] = start
             view, filled = memoryview(out), len(start)
             while filled < info.file_size:
                 chunk = src.read(min(_CHUNK, info.file_size - filled))
                 if not chunk:
                     break
-                view[filled:filled + len(chunk)] = chunk
+                view[filled : filled + len(chunk)] = chunk
                 filled += len(chunk)
             if filled != info.file_size or src.read(1):
-                raise SessionError(f"{prefix}its {info.filename} is damaged (it holds "
-                                   f"{filled} bytes, its directory says {info.file_size})")
+                raise SessionError(
+                    f"{prefix}its {info.filename} is damaged (it holds "
+                    f"{filled} bytes, its directory says {info.file_size})"
+                )
             return out
     except SessionError:
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError,
-            NotImplementedError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        ValueError,
+        RuntimeError,
+        NotImplementedError,
+    ) as exc:
         raise SessionError(f"{prefix}its {info.filename} is damaged ({_why(exc)})") from None
 
 
 # The one header form numpy.save writes for these arrays (version 1.0 / 2.0 framing).
 _NPY_HEADER = re.compile(
     r"\{'descr': '(<f8|\|u1)', 'fortran_order': False, 'shape': \((\d{1,12}),(?: (\d{1,12}))?\), \}"
-    r" *\n")
+    r" *\n"
+)
 _DTYPES = {"<f8": np.dtype("<f8"), "|u1": np.dtype("u1")}
 
 
-def read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, prefix: str, dtype: str,
-             shape_ok) -> np.ndarray:
+def read_npy(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, prefix: str, dtype: str, shape_ok
+) -> np.ndarray:
     """A member's array; ``shape_ok(shape)`` returns None or why the shape is wrong.
 
     The header is read and checked (dtype, order, shape against meta.json, data size
@@ -185,8 +217,15 @@ def read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, prefix: str, dtype: str
     try:
         stream = zf.open(info)
         head = stream.read(12)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError,
-            NotImplementedError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        ValueError,
+        RuntimeError,
+        NotImplementedError,
+    ) as exc:
         raise damaged(_why(exc)) from None
     try:
         if len(head) < 10 or head[:6] != b"\x93NUMPY":
@@ -200,27 +239,36 @@ def read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, prefix: str, dtype: str
         if header_len > 1024 or fixed + header_len > info.file_size:
             raise damaged("its array header is too long")
         prefix_bytes = head + stream.read(max(0, fixed + header_len - len(head)))
-        match = _NPY_HEADER.fullmatch(prefix_bytes[fixed:fixed + header_len].decode("latin-1"))
+        match = _NPY_HEADER.fullmatch(prefix_bytes[fixed : fixed + header_len].decode("latin-1"))
         if match is None:
-            raise damaged(f"not a plain {'float64' if dtype == '<f8' else 'uint8'} array, or "
-                          "pickled objects")
+            raise damaged(
+                f"not a plain {'float64' if dtype == '<f8' else 'uint8'} array, or pickled objects"
+            )
         if match.group(1) != dtype:
-            raise damaged(f"its values are {_DTYPES[match.group(1)]}, not "
-                          f"{_DTYPES[dtype]}")
+            raise damaged(f"its values are {_DTYPES[match.group(1)]}, not {_DTYPES[dtype]}")
         shape = tuple(int(g) for g in match.groups()[1:] if g is not None)
         why = shape_ok(shape)
         if why:
             raise SessionError(f"{prefix}its {name} does not match its meta.json ({why})")
         data_len = int(np.prod(shape, dtype=object)) * _DTYPES[dtype].itemsize
         if fixed + header_len + data_len != info.file_size:
-            raise damaged(f"an array of shape {shape} takes {data_len} bytes, the member holds "
-                          f"{info.file_size - fixed - header_len}")
+            raise damaged(
+                f"an array of shape {shape} takes {data_len} bytes, the member holds "
+                f"{info.file_size - fixed - header_len}"
+            )
         raw = read_member(zf, info, prefix, prefix_bytes, stream)
     except SessionError:
         stream.close()
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError,
-            NotImplementedError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        ValueError,
+        RuntimeError,
+        NotImplementedError,
+    ) as exc:
         stream.close()
         raise damaged(_why(exc)) from None
     # A writable view of the buffer: no second copy of a big array.
@@ -236,4 +284,4 @@ def _why(exc: BaseException) -> str:
 
 def _shown(text: str, limit: int = 100) -> str:
     text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in str(text))
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -7,6 +7,7 @@ JSON parser recurse deeply, build a huge integer or produce NaN/Infinity;
 returns the array shapes the other members must have.  Every problem raises
 :class:`SessionError` with one line that names it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,13 +24,13 @@ FORMAT_NAME = "heapscope-session"
 #: written as version 1, so older heapscopes keep reading them.
 FORMAT_VERSION = 2
 
-META_LIMIT = 1 << 20          # bytes of meta.json (a real one is about 2 KB)
-JSON_DEPTH_LIMIT = 8          # a real meta.json nests 2 deep
-INT_LIMIT = 1 << 63           # |int| in meta.json (C's counters are 64-bit)
-TEXT_LIMIT = 4096             # characters of any one string (paths included)
+META_LIMIT = 1 << 20  # bytes of meta.json (a real one is about 2 KB)
+JSON_DEPTH_LIMIT = 8  # a real meta.json nests 2 deep
+INT_LIMIT = 1 << 63  # |int| in meta.json (C's counters are 64-bit)
+TEXT_LIMIT = 4096  # characters of any one string (paths included)
 NOTE_LIMIT = 300
-WALL_LIMIT_S = 1e7            # 115 days: more is not a recorded run
-RATE_LIMIT = 1e12             # MB/s
+WALL_LIMIT_S = 1e7  # 115 days: more is not a recorded run
+RATE_LIMIT = 1e12  # MB/s
 
 
 class SessionError(ValueError):
@@ -45,8 +46,8 @@ class Shapes:
     """What the arrays of a session must look like, from its (checked) meta.json."""
 
     counter_names: tuple[str, ...]
-    heap_cells: int        # cells of the recorded heap
-    stored_cells: int      # cells per stored frame (heap_cells / cell_group, rounded up)
+    heap_cells: int  # cells of the recorded heap
+    stored_cells: int  # cells per stored frame (heap_cells / cell_group, rounded up)
     cell_group: int
     slot_count: int
 
@@ -101,23 +102,32 @@ def _depth(text: str) -> int:
 def parse_meta(data: bytes, prefix: str) -> dict:
     """meta.json's bytes as a dict; ``prefix`` starts every message."""
     if len(data) > META_LIMIT:
-        raise SessionError(f"{prefix}its meta.json is too big ({len(data)} bytes; "
-                           f"the limit is {META_LIMIT})")
+        raise SessionError(
+            f"{prefix}its meta.json is too big ({len(data)} bytes; the limit is {META_LIMIT})"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise SessionError(f"{prefix}its meta.json is damaged (not UTF-8 text)") from None
     if _depth(text) > JSON_DEPTH_LIMIT:
-        raise SessionError(f"{prefix}its meta.json is damaged (nested more than "
-                           f"{JSON_DEPTH_LIMIT} levels deep)")
+        raise SessionError(
+            f"{prefix}its meta.json is damaged (nested more than {JSON_DEPTH_LIMIT} levels deep)"
+        )
     try:
-        meta = json.loads(text, parse_int=_parse_int, parse_float=_parse_float,
-                          parse_constant=_parse_constant, object_pairs_hook=_no_duplicates)
+        meta = json.loads(
+            text,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=_parse_constant,
+            object_pairs_hook=_no_duplicates,
+        )
     except _Bad as exc:
         raise SessionError(f"{prefix}its meta.json is damaged (it {exc})") from None
     except json.JSONDecodeError as exc:
-        raise SessionError(f"{prefix}its meta.json is damaged (not JSON: {exc.msg} at line "
-                           f"{exc.lineno} column {exc.colno})") from None
+        raise SessionError(
+            f"{prefix}its meta.json is damaged (not JSON: {exc.msg} at line "
+            f"{exc.lineno} column {exc.colno})"
+        ) from None
     except (ValueError, RecursionError, MemoryError):
         raise SessionError(f"{prefix}its meta.json is damaged") from None
     if not isinstance(meta, dict):
@@ -130,7 +140,7 @@ def parse_meta(data: bytes, prefix: str) -> dict:
 
 def _shown(text: str, limit: int = 60) -> str:
     text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in str(text))
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _is_int(value) -> bool:
@@ -166,8 +176,11 @@ class _Fields:
         if not _is_int(value):
             self.fail(f"{self.name(key)} must be a whole number (got {_shown(repr(value))})")
         if not low <= value <= high:
-            self.fail(f"{self.name(key)} is {value} (it must be {low})" if low == high
-                      else f"{self.name(key)} is {value} (valid {low}-{high})")
+            self.fail(
+                f"{self.name(key)} is {value} (it must be {low})"
+                if low == high
+                else f"{self.name(key)} is {value} (valid {low}-{high})"
+            )
         return value
 
     def number(self, key: str, high: float) -> float | None:
@@ -180,8 +193,13 @@ class _Fields:
             self.fail(f"{self.name(key)} is {value} (valid 0-{high:g})")
         return float(value)
 
-    def text(self, key: str, limit: int = TEXT_LIMIT, pattern: re.Pattern | None = None,
-             empty: bool = True) -> str | None:
+    def text(
+        self,
+        key: str,
+        limit: int = TEXT_LIMIT,
+        pattern: re.Pattern | None = None,
+        empty: bool = True,
+    ) -> str | None:
         if key not in self.obj:
             return None
         value = self.obj[key]
@@ -206,10 +224,26 @@ class _Fields:
 
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 _CONFIG_FIELDS = ("strategy", "heap_size", "pool_size", "batch_size", "block_size")
-_RESULT_INTS = ("blocks", "bytes", "heap_size", "pool_size", "batch_size", "block_size",
-                *COUNTER_NAMES)
-_TOP_FIELDS = ("format", "version", "input", "config", "result", "counter_names",
-               "heap_cells", "slot_count", "pool_reserved")
+_RESULT_INTS = (
+    "blocks",
+    "bytes",
+    "heap_size",
+    "pool_size",
+    "batch_size",
+    "block_size",
+    *COUNTER_NAMES,
+)
+_TOP_FIELDS = (
+    "format",
+    "version",
+    "input",
+    "config",
+    "result",
+    "counter_names",
+    "heap_cells",
+    "slot_count",
+    "pool_reserved",
+)
 
 
 def check_header(meta: dict, prefix: str) -> int:
@@ -218,11 +252,15 @@ def check_header(meta: dict, prefix: str) -> int:
         raise SessionError(f"{prefix}not a heapscope session file")
     version = meta.get("version")
     if not _is_int(version) or version < 1:
-        raise SessionError(f"{prefix}its meta.json is invalid: version must be a whole number "
-                           f"from 1 (got {_shown(repr(version))})")
+        raise SessionError(
+            f"{prefix}its meta.json is invalid: version must be a whole number "
+            f"from 1 (got {_shown(repr(version))})"
+        )
     if version > FORMAT_VERSION:
-        raise SessionError(f"{prefix}it was written by a newer heapscope (format version "
-                           f"{version}; this one reads up to {FORMAT_VERSION})")
+        raise SessionError(
+            f"{prefix}it was written by a newer heapscope (format version "
+            f"{version}; this one reads up to {FORMAT_VERSION})"
+        )
     return version
 
 
@@ -265,8 +303,13 @@ def check_meta(meta: dict, prefix: str) -> Shapes:
     ident.int("bytes", 0, INT_LIMIT - 1)
     ident.text("sha256", 64, _SHA256)
 
-    result = _Fields(meta["result"], "result", prefix, ("signature", "blocks", "bytes", "wall_s"),
-                     ("path", "strategy", "mb_per_s", *_RESULT_INTS))
+    result = _Fields(
+        meta["result"],
+        "result",
+        prefix,
+        ("signature", "blocks", "bytes", "wall_s"),
+        ("path", "strategy", "mb_per_s", *_RESULT_INTS),
+    )
     result.int("signature", 0, HASH_MODULUS - 1)
     for key in _RESULT_INTS:
         result.int(key, 0, INT_LIMIT - 1)
@@ -275,13 +318,20 @@ def check_meta(meta: dict, prefix: str) -> Shapes:
     result.text("path")
     for key in _CONFIG_FIELDS:  # the row shows these: they must be the config's
         if key in result.obj and result.obj[key] != cfg.obj[key]:
-            result.fail(f"result.{key} ({_shown(repr(result.obj[key]))}) differs from "
-                        f"config.{key} ({_shown(repr(cfg.obj[key]))})")
+            result.fail(
+                f"result.{key} ({_shown(repr(result.obj[key]))}) differs from "
+                f"config.{key} ({_shown(repr(cfg.obj[key]))})"
+            )
 
     group = 1
     if "recording" in meta:
-        rec = _Fields(meta["recording"], "recording", prefix, (),
-                      ("thinned", "thinning_note", "frames_seen", "cell_group", "max_bytes"))
+        rec = _Fields(
+            meta["recording"],
+            "recording",
+            prefix,
+            (),
+            ("thinned", "thinning_note", "frames_seen", "cell_group", "max_bytes"),
+        )
         rec.bool("thinned")
         rec.text("thinning_note", NOTE_LIMIT)
         rec.int("frames_seen", 0, INT_LIMIT - 1)
@@ -293,6 +343,7 @@ def check_meta(meta: dict, prefix: str) -> Shapes:
 def owner_ok_table(slot_count: int):
     """256 booleans: which heap-owner bytes a run with ``slot_count`` slots can write."""
     import numpy as np
+
     table = np.zeros(256, dtype=bool)
     table[:slot_count] = True
     table[engine.OWNER_COORDINATOR] = table[engine.OWNER_NONE] = True
@@ -307,8 +358,9 @@ _ROWS_PER_CHECK = 1 << 16
 def check_series(rows, prefix: str) -> None:
     """float64 samples: finite, non-negative, times in order (checked in slices)."""
     import numpy as np
+
     for start in range(0, len(rows), _ROWS_PER_CHECK):
-        block = rows[start:start + _ROWS_PER_CHECK]
+        block = rows[start : start + _ROWS_PER_CHECK]
         if not np.isfinite(block).all():
             raise SessionError(f"{prefix}its series.npy holds a value that is not a finite number")
         if (block < 0).any():
@@ -319,9 +371,11 @@ def check_series(rows, prefix: str) -> None:
 
 def check_frame_times(times, prefix: str) -> None:
     import numpy as np
+
     if not np.isfinite(times).all() or (times < 0).any():
-        raise SessionError(f"{prefix}its frame_times.npy holds a time that is negative or not "
-                           "a finite number")
+        raise SessionError(
+            f"{prefix}its frame_times.npy holds a time that is negative or not a finite number"
+        )
     if len(times) > 1 and (np.diff(times) < 0).any():
         raise SessionError(f"{prefix}its frame_times.npy has frame times that go backwards")
 
@@ -332,11 +386,12 @@ def decode_frames(frames, ok_table, member: str, valid: str, prefix: str) -> Non
     Works on slices of frames so no second frames-sized array is ever made.
     """
     import numpy as np
+
     if frames.size == 0:
         return
     per_slice = max(1, (4 << 20) // max(1, frames.shape[1]))
     for start in range(0, len(frames), per_slice):
-        block = frames[start:start + per_slice]
+        block = frames[start : start + per_slice]
         if start:
             block[0] ^= frames[start - 1]
         np.bitwise_xor.accumulate(block, axis=0, out=block)

@@ -14,6 +14,7 @@ QThread are freed on the GUI thread.  The old design moved the worker to the
 run's thread and called ``deleteLater()`` after that thread had ended: the
 deletion was never delivered and every run leaked its Run and worker.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -26,9 +27,9 @@ from engine import EngineError, Run
 
 #: Jobs whose thread could not be stopped in time: kept referenced so that Qt never
 #: destroys a running QThread (that aborts the process); the Run frees itself at its end.
-_UNSTOPPABLE: list["RunThread"] = []
+_UNSTOPPABLE: list[RunThread] = []
 #: Every job not yet released, so tests (and shutdown paths) can stop them all.
-_LIVE: "weakref.WeakSet[RunThread]" = weakref.WeakSet()
+_LIVE: weakref.WeakSet[RunThread] = weakref.WeakSet()
 _SERIALS = itertools.count(1)
 
 
@@ -163,6 +164,7 @@ class RunThread:
 def _malloc_trim():
     try:
         import ctypes
+
         return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):  # not glibc: nothing to do
         return None
@@ -185,7 +187,8 @@ def trim_heap() -> None:
 def live_jobs() -> list[RunThread]:
     """Every job started or created and not yet released (the tests' safety net)."""
     return [job for job in list(_LIVE) if job.thread is not None] + [
-        job for job in _UNSTOPPABLE if job.thread is not None and job not in _LIVE]
+        job for job in _UNSTOPPABLE if job.thread is not None and job not in _LIVE
+    ]
 
 
 def stop_all(wait_ms: int = 10000) -> list[str]:

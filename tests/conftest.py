@@ -1,4 +1,5 @@
 """Shared fixtures: the test vectors copied from the exercise's spec."""
+
 import json
 import pathlib
 

@@ -1,4 +1,5 @@
 """Engine test fixtures: no run outlives its test, even a failing one."""
+
 import pytest
 
 from tests.engine.helpers import stop_started_runs

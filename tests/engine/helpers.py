@@ -1,4 +1,5 @@
 """Shared helpers for engine tests: runs on threads that are always cleaned up."""
+
 from __future__ import annotations
 
 import threading

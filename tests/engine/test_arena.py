@@ -1,4 +1,5 @@
 """The exercise's allocator, one umalloc/ufree at a time, against the spec."""
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,7 +23,7 @@ def test_request_of_zero_returns_null_and_free_of_null_is_a_no_op():
 
 def test_split_rounds_up_and_leaves_the_rest_in_place():
     arena = Arena(4096)
-    assert arena.umalloc(100) == 16            # 100 -> 112 bytes
+    assert arena.umalloc(100) == 16  # 100 -> 112 bytes
     assert arena.free_list() == [(128, 4080 - 112 - 16)]
     assert arena.counters()["arena_bytes_in_use"] == 128
 
@@ -36,7 +37,7 @@ def test_exact_fit_unlinks_without_a_sliver():
 
 def test_sixteen_spare_bytes_become_a_permanent_sliver():
     arena = Arena(4096)
-    p = arena.umalloc(4064)                    # S - R == 16: no split
+    p = arena.umalloc(4064)  # S - R == 16: no split
     assert arena.free_list() == []
     assert arena.counters()["sliver_bytes"] == 16
     assert arena.heap_states()[-1] == CellState.SLIVER
@@ -50,11 +51,11 @@ def test_sixteen_spare_bytes_become_a_permanent_sliver():
 
 def test_a_sliver_stops_its_neighbours_from_coalescing():
     arena = Arena(4096)
-    a = arena.umalloc(1008)                    # header 0
-    b = arena.umalloc(1008)                    # header 1024
+    a = arena.umalloc(1008)  # header 0
+    b = arena.umalloc(1008)  # header 1024
     arena.ufree(a)
     assert arena.free_list() == [(0, 1008), (2048, 2032)]
-    c = arena.umalloc(992)                     # first fit into a's chunk, 16 spare: sliver
+    c = arena.umalloc(992)  # first fit into a's chunk, 16 spare: sliver
     assert c == a
     arena.ufree(c)
     arena.ufree(b)
@@ -82,8 +83,8 @@ def test_first_fit_takes_the_first_chunk_that_fits_not_the_best():
     arena.umalloc(48)
     arena.ufree(a)
     arena.ufree(c)
-    assert arena.umalloc(64) == a              # a's 96-byte chunk comes first
-    assert arena.umalloc(160) == c             # too big for a's rest: c's chunk
+    assert arena.umalloc(64) == a  # a's 96-byte chunk comes first
+    assert arena.umalloc(160) == c  # too big for a's rest: c's chunk
     assert arena.counters()["free_list_visits_alloc"] > 0
 
 
@@ -94,19 +95,26 @@ def test_double_free_is_reported_not_aborted():
     arena.ufree(p)
     with pytest.raises(InvalidFree) as info:
         arena.ufree(p)
-    assert str(info.value) == ("invalid free at heap offset 16: no allocated chunk there "
-                               "(double free or foreign pointer)")
-    assert arena.umalloc(64) == p              # the arena is still sound
+    assert str(info.value) == (
+        "invalid free at heap offset 16: no allocated chunk there (double free or foreign pointer)"
+    )
+    assert arena.umalloc(64) == p  # the arena is still sound
 
 
-@pytest.mark.parametrize("offset, message", [
-    (24, "invalid free at heap offset 24: not a multiple of 16, so not the start of a "
-         "chunk's payload"),
-    (4096, "invalid free: offset 4096 is outside the 4096-byte heap"),
-    (-5, "invalid free: offset -5 is outside the 4096-byte heap"),
-    (0, "invalid free at heap offset 0: outside the shared region (bytes 0 to 4096)"),
-    (2**70, "invalid free: offset 1180591620717411303424 is outside the 4096-byte heap"),
-])
+@pytest.mark.parametrize(
+    "offset, message",
+    [
+        (
+            24,
+            "invalid free at heap offset 24: not a multiple of 16, so not the start of a "
+            "chunk's payload",
+        ),
+        (4096, "invalid free: offset 4096 is outside the 4096-byte heap"),
+        (-5, "invalid free: offset -5 is outside the 4096-byte heap"),
+        (0, "invalid free at heap offset 0: outside the shared region (bytes 0 to 4096)"),
+        (2**70, "invalid free: offset 1180591620717411303424 is outside the 4096-byte heap"),
+    ],
+)
 def test_foreign_pointers_are_reported_by_offset_never_address(offset, message):
     arena = Arena(4096)
     with pytest.raises(InvalidFree) as info:
@@ -120,15 +128,16 @@ def test_exhaustion_is_reported_with_the_arena_state():
     arena.umalloc(2000)
     with pytest.raises(HeapExhausted) as info:
         arena.umalloc(3000)
-    assert str(info.value) == ("heap exhausted: no free chunk for 3000 bytes (free 2064 bytes "
-                               "in 1 chunks, largest 2064)")
+    assert str(info.value) == (
+        "heap exhausted: no free chunk for 3000 bytes (free 2064 bytes in 1 chunks, largest 2064)"
+    )
     assert info.value.details["requested"] == 3000
     assert info.value.details["largest_free"] == 2064
 
 
 def test_heap_map_marks_headers_payloads_and_frees():
     arena = Arena(4096)
-    p = arena.umalloc(40)                      # 48 bytes: 3 cells after the header
+    p = arena.umalloc(40)  # 48 bytes: 3 cells after the header
     states = arena.heap_states()
     assert list(states[:5]) == [CellState.HEADER] + [CellState.GLOBAL] * 3 + [CellState.FREE]
     arena.ufree(p)
@@ -137,12 +146,13 @@ def test_heap_map_marks_headers_payloads_and_frees():
 
 # ---------------------------------------------------------------- property test
 
+
 class FreeListModel:
     """WORKLOAD.md section 4, written as plainly as possible."""
 
     def __init__(self, size):
-        self.free = [(0, size - HEADER)]       # (header offset, payload), address order
-        self.live = {}                         # payload offset -> recorded payload
+        self.free = [(0, size - HEADER)]  # (header offset, payload), address order
+        self.live = {}  # payload offset -> recorded payload
 
     def umalloc(self, n):
         if n == 0:
@@ -173,12 +183,17 @@ class FreeListModel:
         self.free = merged
 
 
-OPS = st.lists(st.one_of(
-    st.tuples(st.just("alloc"), st.one_of(st.integers(0, 700),
-                                          st.sampled_from([16, 32, 992, 1008, 2048, 4064]))),
-    st.tuples(st.just("free"), st.integers(0, 10_000)),
-    st.tuples(st.just("refree"), st.integers(0, 10_000)),
-), max_size=120)
+OPS = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("alloc"),
+            st.one_of(st.integers(0, 700), st.sampled_from([16, 32, 992, 1008, 2048, 4064])),
+        ),
+        st.tuples(st.just("free"), st.integers(0, 10_000)),
+        st.tuples(st.just("refree"), st.integers(0, 10_000)),
+    ),
+    max_size=120,
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -202,7 +217,7 @@ def test_random_sequences_match_the_model(ops, size):
             freed.append(offset)
         elif op == "refree" and freed:
             offset = freed[arg % len(freed)]
-            if offset not in model.live:       # a double free, unless reallocated since
+            if offset not in model.live:  # a double free, unless reallocated since
                 with pytest.raises(InvalidFree):
                     arena.ufree(offset)
         assert arena.free_list() == model.free

@@ -1,5 +1,5 @@
 """Runs read, cancelled and repeated from other Python threads."""
-import threading
+
 
 import numpy as np
 import pytest
@@ -13,7 +13,9 @@ from tests.engine.helpers import start, wait_until  # noqa: F401 (wait_until: re
 @pytest.fixture(scope="module")
 def random_512k(tmp_path_factory):
     path = tmp_path_factory.mktemp("inputs") / "random_512k.bin"
-    path.write_bytes(np.random.default_rng(7).integers(0, 256, 512 * 1024, dtype=np.uint8).tobytes())
+    path.write_bytes(
+        np.random.default_rng(7).integers(0, 256, 512 * 1024, dtype=np.uint8).tobytes()
+    )
     return path
 
 
@@ -43,7 +45,7 @@ def test_snapshots_read_during_a_run_stay_consistent(random_512k, strategy):
     assert result.signature == single.signature
     series = result.series
     assert len(series["time_s"]) >= 2
-    assert series["blocks_done"][-1] == 512           # the last row is the final state
+    assert series["blocks_done"][-1] == 512  # the last row is the final state
     assert np.all(np.diff(series["time_s"]) > 0)
     assert np.all(np.diff(series["lock_acquisitions"].astype(np.int64)) >= 0)
     handle.close()
@@ -51,7 +53,7 @@ def test_snapshots_read_during_a_run_stay_consistent(random_512k, strategy):
 
 def test_cancel_mid_run_stops_the_run(random_512k):
     handle = engine.Run(random_512k, RunConfig(strategy=Strategy.BASELINE))
-    handle.set_speed(engine.MIN_SPEED)                # slow enough to be surely mid-run
+    handle.set_speed(engine.MIN_SPEED)  # slow enough to be surely mid-run
     thread, outcome = start(handle)
     wait_until(lambda: handle.counters()["lock_acquisitions"] > 0, "the run started")
     handle.cancel()
@@ -115,4 +117,3 @@ def test_a_fifo_is_refused_at_once_instead_of_blocking(tmp_path):
     with pytest.raises(engine.InputError) as info:
         engine.Run(fifo)
     assert str(info.value) == f"cannot read '{fifo}': it is a FIFO (named pipe), not a regular file"
-

@@ -1,4 +1,5 @@
 """Bad input: each case gets its own error, with a message that says what to do."""
+
 import os
 
 import pytest
@@ -51,21 +52,24 @@ def test_empty_file_is_valid_with_signature_zero(strategy):
     assert (result.signature, result.blocks, result.lock_acquisitions) == (0, 0, 0)
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("batch_size", 0, "batch size must be between 1 and 128 (got 0)"),
-    ("batch_size", -3, "batch size must be between 1 and 128 (got -3)"),
-    ("batch_size", 129, "batch size must be between 1 and 128 (got 129)"),
-    ("heap_size", 0, "heap size must be between 4096 and 268435456 (got 0)"),
-    ("heap_size", -1, "heap size must be between 4096 and 268435456 (got -1)"),
-    ("heap_size", 2**40, "heap size must be between 4096 and 268435456 (got 1099511627776)"),
-    ("heap_size", 4100, "heap size must be a multiple of 16 bytes (got 4100)"),
-    ("pool_size", 0, "pool size must be between 256 and 16777216 (got 0)"),
-    ("pool_size", 1000, "pool size must be a multiple of 16 bytes (got 1000)"),
-    ("block_size", 0, "block size must be between 1 and 1048576 (got 0)"),
-    ("block_size", 2**21, "block size must be between 1 and 1048576 (got 2097152)"),
-    ("batch_size", 2.5, "batch size must be a whole number (got 2.5)"),
-    ("strategy", "fast", "unknown strategy 'fast': choose one of single, baseline, pooled"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("batch_size", 0, "batch size must be between 1 and 128 (got 0)"),
+        ("batch_size", -3, "batch size must be between 1 and 128 (got -3)"),
+        ("batch_size", 129, "batch size must be between 1 and 128 (got 129)"),
+        ("heap_size", 0, "heap size must be between 4096 and 268435456 (got 0)"),
+        ("heap_size", -1, "heap size must be between 4096 and 268435456 (got -1)"),
+        ("heap_size", 2**40, "heap size must be between 4096 and 268435456 (got 1099511627776)"),
+        ("heap_size", 4100, "heap size must be a multiple of 16 bytes (got 4100)"),
+        ("pool_size", 0, "pool size must be between 256 and 16777216 (got 0)"),
+        ("pool_size", 1000, "pool size must be a multiple of 16 bytes (got 1000)"),
+        ("block_size", 0, "block size must be between 1 and 1048576 (got 0)"),
+        ("block_size", 2**21, "block size must be between 1 and 1048576 (got 2097152)"),
+        ("batch_size", 2.5, "batch size must be a whole number (got 2.5)"),
+        ("strategy", "fast", "unknown strategy 'fast': choose one of single, baseline, pooled"),
+    ],
+)
 def test_parameters_out_of_range(field, value, message):
     with pytest.raises(InputError) as info:
         RunConfig(**{field: value})
@@ -78,7 +82,8 @@ def test_heap_too_small_for_the_pools():
     assert str(info.value) == (
         "heap too small for the pools: 20 pools of 32768 bytes take 655360 of the 524288-byte "
         "heap, which must keep at least 4096 bytes for the shared region (pool size at most "
-        "26000 bytes with this heap and batch)")
+        "26000 bytes with this heap and batch)"
+    )
     # The same heap is fine for the baseline: it has no pools.
     RunConfig(strategy=Strategy.BASELINE, heap_size=512 * 1024)
 
@@ -92,8 +97,10 @@ def test_heap_too_small_for_the_trees_is_heap_exhausted(strategy):
     assert details["block_index"] >= 0
     assert details["requested"] > details["largest_free"]
     assert str(info.value).startswith("heap exhausted: ")
-    assert f"asked for {details['requested']} bytes ({details['what']}) for block " \
-           f"{details['block_index']}" in str(info.value)
+    assert (
+        f"asked for {details['requested']} bytes ({details['what']}) for block "
+        f"{details['block_index']}" in str(info.value)
+    )
 
 
 def test_heap_exhausted_names_the_thread_slot():
@@ -103,7 +110,8 @@ def test_heap_exhausted_names_the_thread_slot():
     assert str(info.value) == (
         "heap exhausted: thread slot T0 asked for 32 bytes (tree node) for block 0; the shared "
         f"region has {info.value.details['arena_free_bytes']} bytes free in 1 chunks, the "
-        f"largest {info.value.details['largest_free']} bytes (heap 4096 bytes, pools 0 bytes)")
+        f"largest {info.value.details['largest_free']} bytes (heap 4096 bytes, pools 0 bytes)"
+    )
     # the process and the engine are fine afterwards
     assert engine.run(VECTORS / "ramp.bin").signature == 485850396
 

@@ -4,6 +4,7 @@ Whatever could once crash the interpreter runs in a child process, so a
 regression fails one test with the child's exit status instead of taking the
 whole suite down.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,16 +29,22 @@ ROOT = VECTORS.parents[1]
 
 def run_child(code: str, timeout_s: float = 60) -> subprocess.CompletedProcess:
     """Runs Python code in a fresh interpreter at the repository root."""
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout_s)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+    )
 
 
 # -- memory safety ------------------------------------------------------------
 
+
 def test_a_second_execute_is_refused_and_close_never_frees_a_running_engine():
     out = run_child(f"""
         import threading, engine
-        handle = engine.Run({str(VECTORS / 'random_64k.bin')!r},
+        handle = engine.Run({str(VECTORS / "random_64k.bin")!r},
                             engine.RunConfig(strategy=engine.Strategy.BASELINE))
         handle.set_speed(0.01)
         outcome = {{}}
@@ -61,13 +68,14 @@ def test_a_second_execute_is_refused_and_close_never_frees_a_running_engine():
     """)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == ["second: this run has already been started"] * 3 + [
-        "first: RunCancelled False"]
+        "first: RunCancelled False"
+    ]
 
 
 def test_zero_copy_views_keep_the_engine_memory_alive_after_the_run_goes():
     out = run_child(f"""
         import gc, engine
-        handle = engine.Run({str(VECTORS / 'ramp.bin')!r},
+        handle = engine.Run({str(VECTORS / "ramp.bin")!r},
                             engine.RunConfig(strategy=engine.Strategy.POOLED))
         handle.execute()
         states, owners, slots = handle.heap_states, handle.heap_owners, handle.slot_states
@@ -139,8 +147,10 @@ def test_once_paused_is_reported_nothing_moves(strategy):
     handle.set_speed(0.005)
     thread, outcome = start(handle)
     for _ in range(3):  # pause and resume a few times in one run
-        wait_until(lambda: handle.counters()["global_allocs"] + handle.counters()["pool_allocs"]
-                   > 0, "the run started")
+        wait_until(
+            lambda: handle.counters()["global_allocs"] + handle.counters()["pool_allocs"] > 0,
+            "the run started",
+        )
         handle.pause()
         wait_until(lambda: handle.paused, "paused reported")
         looks = [handle.snapshot() for _ in range(200)]  # many looks, no sleeping
@@ -155,11 +165,15 @@ def test_once_paused_is_reported_nothing_moves(strategy):
 
 # -- inputs that are not regular files, or that change -------------------------
 
-@pytest.mark.parametrize("path, kind", [
-    ("/dev/zero", "a character device"),
-    ("/dev/urandom", "a character device"),
-    ("/dev/null", "a character device"),
-])
+
+@pytest.mark.parametrize(
+    "path, kind",
+    [
+        ("/dev/zero", "a character device"),
+        ("/dev/urandom", "a character device"),
+        ("/dev/null", "a character device"),
+    ],
+)
 def test_devices_are_refused(path, kind):
     with pytest.raises(InputError) as info:
         engine.Run(path)
@@ -181,26 +195,33 @@ def test_a_socket_is_refused(tmp_path):
 def test_a_proc_file_that_claims_to_be_empty_is_refused():
     with pytest.raises(InputError) as info:
         engine.run("/proc/self/status")
-    assert str(info.value) == ("cannot read '/proc/self/status': it reports a size of 0 bytes "
-                               "but has data (a /proc or /sys file?); copy it to a regular "
-                               "file first")
+    assert str(info.value) == (
+        "cannot read '/proc/self/status': it reports a size of 0 bytes "
+        "but has data (a /proc or /sys file?); copy it to a regular "
+        "file first"
+    )
 
 
 def _paused_before_reading(path, strategy):
     handle = engine.Run(path, RunConfig(strategy=strategy))
     handle.pause()  # the coordinator parks before it reads the first block
     thread, outcome = start(handle)
-    wait_until(lambda: handle.paused and handle.phase is engine.RunPhase.RUNNING,
-               "parked before the first read")
+    wait_until(
+        lambda: handle.paused and handle.phase is engine.RunPhase.RUNNING,
+        "parked before the first read",
+    )
     return handle, thread, outcome
 
 
 @pytest.mark.parametrize("strategy", [Strategy.SINGLE, Strategy.BASELINE, Strategy.POOLED])
-@pytest.mark.parametrize("change, how", [
-    (lambda p: os.truncate(p, 10_000), "shrank"),
-    (lambda p: p.open("ab").write(b"more"), "grew"),
-    (lambda p: os.utime(p, ns=(1, 1)), "was modified"),
-])
+@pytest.mark.parametrize(
+    "change, how",
+    [
+        (lambda p: os.truncate(p, 10_000), "shrank"),
+        (lambda p: p.open("ab").write(b"more"), "grew"),
+        (lambda p: os.utime(p, ns=(1, 1)), "was modified"),
+    ],
+)
 def test_an_input_that_changes_during_the_run_fails_it(tmp_path, strategy, change, how):
     path = tmp_path / "moving.bin"
     path.write_bytes((VECTORS / "random_64k.bin").read_bytes())
@@ -210,21 +231,27 @@ def test_an_input_that_changes_during_the_run_fails_it(tmp_path, strategy, chang
     thread.join(60)
     error = outcome.get("error")
     assert isinstance(error, InputChanged), outcome
-    assert str(error) == (f"'{path}' {how} while being read (it had 65536 bytes when the run "
-                          f"started): no signature, run it again on a file that stays put")
+    assert str(error) == (
+        f"'{path}' {how} while being read (it had 65536 bytes when the run "
+        f"started): no signature, run it again on a file that stays put"
+    )
     with pytest.raises(engine.EngineError, match="not finished"):
         handle.result()
 
 
 # -- paths and numbers ---------------------------------------------------------
 
-@pytest.mark.parametrize("path, message", [
-    ("a\0b", "the input path 'a?b' contains a NUL byte, which no file name can hold"),
-    ("", "no input file given (the path is empty)"),
-    (42, "the input path must be a string or path-like object (got int)"),
-    ("no\nsuch\tfile", "cannot open 'no\\x0asuch\\x09file': No such file or directory"),
-    ("x" * 5000, "cannot open '" + "x" * 41 + "..." + "x" * 83 + "': File name too long"),
-])
+
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("a\0b", "the input path 'a?b' contains a NUL byte, which no file name can hold"),
+        ("", "no input file given (the path is empty)"),
+        (42, "the input path must be a string or path-like object (got int)"),
+        ("no\nsuch\tfile", "cannot open 'no\\x0asuch\\x09file': No such file or directory"),
+        ("x" * 5000, "cannot open '" + "x" * 41 + "..." + "x" * 83 + "': File name too long"),
+    ],
+)
 def test_bad_paths_get_one_line_that_names_the_problem(path, message):
     with pytest.raises(InputError) as info:
         engine.Run(path)
@@ -233,8 +260,12 @@ def test_bad_paths_get_one_line_that_names_the_problem(path, message):
 
 
 def test_numpy_integers_are_whole_numbers():
-    config = RunConfig(heap_size=np.int64(1 << 21), pool_size=np.uint32(8192),
-                       batch_size=np.int16(4), block_size=np.int64(1024))
+    config = RunConfig(
+        heap_size=np.int64(1 << 21),
+        pool_size=np.uint32(8192),
+        batch_size=np.int16(4),
+        block_size=np.int64(1024),
+    )
     assert (config.heap_size, config.batch_size) == (1 << 21, 4)
     assert type(config.heap_size) is int
     result = engine.run(VECTORS / "ramp.bin", config.replace(strategy=Strategy.POOLED))
@@ -248,10 +279,13 @@ def test_numpy_integers_are_whole_numbers():
         arena.umalloc(1.5)
 
 
-@pytest.mark.parametrize("size, message", [
-    (2**64, "cannot allocate 18446744073709551616 bytes: more than any arena holds"),
-    (-1, "cannot allocate a negative size (-1)"),
-])
+@pytest.mark.parametrize(
+    "size, message",
+    [
+        (2**64, "cannot allocate 18446744073709551616 bytes: more than any arena holds"),
+        (-1, "cannot allocate a negative size (-1)"),
+    ],
+)
 def test_allocation_sizes_out_of_any_range(size, message):
     with pytest.raises(InputError) as info:
         engine.Arena(4096).umalloc(size)
@@ -263,8 +297,10 @@ def test_misaligned_free_names_the_offset_not_an_address():
     offset = arena.umalloc(64)
     with pytest.raises(InvalidFree) as info:
         arena.ufree(offset + 8)
-    assert str(info.value) == (f"invalid free at heap offset {offset + 8}: not a multiple of 16, "
-                               f"so not the start of a chunk's payload")
+    assert str(info.value) == (
+        f"invalid free at heap offset {offset + 8}: not a multiple of 16, "
+        f"so not the start of a chunk's payload"
+    )
 
 
 @pytest.mark.parametrize("speed", [float("nan"), float("inf"), "fast", None])
@@ -277,6 +313,7 @@ def test_bad_speeds_are_refused(speed):
 
 # -- the command line under signals --------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def slow_input(tmp_path_factory):
     """Big enough that a baseline run lasts seconds: signals land mid-run."""
@@ -286,12 +323,19 @@ def slow_input(tmp_path_factory):
 
 
 def _signal_mid_run(path, signum):
-    child = subprocess.Popen([sys.executable, "-m", "engine", str(path)], cwd=ROOT,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "engine", str(path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         # Mid-run = the coordinator has started worker threads (no sleeping: poll /proc).
-        wait_until(lambda: child.poll() is not None
-                   or len(os.listdir(f"/proc/{child.pid}/task")) > 4, "engine threads started")
+        wait_until(
+            lambda: child.poll() is not None or len(os.listdir(f"/proc/{child.pid}/task")) > 4,
+            "engine threads started",
+        )
         child.send_signal(signum)
         out, err = child.communicate(timeout=60)
     finally:
@@ -312,10 +356,18 @@ def test_a_signal_cancels_the_run_and_exits_with_one_line(slow_input, signum, co
 def test_the_cli_refuses_a_fifo_without_blocking(tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    out = subprocess.run([sys.executable, "-m", "engine", str(fifo)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "engine", str(fifo)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert (out.returncode, out.stdout) == (2, "")
-    assert out.stderr == f"error: cannot read '{fifo}': it is a FIFO (named pipe), not a regular file\n"
+    assert (
+        out.stderr
+        == f"error: cannot read '{fifo}': it is a FIFO (named pipe), not a regular file\n"
+    )
 
 
 def test_cancelled_runs_in_a_row_leave_nothing_running():
@@ -331,14 +383,22 @@ def test_cancelled_runs_in_a_row_leave_nothing_running():
     assert threading.active_count() < 5
 
 
-@pytest.mark.parametrize("text, message", [
-    ("9" * 400, f"'{'9' * 20}...{'9' * 10}' is not a size: use bytes or a K/M suffix, "
-                "e.g. 2M, 32K, 1024"),
-    ("\u0661\u0662\u0663", "'\u0661\u0662\u0663' is not a size: use bytes or a K/M suffix, "
-                           "e.g. 2M, 32K, 1024"),
-    ("1.5", "'1.5' is not a whole number of bytes"),
-    ("inf", "'inf' is not a size: use bytes or a K/M suffix, e.g. 2M, 32K, 1024"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "9" * 400,
+            f"'{'9' * 20}...{'9' * 10}' is not a size: use bytes or a K/M suffix, "
+            "e.g. 2M, 32K, 1024",
+        ),
+        (
+            "\u0661\u0662\u0663",
+            "'\u0661\u0662\u0663' is not a size: use bytes or a K/M suffix, e.g. 2M, 32K, 1024",
+        ),
+        ("1.5", "'1.5' is not a whole number of bytes"),
+        ("inf", "'inf' is not a size: use bytes or a K/M suffix, e.g. 2M, 32K, 1024"),
+    ],
+)
 def test_sizes_people_type_badly(text, message):
     with pytest.raises(ValueError) as info:
         engine.parse_size(text)

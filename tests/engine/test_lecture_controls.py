@@ -1,4 +1,5 @@
 """Pause, resume and slow motion act on the C workers themselves."""
+
 import threading
 
 import pytest
@@ -27,8 +28,10 @@ def test_pause_freezes_the_run_and_resume_finishes_it(strategy):
     handle = engine.Run(VECTORS / name, RunConfig(strategy=strategy))
     handle.set_speed(0.01)
     thread, outcome = start(handle)
-    wait_until(lambda: handle.counters()["global_allocs"] + handle.counters()["pool_allocs"] > 0,
-               "the run started")
+    wait_until(
+        lambda: handle.counters()["global_allocs"] + handle.counters()["pool_allocs"] > 0,
+        "the run started",
+    )
     handle.pause()
     before, after = observe_pause(handle)
     assert after.counters == before.counters
@@ -51,8 +54,9 @@ def test_cancel_while_paused():
     thread, outcome = start(handle)
     wait_until(lambda: handle.counters()["lock_acquisitions"] > 0, "the run started")
     handle.pause()
-    wait_until(lambda: SlotState.PAUSED in handle.snapshot(with_heap=False).slot_states,
-               "a thread parked")
+    wait_until(
+        lambda: SlotState.PAUSED in handle.snapshot(with_heap=False).slot_states, "a thread parked"
+    )
     handle.cancel()
     thread.join(timeout=30)
     assert not thread.is_alive()

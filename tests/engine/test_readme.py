@@ -1,9 +1,11 @@
 """The README's two set-up commands are the ones CI and users actually run."""
+
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-TEST_COMMAND = ("python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && "
-                ".venv/bin/python -m pytest")
+TEST_COMMAND = (
+    "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/python -m pytest"
+)
 RUN_COMMAND = "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/heapscope"
 
 

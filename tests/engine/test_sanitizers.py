@@ -9,6 +9,7 @@ signature and lock count, and leave no sanitizer report on stderr.  The flags
 mirror the Makefile's `tsan` and `asan` targets; gcc is called directly so the
 tests need nothing but gcc.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,15 +29,28 @@ pytestmark = pytest.mark.sanitizer
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CSRC = ROOT / "engine" / "csrc"
 SOURCES = sorted(CSRC.glob("*.c")) + [CSRC / "standalone" / "main.c"]
-COMMON = ["-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-pthread", "-O1", "-g",
-          "-fno-omit-frame-pointer"]
+COMMON = [
+    "-std=c11",
+    "-D_GNU_SOURCE",
+    "-Wall",
+    "-Wextra",
+    "-pthread",
+    "-O1",
+    "-g",
+    "-fno-omit-frame-pointer",
+]
 SANITIZERS = {
     "tsan": ["-fsanitize=thread"],
     "asan": ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"],
 }
 # What a sanitizer writes when it finds something (runtime error: is UBSan).
-REPORT_MARKERS = ("WARNING: ThreadSanitizer", "ERROR: AddressSanitizer", "runtime error:",
-                  "ERROR: LeakSanitizer", "SUMMARY: ")
+REPORT_MARKERS = (
+    "WARNING: ThreadSanitizer",
+    "ERROR: AddressSanitizer",
+    "runtime error:",
+    "ERROR: LeakSanitizer",
+    "SUMMARY: ",
+)
 # TSan's shadow memory layout clashes with the address layout some newer
 # kernels use (high mmap_rnd_bits); it then dies before main with this.
 TSAN_MAPPING_FAILURE = re.compile(r"unexpected memory mapping|FATAL: ThreadSanitizer")
@@ -58,11 +72,16 @@ def _gcc() -> str:
 def _runtime_available(gcc: str, flags: list[str], workdir: pathlib.Path) -> str | None:
     """None when gcc can link a threaded program with these sanitizer flags, else why not."""
     probe = workdir / "probe.c"
-    probe.write_text("#include <pthread.h>\nstatic void *f(void *p) { return p; }\n"
-                     "int main(void) { pthread_t t; pthread_create(&t, 0, f, 0);"
-                     " return pthread_join(t, 0); }\n")
-    out = subprocess.run([gcc, *flags, "-pthread", str(probe), "-o", str(workdir / "probe")],
-                         capture_output=True, text=True)
+    probe.write_text(
+        "#include <pthread.h>\nstatic void *f(void *p) { return p; }\n"
+        "int main(void) { pthread_t t; pthread_create(&t, 0, f, 0);"
+        " return pthread_join(t, 0); }\n"
+    )
+    out = subprocess.run(
+        [gcc, *flags, "-pthread", str(probe), "-o", str(workdir / "probe")],
+        capture_output=True,
+        text=True,
+    )
     if out.returncode != 0:
         return out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "link failed"
     return None
@@ -73,10 +92,12 @@ def _build(name: str, sources: list[pathlib.Path], exe: pathlib.Path) -> None:
     gcc = _gcc()
     missing = _runtime_available(gcc, flags, exe.parent)
     if missing:
-        pytest.skip(f"gcc cannot build with {' '.join(flags)} (sanitizer runtime missing?): "
-                    f"{missing}")
-    out = subprocess.run([gcc, *COMMON, *flags, *map(str, sources), "-o", str(exe)],
-                         capture_output=True, text=True)
+        pytest.skip(
+            f"gcc cannot build with {' '.join(flags)} (sanitizer runtime missing?): {missing}"
+        )
+    out = subprocess.run(
+        [gcc, *COMMON, *flags, *map(str, sources), "-o", str(exe)], capture_output=True, text=True
+    )
     assert out.returncode == 0, f"building {exe.name} failed:\n{out.stderr}"
 
 
@@ -92,13 +113,15 @@ def binary(request, tmp_path_factory) -> tuple[str, pathlib.Path]:
 def _setarch_prefix() -> list[str]:
     setarch = shutil.which("setarch")
     if setarch is None:
-        pytest.fail("ThreadSanitizer cannot map its shadow memory on this kernel "
-                    "(\"unexpected memory mapping\") and setarch, needed to turn ASLR "
-                    "off for the run, is not installed (util-linux)")
+        pytest.fail(
+            "ThreadSanitizer cannot map its shadow memory on this kernel "
+            '("unexpected memory mapping") and setarch, needed to turn ASLR '
+            "off for the run, is not installed (util-linux)"
+        )
     return [setarch, platform.machine(), "-R"]
 
 
-_tsan_prefix: list[str] = []   # becomes setarch ... -R once TSan needed it
+_tsan_prefix: list[str] = []  # becomes setarch ... -R once TSan needed it
 
 
 def run_engine(binary: tuple[str, pathlib.Path], *args: str) -> subprocess.CompletedProcess:
@@ -107,12 +130,17 @@ def run_engine(binary: tuple[str, pathlib.Path], *args: str) -> subprocess.Compl
     env = {**os.environ, **SANITIZER_ENV}
     cmd = (_tsan_prefix if name == "tsan" else []) + [str(exe), *map(str, args)]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=RUN_TIMEOUT_S)
-    if name == "tsan" and not _tsan_prefix and out.returncode != 0 \
-            and TSAN_MAPPING_FAILURE.search(out.stderr) \
-            and "WARNING: ThreadSanitizer" not in out.stderr:
+    if (
+        name == "tsan"
+        and not _tsan_prefix
+        and out.returncode != 0
+        and TSAN_MAPPING_FAILURE.search(out.stderr)
+        and "WARNING: ThreadSanitizer" not in out.stderr
+    ):
         _tsan_prefix.extend(_setarch_prefix())
-        out = subprocess.run(_tsan_prefix + cmd, capture_output=True, text=True, env=env,
-                             timeout=RUN_TIMEOUT_S)
+        out = subprocess.run(
+            _tsan_prefix + cmd, capture_output=True, text=True, env=env, timeout=RUN_TIMEOUT_S
+        )
         if TSAN_MAPPING_FAILURE.search(out.stderr) and out.returncode != 0:
             pytest.fail(f"ThreadSanitizer cannot run here even with ASLR off:\n{out.stderr}")
     return out
@@ -139,7 +167,7 @@ def pooled_locks_model(data: bytes, pool_size: int, block_size: int = 1024) -> i
     """
     locks = 0
     for start in range(0, len(data), block_size):
-        k = len(set(data[start:start + block_size]))
+        k = len(set(data[start : start + block_size]))
         used, spilled = 0, 0
         for size in [16, 2048] + [32] * (2 * k - 1):
             if used + size <= pool_size:
@@ -172,8 +200,7 @@ def test_threaded_run_is_clean(binary, name, strategy, reader):
 def test_small_batches_and_pools_are_clean(binary, strategy):
     """Batches of 3 and 2 KiB pools: the pooled run spills to the locked heap constantly."""
     name = "random_64k.bin"
-    out = run_engine(binary, VECTORS / name, strategy, "--batch", "3", "--pool", "2048",
-                     "--reader")
+    out = run_engine(binary, VECTORS / name, strategy, "--batch", "3", "--pool", "2048", "--reader")
     what = f"{binary[0]} {name} {strategy} --batch 3 --pool 2048 --reader"
     assert_clean(out, what)
     assert out.returncode == 0, f"{what}: exit {out.returncode}\n{out.stderr}"
@@ -191,8 +218,16 @@ def test_heap_sizes_that_are_not_multiples_of_64_are_clean(binary, strategy):
     """C11 aligned_alloc wants a size that is a multiple of the alignment; ASan
     reports "invalid-aligned-alloc-alignment" when it is not (1 MiB + 16 here)."""
     name = "random_64k.bin"
-    out = run_engine(binary, VECTORS / name, strategy, "--heap", str((1 << 20) + 16),
-                     "--pool", "16400", "--reader")
+    out = run_engine(
+        binary,
+        VECTORS / name,
+        strategy,
+        "--heap",
+        str((1 << 20) + 16),
+        "--pool",
+        "16400",
+        "--reader",
+    )
     assert_clean(out, f"{binary[0]} {strategy} --heap 1048592")
     assert out.returncode == 0, f"exit {out.returncode}\n{out.stderr}"
     assert printed(out, "Final signature") == EXPECTED[name]["signature"]
@@ -203,8 +238,9 @@ def test_pause_and_resume_from_another_thread_is_clean(binary, strategy):
     """Pause/resume all along while a reader copies the heap map: no race, and
     once the engine says it is paused, no counter and no heap-map cell moves."""
     name = "random_64k.bin"
-    out = run_engine(binary, VECTORS / name, strategy, "--batch", "5", "--pool", "2048",
-                     "--reader", "--pauser")
+    out = run_engine(
+        binary, VECTORS / name, strategy, "--batch", "5", "--pool", "2048", "--reader", "--pauser"
+    )
     what = f"{binary[0]} {name} {strategy} --reader --pauser"
     assert_clean(out, what)
     assert out.returncode == 0, f"{what}: exit {out.returncode}\n{out.stdout}\n{out.stderr}"
@@ -235,8 +271,16 @@ def test_heap_exhaustion_exits_cleanly(binary, extra):
 
 def test_pooled_fallback_exhaustion_exits_cleanly(binary):
     """Pools that overflow into a shared region too small for the spill."""
-    out = run_engine(binary, VECTORS / "random_64k.bin", "pooled", "--heap", "49152",
-                     "--pool", "2048", "--reader")
+    out = run_engine(
+        binary,
+        VECTORS / "random_64k.bin",
+        "pooled",
+        "--heap",
+        "49152",
+        "--pool",
+        "2048",
+        "--reader",
+    )
     assert_clean(out, f"{binary[0]} pooled fallback exhaustion")
     assert out.returncode == 3, f"exit {out.returncode}\n{out.stdout}\n{out.stderr}"
     assert "heap exhausted" in out.stderr
@@ -263,17 +307,23 @@ def test_longer_run_with_reader_is_clean(binary, random_256k, strategy):
 # Canaries: the same flags and markers do catch a real race, overflow and UB,
 # so a clean engine run above means clean, not "the sanitizer never ran".
 CANARIES = {
-    "tsan": ("#include <pthread.h>\nstatic long n;\n"
-             "static void *f(void *p) { for (int i = 0; i < 100000; i++) n++; return p; }\n"
-             "int main(void) { pthread_t a, b; pthread_create(&a, 0, f, 0);"
-             " pthread_create(&b, 0, f, 0); pthread_join(a, 0); pthread_join(b, 0);"
-             " return n == 0; }\n"),
-    "asan": ("#include <stdlib.h>\n"
-             "int main(int argc, char **argv) { (void)argv; int *p = malloc(4 * sizeof *p);"
-             " p[argc + 3] = 1; int r = p[0]; free(p); return r; }\n"),
-    "ubsan": ("#include <limits.h>\n"
-              "int main(int argc, char **argv) { (void)argv; int x = INT_MAX - 1 + argc;"
-              " return x + argc > 0; }\n"),
+    "tsan": (
+        "#include <pthread.h>\nstatic long n;\n"
+        "static void *f(void *p) { for (int i = 0; i < 100000; i++) n++; return p; }\n"
+        "int main(void) { pthread_t a, b; pthread_create(&a, 0, f, 0);"
+        " pthread_create(&b, 0, f, 0); pthread_join(a, 0); pthread_join(b, 0);"
+        " return n == 0; }\n"
+    ),
+    "asan": (
+        "#include <stdlib.h>\n"
+        "int main(int argc, char **argv) { (void)argv; int *p = malloc(4 * sizeof *p);"
+        " p[argc + 3] = 1; int r = p[0]; free(p); return r; }\n"
+    ),
+    "ubsan": (
+        "#include <limits.h>\n"
+        "int main(int argc, char **argv) { (void)argv; int x = INT_MAX - 1 + argc;"
+        " return x + argc > 0; }\n"
+    ),
 }
 
 

@@ -1,4 +1,5 @@
 """Every vector, every strategy, several batch and pool sizes: the spec's numbers."""
+
 import hashlib
 
 import pytest
@@ -20,23 +21,26 @@ def test_vector_file_is_the_spec_copy(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_first_block_hashes(name):
     data = (VECTORS / name).read_bytes()
-    blocks = [data[i:i + 1024] for i in range(0, len(data), 1024)]
+    blocks = [data[i : i + 1024] for i in range(0, len(data), 1024)]
     want = EXPECTED[name]["first_block_hashes"]
-    assert [engine.block_hash(b) for b in blocks[:len(want)]] == want
+    assert [engine.block_hash(b) for b in blocks[: len(want)]] == want
 
 
 # Pool size only matters to the pooled strategy.
-COMBINATIONS = [(strategy, batch, pool)
-                for strategy in (Strategy.SINGLE, Strategy.BASELINE, Strategy.POOLED)
-                for batch in (1, 3, 20)
-                for pool in ((2048, 8192, 32768) if strategy is Strategy.POOLED else (32768,))]
+COMBINATIONS = [
+    (strategy, batch, pool)
+    for strategy in (Strategy.SINGLE, Strategy.BASELINE, Strategy.POOLED)
+    for batch in (1, 3, 20)
+    for pool in ((2048, 8192, 32768) if strategy is Strategy.POOLED else (32768,))
+]
 
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("strategy, batch, pool", COMBINATIONS)
 def test_signature_for_every_strategy_batch_and_pool(name, strategy, batch, pool):
-    result = engine.run(VECTORS / name, RunConfig(strategy=strategy, batch_size=batch,
-                                                  pool_size=pool))
+    result = engine.run(
+        VECTORS / name, RunConfig(strategy=strategy, batch_size=batch, pool_size=pool)
+    )
     want = EXPECTED[name]
     assert result.signature == want["signature"]
     assert result.blocks == want["blocks"]
@@ -53,7 +57,9 @@ def test_lock_acquisitions_at_default_settings(name):
     assert baseline.lock_acquisitions == want["lock_acquisitions_baseline"]
     assert pooled.lock_acquisitions == want["lock_acquisitions_pooled"]
     # Every lock taken by umalloc is matched by one taken by ufree.
-    assert baseline.counters["lock_acquisitions_alloc"] == baseline.counters["lock_acquisitions_free"]
+    assert (
+        baseline.counters["lock_acquisitions_alloc"] == baseline.counters["lock_acquisitions_free"]
+    )
     # Pooled: only the coordinator's two allocations and the worker's two frees.
     assert pooled.counters["global_allocs"] == 2 * want["blocks"]
 

@@ -1,4 +1,5 @@
 """GUI test fixtures: offscreen Qt, isolated settings and data folder, no stray threads."""
+
 import os
 import weakref
 
@@ -11,7 +12,11 @@ def pytest_collection_modifyitems(items):
     # The offscreen platform warns when a window is shown or raised (tooltips): not a failure.
     for item in items:
         if "tests/gui" in str(item.fspath).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.qt_log_ignore(r"This plugin does not support (propagateSizeHints|raise)"))
+            item.add_marker(
+                pytest.mark.qt_log_ignore(
+                    r"This plugin does not support (propagateSizeHints|raise)"
+                )
+            )
 
 
 @pytest.fixture(autouse=True)

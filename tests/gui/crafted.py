@@ -5,6 +5,7 @@ taken apart (:func:`members`), changed, and put back together, either with
 :mod:`zipfile` (:func:`write_zip`) or byte by byte (:func:`raw_zip`) when the
 zip directory itself must lie (sizes, flags, entry counts).
 """
+
 from __future__ import annotations
 
 import io
@@ -30,6 +31,7 @@ def write_zip(path, parts, method=zipfile.ZIP_DEFLATED):
     """``parts``: dict or list of (name, bytes); names may repeat (zipfile warns, writes)."""
     items = parts.items() if isinstance(parts, dict) else parts
     import warnings
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "Duplicate name" is the point of some cases
         with zipfile.ZipFile(path, "w", method) as zf:
@@ -114,11 +116,47 @@ def raw_zip(entries, *, total_override: int | None = None) -> bytes:
         data, method, flags = e["data"], e.get("method", 8), e.get("flags", 0)
         crc, usize = e.get("crc", 0), e["file_size"]
         offset = len(out)
-        out += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, flags, method, 0, 0x21,
-                           crc, len(data), usize, len(local_name), 0) + local_name + data
-        central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, flags, method, 0, 0x21,
-                               crc, len(data), usize, len(name), 0, 0, 0, 0, 0o644 << 16,
-                               offset) + name
+        out += (
+            struct.pack(
+                "<4s5H3L2H",
+                b"PK\x03\x04",
+                20,
+                flags,
+                method,
+                0,
+                0x21,
+                crc,
+                len(data),
+                usize,
+                len(local_name),
+                0,
+            )
+            + local_name
+            + data
+        )
+        central += (
+            struct.pack(
+                "<4s6H3L5H2L",
+                b"PK\x01\x02",
+                20,
+                20,
+                flags,
+                method,
+                0,
+                0x21,
+                crc,
+                len(data),
+                usize,
+                len(name),
+                0,
+                0,
+                0,
+                0,
+                0o644 << 16,
+                offset,
+            )
+            + name
+        )
     count = len(entries) if total_override is None else total_override
     end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(central), len(out), 0)
     return bytes(out + central + end)

@@ -1,4 +1,5 @@
 """Small helpers shared by the GUI tests."""
+
 from PySide6.QtCore import Qt
 
 from tests.conftest import VECTORS

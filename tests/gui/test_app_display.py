@@ -1,4 +1,5 @@
 """No display: one line and exit 2 instead of Qt's abort about xcb-cursor0."""
+
 from __future__ import annotations
 
 import os
@@ -33,35 +34,61 @@ def _free_display_number() -> int:
 
 
 def _clean_env(tmp_path, **extra) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"),
-               XDG_RUNTIME_DIR=str(tmp_path), **extra)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    env.update(
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_RUNTIME_DIR=str(tmp_path),
+        **extra,
+    )
     return env
 
 
 def _run(args, env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gui.app", *map(str, args)], cwd=ROOT, env=env,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "gui.app", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_no_display_at_all_is_one_line_and_exit_2(tmp_path):
     out = tmp_path / "out"
-    proc = _run([VECTORS / "ramp.bin", "--run", "pooled", "--export", out, "--quit-when-done"],
-                _clean_env(tmp_path))
+    proc = _run(
+        [VECTORS / "ramp.bin", "--run", "pooled", "--export", out, "--quit-when-done"],
+        _clean_env(tmp_path),
+    )
     assert (proc.returncode, proc.stderr, proc.stdout) == (2, MESSAGE, "")
     assert not out.exists()  # said before anything was created
 
 
-@pytest.mark.parametrize("settings", [
-    {"QT_QPA_PLATFORM": "xcb"},
-    {"QT_QPA_PLATFORM": "xcb", "DISPLAY": ":{n}"},
-    {"DISPLAY": ":{n}.0"},
-    {"DISPLAY": "unix:{n}"},
-    {"DISPLAY": "localhost:{n}"},
-    {"QT_QPA_PLATFORM": ""},
-], ids=["xcb-no-display", "xcb-dead-display", "dead-display", "unix-dead-display",
-        "localhost-dead-display", "empty-platform"])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"QT_QPA_PLATFORM": "xcb"},
+        {"QT_QPA_PLATFORM": "xcb", "DISPLAY": ":{n}"},
+        {"DISPLAY": ":{n}.0"},
+        {"DISPLAY": "unix:{n}"},
+        {"DISPLAY": "localhost:{n}"},
+        {"QT_QPA_PLATFORM": ""},
+    ],
+    ids=[
+        "xcb-no-display",
+        "xcb-dead-display",
+        "dead-display",
+        "unix-dead-display",
+        "localhost-dead-display",
+        "empty-platform",
+    ],
+)
 def test_unreachable_displays_are_one_line_and_exit_2(tmp_path, settings):
     n = _free_display_number()
     extra = {k: v.format(n=n) for k, v in settings.items()}
@@ -71,8 +98,10 @@ def test_unreachable_displays_are_one_line_and_exit_2(tmp_path, settings):
 
 def test_offscreen_needs_no_display(tmp_path):
     shot = tmp_path / "shot.png"
-    proc = _run([VECTORS / "ramp.bin", "--screenshot", shot, "--quit-when-done"],
-                _clean_env(tmp_path, QT_QPA_PLATFORM="offscreen"))
+    proc = _run(
+        [VECTORS / "ramp.bin", "--screenshot", shot, "--quit-when-done"],
+        _clean_env(tmp_path, QT_QPA_PLATFORM="offscreen"),
+    )
     assert (proc.returncode, proc.stderr) == (0, "")  # and Qt's offscreen chatter is gone
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -84,11 +113,15 @@ def test_display_problem_reads_the_environment():
     assert display_problem({"QT_QPA_PLATFORM": "xcb"}) == NO_DISPLAY
     assert display_problem({"QT_QPA_PLATFORM": "xcb:nograb"}) == NO_DISPLAY
     assert display_problem({"DISPLAY": f":{n}"}) == NO_DISPLAY
-    for usable in ({"QT_QPA_PLATFORM": "offscreen"}, {"QT_QPA_PLATFORM": "minimal"},
-                   {"QT_QPA_PLATFORM": "wayland"}, {"QT_QPA_PLATFORM": "xcb;offscreen"},
-                   {"WAYLAND_DISPLAY": "wayland-0"},
-                   {"DISPLAY": "far.example:0"},        # remote: left to Qt, never probed
-                   {"DISPLAY": "/private/tmp/com.apple.launchd/org.xquartz:0"}):
+    for usable in (
+        {"QT_QPA_PLATFORM": "offscreen"},
+        {"QT_QPA_PLATFORM": "minimal"},
+        {"QT_QPA_PLATFORM": "wayland"},
+        {"QT_QPA_PLATFORM": "xcb;offscreen"},
+        {"WAYLAND_DISPLAY": "wayland-0"},
+        {"DISPLAY": "far.example:0"},  # remote: left to Qt, never probed
+        {"DISPLAY": "/private/tmp/com.apple.launchd/org.xquartz:0"},
+    ):
         assert (usable, display_problem(usable)) == (usable, None)
 
 

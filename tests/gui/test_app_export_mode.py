@@ -1,4 +1,5 @@
 """Exported files get 0666 minus the umask, and nothing ever changes the process umask."""
+
 from __future__ import annotations
 
 import errno
@@ -14,13 +15,15 @@ from tests.conftest import VECTORS
 
 ROOT = VECTORS.parent.parent
 #: Sets the umask, makes os.umask() fail loudly, then runs the given module or code.
-_LAUNCHER = ("import os, runpy, sys\n"
-             "os.umask(int(sys.argv[1], 8))\n"
-             "def _no(*_a):\n"
-             "    raise AssertionError('os.umask() called')\n"
-             "os.umask = _no\n"
-             "sys.argv = sys.argv[2:]\n"
-             "runpy.run_module('gui.app', run_name='__main__')\n")
+_LAUNCHER = (
+    "import os, runpy, sys\n"
+    "os.umask(int(sys.argv[1], 8))\n"
+    "def _no(*_a):\n"
+    "    raise AssertionError('os.umask() called')\n"
+    "os.umask = _no\n"
+    "sys.argv = sys.argv[2:]\n"
+    "runpy.run_module('gui.app', run_name='__main__')\n"
+)
 
 
 def _mode(path) -> int:
@@ -28,18 +31,25 @@ def _mode(path) -> int:
 
 
 def test_import_reads_the_umask_without_changing_it(tmp_path):
-    code = ("import os, sys\n"
-            "os.umask(0o027)\n"
-            "def _no(*_a):\n"
-            "    raise AssertionError('os.umask() called')\n"
-            "os.umask = _no\n"
-            "from gui import export\n"
-            "export.atomic_write_bytes(sys.argv[1], b'x')\n"
-            "print(oct(export.current_umask()))\n")
+    code = (
+        "import os, sys\n"
+        "os.umask(0o027)\n"
+        "def _no(*_a):\n"
+        "    raise AssertionError('os.umask() called')\n"
+        "os.umask = _no\n"
+        "from gui import export\n"
+        "export.atomic_write_bytes(sys.argv[1], b'x')\n"
+        "print(oct(export.current_umask()))\n"
+    )
     target = tmp_path / "x.bin"
-    proc = subprocess.run([sys.executable, "-c", code, str(target)], cwd=ROOT, text=True,
-                          capture_output=True, timeout=60,
-                          env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(target)],
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        timeout=60,
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+    )
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "0o27\n", "")
     assert _mode(target) == 0o640
 
@@ -76,13 +86,37 @@ def test_atomic_write_never_replaces_a_fifo_or_a_directory(tmp_path):
 def test_exported_files_and_screenshot_follow_the_umask(tmp_path, umask, expected):
     out = tmp_path / "out"
     shot = out / "window.png"  # into the folder the export creates
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path),
-               XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"),
-               XDG_RUNTIME_DIR=str(tmp_path), HEAPSCOPE_DATA_DIR=str(tmp_path / "user-data"))
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_RUNTIME_DIR=str(tmp_path),
+        HEAPSCOPE_DATA_DIR=str(tmp_path / "user-data"),
+    )
     proc = subprocess.run(
-        [sys.executable, "-c", _LAUNCHER, umask, "heapscope", str(VECTORS / "random_64k.bin"),
-         "--run", "pooled", "--export", str(out), "--screenshot", str(shot),
-         "--quit-when-done"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-c",
+            _LAUNCHER,
+            umask,
+            "heapscope",
+            str(VECTORS / "random_64k.bin"),
+            "--run",
+            "pooled",
+            "--export",
+            str(out),
+            "--screenshot",
+            str(shot),
+            "--quit-when-done",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert (proc.returncode, proc.stderr) == (0, "")
     modes = {p.name: _mode(p) for p in out.iterdir()}
     assert modes == {name: expected for name in [*export.FILE_NAMES.values(), "window.png"]}

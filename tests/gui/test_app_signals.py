@@ -8,6 +8,7 @@ run's QThread really exists (its name in /proc/PID/task/*/comm), sends the
 signal, and expects the run stopped, exit status 128 + signal, and exactly one
 line on stderr.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,11 +26,13 @@ ROOT = VECTORS.parent.parent
 BIG = 4 * 1024 * 1024
 #: Resets the dispositions a parent may have set to SIG_IGN (a shell's `cmd &`),
 #: then becomes the app: signals must reach it as they would from a terminal.
-_LAUNCHER = ("import os, signal, sys\n"
-             "for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):\n"
-             "    signal.signal(s, signal.SIG_IGN if str(int(s)) in os.environ.get("
-             "'TEST_IGNORE', '').split(',') else signal.SIG_DFL)\n"
-             "os.execv(sys.executable, [sys.executable, '-m', 'gui.app', *sys.argv[1:]])\n")
+_LAUNCHER = (
+    "import os, signal, sys\n"
+    "for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):\n"
+    "    signal.signal(s, signal.SIG_IGN if str(int(s)) in os.environ.get("
+    "'TEST_IGNORE', '').split(',') else signal.SIG_DFL)\n"
+    "os.execv(sys.executable, [sys.executable, '-m', 'gui.app', *sys.argv[1:]])\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +43,15 @@ def big_input(tmp_path_factory):
 
 
 def _env(tmp_path, **extra):
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path),
-               XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"),
-               XDG_RUNTIME_DIR=str(tmp_path), HEAPSCOPE_DATA_DIR=str(tmp_path / "user-data"))
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_RUNTIME_DIR=str(tmp_path),
+        HEAPSCOPE_DATA_DIR=str(tmp_path / "user-data"),
+    )
     env.update(extra)
     return env
 
@@ -51,10 +60,15 @@ class App:
     """One ``heapscope`` child process; always killed and reaped at the end."""
 
     def __init__(self, args, tmp_path, **env):
-        self.proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, *map(str, args)],
-                                     cwd=ROOT, env=_env(tmp_path, **env),
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _LAUNCHER, *map(str, args)],
+            cwd=ROOT,
+            env=_env(tmp_path, **env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def thread_names(self) -> list[str]:
         names = []
@@ -137,14 +151,18 @@ def test_ctrl_c_during_a_baseline_run_stops_it_five_times_in_five(launch, big_in
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signals", [
-    (signal.SIGTERM,),
-    (signal.SIGHUP,),
-    (signal.SIGINT, signal.SIGINT),                   # a second Ctrl+C while stopping
-    (signal.SIGINT,) * 20,                            # someone leaning on Ctrl+C
-    (signal.SIGINT, signal.SIGTERM, signal.SIGHUP),
-    (signal.SIGTERM, signal.SIGINT),
-], ids=["term", "hup", "int-int", "int-x20", "int-term-hup", "term-int"])
+@pytest.mark.parametrize(
+    "signals",
+    [
+        (signal.SIGTERM,),
+        (signal.SIGHUP,),
+        (signal.SIGINT, signal.SIGINT),  # a second Ctrl+C while stopping
+        (signal.SIGINT,) * 20,  # someone leaning on Ctrl+C
+        (signal.SIGINT, signal.SIGTERM, signal.SIGHUP),
+        (signal.SIGTERM, signal.SIGINT),
+    ],
+    ids=["term", "hup", "int-int", "int-x20", "int-term-hup", "term-int"],
+)
 def test_signals_during_a_run(launch, big_input, signals):
     child = launch([big_input, "--run", "baseline,pooled", "--quit-when-done"])
     child.wait_for_thread("heapscope-run")
@@ -195,12 +213,15 @@ def test_ctrl_c_during_the_reference_run(launch, tmp_path):
 def test_ctrl_c_during_the_export_lets_it_finish_whole(launch, tmp_path):
     """The export renders between processEvents calls: the signal waits for it to end."""
     out = tmp_path / "out"
-    child = launch([VECTORS / "random_64k.bin", "--run", "pooled", "--export", out,
-                    "--quit-when-done"])
+    child = launch(
+        [VECTORS / "random_64k.bin", "--run", "pooled", "--export", out, "--quit-when-done"]
+    )
     # Its first file (or that file's temporary ".heapscope_locks.png.*.part"); not the
     # ".heapscope-probe-*" file the command's path check makes and removes before the run.
-    child.wait_until(lambda: out.is_dir() and any("heapscope_" in p.name for p in out.iterdir()),
-                     "the export started")
+    child.wait_until(
+        lambda: out.is_dir() and any("heapscope_" in p.name for p in out.iterdir()),
+        "the export started",
+    )
     child.kill(signal.SIGINT)
     code, _out, err = child.finish()
     assert (code, err) == (130, _interrupted(signal.SIGINT))
@@ -212,8 +233,9 @@ def test_an_ignored_sighup_stays_ignored(launch, tmp_path):
     """nohup (SIGHUP ignored by the parent) is respected: the run goes on and succeeds."""
     data = tmp_path / "random_1m.bin"
     data.write_bytes(os.urandom(1024 * 1024))
-    child = launch([data, "--run", "baseline", "--quit-when-done"],
-                   TEST_IGNORE=str(int(signal.SIGHUP)))
+    child = launch(
+        [data, "--run", "baseline", "--quit-when-done"], TEST_IGNORE=str(int(signal.SIGHUP))
+    )
     child.wait_for_thread("heapscope-run")
     child.kill(signal.SIGHUP)
     code, _out, err = child.finish(timeout=120)

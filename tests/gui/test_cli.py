@@ -1,4 +1,5 @@
 """The command line: argument errors are one line; a real run under Xvfb exports everything."""
+
 import csv
 import os
 import shutil
@@ -16,8 +17,9 @@ ROOT = VECTORS.parent.parent
 def test_unknown_strategy_is_one_line(capsys):
     assert app.main([str(VECTORS / "ramp.bin"), "--run", "baseline,fast"]) == 2
     err = capsys.readouterr().err
-    assert err == ("heapscope: error: unknown strategy 'fast': choose one of single, baseline, "
-                   "pooled\n")
+    assert err == (
+        "heapscope: error: unknown strategy 'fast': choose one of single, baseline, pooled\n"
+    )
 
 
 def test_run_without_file_is_refused(capsys):
@@ -30,7 +32,8 @@ def test_missing_file_exits_2_with_the_engine_message(capsys, tmp_path):
     missing = tmp_path / "nope.bin"
     assert app.main([str(missing), "--run", "baseline", "--quit-when-done"]) == 2
     assert capsys.readouterr().err == (
-        f"heapscope: error: cannot open '{missing}': No such file or directory\n")
+        f"heapscope: error: cannot open '{missing}': No such file or directory\n"
+    )
 
 
 @pytest.mark.xvfb
@@ -39,16 +42,38 @@ def test_heapscope_runs_and_exports_under_xvfb(tmp_path):
         pytest.skip("xvfb-run is not installed")
     out = tmp_path / "out"
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
-    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"),
-               XDG_DATA_HOME=str(tmp_path / "data"), XDG_RUNTIME_DIR=str(tmp_path))
+    env.update(
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_RUNTIME_DIR=str(tmp_path),
+    )
     proc = subprocess.run(
-        ["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24", sys.executable, "-m", "gui.app",
-         str(VECTORS / "random_64k.bin"), "--run", "baseline,pooled", "--export", str(out),
-         "--quit-when-done"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        [
+            "xvfb-run",
+            "-a",
+            "-s",
+            "-screen 0 1920x1080x24",
+            sys.executable,
+            "-m",
+            "gui.app",
+            str(VECTORS / "random_64k.bin"),
+            "--run",
+            "baseline,pooled",
+            "--export",
+            str(out),
+            "--quit-when-done",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert sorted(os.listdir(out)) == sorted(export.FILE_NAMES.values())
     from PySide6.QtGui import QImage
+
     dash = QImage(str(out / export.FILE_NAMES["dashboard"]))
     assert (dash.width(), dash.height()) == (1920, 1080)
     chart = QImage(str(out / export.FILE_NAMES["locks"]))
@@ -58,31 +83,55 @@ def test_heapscope_runs_and_exports_under_xvfb(tmp_path):
     exp = EXPECTED["random_64k.bin"]
     assert [r["Strategy"] for r in rows] == ["baseline", "pooled"]
     assert [int(r["Lock acquisitions"]) for r in rows] == [
-        exp["lock_acquisitions_baseline"], exp["lock_acquisitions_pooled"]]
+        exp["lock_acquisitions_baseline"],
+        exp["lock_acquisitions_pooled"],
+    ]
     assert all(int(r["Signature (✓ = reference)"]) == exp["signature"] for r in rows)
 
 
 def _offscreen(args, tmp_path):
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path),
-               XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"),
-               XDG_RUNTIME_DIR=str(tmp_path))
-    return subprocess.run([sys.executable, "-m", "gui.app", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_RUNTIME_DIR=str(tmp_path),
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "gui.app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_save_session_then_open_and_export(tmp_path):
     from gui.session_file import load_session
+
     session_path = tmp_path / "pooled.session"
-    proc = _offscreen([str(VECTORS / "random_64k.bin"), "--run", "pooled", "--save-session",
-                       str(session_path), "--quit-when-done"], tmp_path)
+    proc = _offscreen(
+        [
+            str(VECTORS / "random_64k.bin"),
+            "--run",
+            "pooled",
+            "--save-session",
+            str(session_path),
+            "--quit-when-done",
+        ],
+        tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     session = load_session(session_path)
     exp = EXPECTED["random_64k.bin"]
     assert session.result["signature"] == exp["signature"]
     assert session.result["lock_acquisitions"] == exp["lock_acquisitions_pooled"]
     out = tmp_path / "out"
-    proc = _offscreen(["--open", str(session_path), "--export", str(out), "--quit-when-done"],
-                      tmp_path)
+    proc = _offscreen(
+        ["--open", str(session_path), "--export", str(out), "--quit-when-done"], tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     assert sorted(os.listdir(out)) == sorted(export.FILE_NAMES.values())
     with open(out / export.FILE_NAMES["results"], newline="", encoding="utf-8") as f:
@@ -94,11 +143,13 @@ def test_save_session_then_open_and_export(tmp_path):
 
 def test_bad_session_file_exits_non_zero_with_one_line(capsys, tmp_path):
     from gui.session_file import SessionError, load_session
+
     bad = tmp_path / "bad.session"
     bad.write_bytes(b"not a session at all")
     message = str(pytest.raises(SessionError, load_session, bad).value)
-    assert app.main(["--open", str(bad), "--export", str(tmp_path / "out"),
-                     "--quit-when-done"]) == 1
+    assert (
+        app.main(["--open", str(bad), "--export", str(tmp_path / "out"), "--quit-when-done"]) == 1
+    )
     assert capsys.readouterr().err == f"heapscope: error: {message}\n"
 
 

@@ -1,4 +1,5 @@
 """The guided demo's stepper walks every stage, with real run numbers."""
+
 import engine
 from engine import RunConfig, Strategy
 from gui.demo import STEPS, DemoStepper, Stage, sessions_for_steps
@@ -8,8 +9,13 @@ from tests.conftest import EXPECTED, VECTORS
 
 def test_steps_cover_the_lecture():
     assert [(s.strategy, s.pool_size // 1024) for s in STEPS] == [
-        (Strategy.SINGLE, 32), (Strategy.BASELINE, 32), (Strategy.POOLED, 32),
-        (Strategy.POOLED, 2), (Strategy.POOLED, 8), (Strategy.POOLED, 32)]
+        (Strategy.SINGLE, 32),
+        (Strategy.BASELINE, 32),
+        (Strategy.POOLED, 32),
+        (Strategy.POOLED, 2),
+        (Strategy.POOLED, 8),
+        (Strategy.POOLED, 32),
+    ]
 
 
 def test_stepping_through_every_stage_with_live_runs():
@@ -20,8 +26,9 @@ def test_stepping_through_every_stage_with_live_runs():
         assert stepper.text() == stepper.step.prompt
         step = stepper.next()
         assert stepper.stage is Stage.RUNNING and step is stepper.step
-        result = engine.run(VECTORS / "random_64k.bin",
-                            RunConfig(strategy=step.strategy, pool_size=step.pool_size))
+        result = engine.run(
+            VECTORS / "random_64k.bin", RunConfig(strategy=step.strategy, pool_size=step.pool_size)
+        )
         stepper.run_finished(result.as_dict())
         seen.append((step.title, result.lock_acquisitions))
         assert stepper.stage is Stage.REVEAL
@@ -35,7 +42,8 @@ def test_stepping_through_every_stage_with_live_runs():
     assert seen[2][1] == seen[5][1] == 256
     assert seen[3][1] > seen[4][1] > seen[5][1]
     assert stepper.reveal_text(0).endswith(
-        f"the reference signature is {EXPECTED['random_64k.bin']['signature']}.")
+        f"the reference signature is {EXPECTED['random_64k.bin']['signature']}."
+    )
     assert "than the baseline" in stepper.reveal_text(2)
 
 
@@ -57,14 +65,23 @@ def test_recorded_sessions_are_matched_to_steps(tmp_path):
         result = handle.execute()
         session = SessionRecorder(handle.heap_cells).finish(
             input_identity=file_identity(VECTORS / "ramp.bin"),
-            config={"strategy": strategy.label, "heap_size": result.config.heap_size,
-                    "pool_size": pool, "batch_size": result.config.batch_size,
-                    "block_size": result.config.block_size},
-            result=result.as_dict(), series=result.series, slot_count=handle.slot_count,
-            pool_reserved=handle.pool_reserved)
+            config={
+                "strategy": strategy.label,
+                "heap_size": result.config.heap_size,
+                "pool_size": pool,
+                "batch_size": result.config.batch_size,
+                "block_size": result.config.block_size,
+            },
+            result=result.as_dict(),
+            series=result.series,
+            slot_count=handle.slot_count,
+            pool_reserved=handle.pool_reserved,
+        )
         save_session(session, tmp_path / f"{strategy.label}-{pool}.session")
         handle.close()
     (tmp_path / "junk.session").write_text("not a session")
     matches = sessions_for_steps(tmp_path)
-    assert {i: p.name for i, p in matches.items()} == {1: "baseline-32768.session",
-                                                        3: "pooled-2048.session"}
+    assert {i: p.name for i, p in matches.items()} == {
+        1: "baseline-32768.session",
+        3: "pooled-2048.session",
+    }

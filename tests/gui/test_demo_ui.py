@@ -1,4 +1,5 @@
 """The guided demo in the window: N / → through every stage with live runs, ← back."""
+
 from PySide6.QtCore import Qt
 
 from engine import Strategy
@@ -16,8 +17,9 @@ def test_guided_demo_walks_every_step_live(window, qtbot):
     window.demo_action.trigger()
     demo = window.demo
     assert window.demo_banner.isVisibleTo(window)
-    assert window.demo_banner.text().startswith(f"Step 1 of {len(STEPS)}: One thread\n"
-                                                f"{STEPS[0].prompt}")
+    assert window.demo_banner.text().startswith(
+        f"Step 1 of {len(STEPS)}: One thread\n{STEPS[0].prompt}"
+    )
     for i, step in enumerate(STEPS):
         assert (demo.index, demo.stage) == (i, Stage.PREDICT)
         with qtbot.waitSignal(window.sig_idle, timeout=30000):
@@ -36,7 +38,8 @@ def test_guided_demo_walks_every_step_live(window, qtbot):
     assert rows[2].result.lock_acquisitions == exp["lock_acquisitions_pooled"]
     assert window.demo_banner.text().split("\n")[1] == (
         f"{exp['lock_acquisitions_pooled']:,} lock acquisitions in "
-        f"{rows[-1].result.wall_s:.3f} s: only the coordinator's buffer and record, 4 per block.")
+        f"{rows[-1].result.wall_s:.3f} s: only the coordinator's buffer and record, 4 per block."
+    )
     qtbot.keyClick(window, Qt.Key_Left)
     assert (demo.index, demo.stage) == (len(STEPS) - 1, Stage.PREDICT)
     qtbot.keyClick(window, Qt.Key_Left)
@@ -103,8 +106,10 @@ def test_guided_demo_keeps_the_users_pool_size(qtbot):
             assert w.settings_panel.raw_values()["pool_size"] == "16K"
             w.demo_next()
         assert pools == [s.pool_size for s in STEPS]
-        assert w.results.rows[-1].result.lock_acquisitions == \
-            EXPECTED["ramp.bin"]["lock_acquisitions_pooled"]
+        assert (
+            w.results.rows[-1].result.lock_acquisitions
+            == EXPECTED["ramp.bin"]["lock_acquisitions_pooled"]
+        )
         w.toggle_demo()
         w.close()  # saves the settings
         assert settings().value("run/pool_size") == "16K"

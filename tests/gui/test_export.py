@@ -1,4 +1,5 @@
 """Export: stamped PNGs of the asked size with real content, CSVs equal to the table."""
+
 import csv
 import os
 
@@ -41,7 +42,7 @@ def test_export_writes_every_file_at_the_asked_size(two_runs, tmp_path):
         width, height, data = pixels(out / name)
         assert (width, height) == ((1280, 720) if kind == "dashboard" else (960, 540)), name
         colours = np.unique(data)
-        assert len(colours) > 20, name          # not a single colour: real content
+        assert len(colours) > 20, name  # not a single colour: real content
         # The stamp strip across the top is the dark header colour.
         top_left = QImage(str(out / name)).pixelColor(2, 2).name()
         assert top_left == "#1f2a36", name
@@ -68,7 +69,9 @@ def test_results_csv_rows_equal_the_table(two_runs, tmp_path):
     by_header = [dict(zip(rows[0], r)) for r in rows[1:]]
     assert [r["Strategy"] for r in by_header] == ["baseline", "pooled"]
     assert [int(r["Lock acquisitions"]) for r in by_header] == [
-        exp["lock_acquisitions_baseline"], exp["lock_acquisitions_pooled"]]
+        exp["lock_acquisitions_baseline"],
+        exp["lock_acquisitions_pooled"],
+    ]
     assert {int(r["Signature (✓ = reference)"]) for r in by_header} == {exp["signature"]}
     assert float(by_header[1]["Speedup (×)"]) > 0
 

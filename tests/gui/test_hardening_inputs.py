@@ -1,5 +1,6 @@
 """Inputs opened in the GUI are regular files: FIFOs, devices and folders are refused
 with one line, without ever opening them (a FIFO's open() would wait for a writer)."""
+
 import os
 import shutil
 
@@ -47,8 +48,9 @@ def test_a_symlink_to_a_device_is_refused_under_its_own_name(window, tmp_path, m
     _refused(window, link, "a character device", monkeypatch)
 
 
-def test_an_input_replaced_by_a_fifo_after_opening_is_refused_at_run_time(window, tmp_path,
-                                                                         monkeypatch):
+def test_an_input_replaced_by_a_fifo_after_opening_is_refused_at_run_time(
+    window, tmp_path, monkeypatch
+):
     path = tmp_path / "input.bin"
     shutil.copy(VECTORS / "ramp.bin", path)
     assert window.open_input(str(path)), window.error_text()
@@ -56,8 +58,9 @@ def test_an_input_replaced_by_a_fifo_after_opening_is_refused_at_run_time(window
     os.mkfifo(path)
     started = count_thread_starts(monkeypatch)
     assert not window.start_run(Strategy.POOLED)
-    assert window.error_text() == (f"cannot read '{path}': it is a FIFO (named pipe), "
-                                   "not a regular file")
+    assert window.error_text() == (
+        f"cannot read '{path}': it is a FIFO (named pipe), not a regular file"
+    )
     assert not window.busy and started == []
 
 
@@ -66,8 +69,9 @@ def test_a_control_character_in_the_name_stays_on_one_line(window, tmp_path, mon
     path.mkdir()
     _started = count_thread_starts(monkeypatch)
     assert not window.open_input(str(path))
-    assert window.error_text() == (f"cannot read '{tmp_path}/two\\x0alines': it is a directory, "
-                                   "not a regular file")
+    assert window.error_text() == (
+        f"cannot read '{tmp_path}/two\\x0alines': it is a directory, not a regular file"
+    )
     assert "\n" not in window.error_text()
 
 
@@ -76,8 +80,9 @@ def test_a_fifo_named_like_a_session_is_refused(window, tmp_path, monkeypatch):
     os.mkfifo(path)
     started = count_thread_starts(monkeypatch)
     assert not window.open_session(path)
-    assert window.error_text() == (f"cannot open session '{path}': it is a FIFO (named pipe), "
-                                   "not a regular file")
+    assert window.error_text() == (
+        f"cannot open session '{path}': it is a FIFO (named pipe), not a regular file"
+    )
     assert window.replay is None and not window.busy and started == []
 
 
@@ -94,8 +99,8 @@ def test_the_demo_skips_a_fifo_in_its_sessions_folder(window, qtbot, tmp_path):
 def test_generating_over_a_fifo_left_in_the_data_folder_does_not_block(window, tmp_path):
     folder = tmp_path / "user-data" / "inputs"
     folder.mkdir(parents=True, exist_ok=True)
-    os.mkfifo(folder / "zeros_4KiB.bin.part")   # the old fixed temporary name
-    os.mkfifo(folder / "zeros_8KiB.bin")         # the target itself
+    os.mkfifo(folder / "zeros_4KiB.bin.part")  # the old fixed temporary name
+    os.mkfifo(folder / "zeros_8KiB.bin")  # the target itself
     umask = os.umask(0o027)
     os.umask(umask)
     for size in (4096, 8192):
@@ -104,6 +109,8 @@ def test_generating_over_a_fifo_left_in_the_data_folder_does_not_block(window, t
         assert path.read_bytes() == bytes(size)
         assert oct(path.stat().st_mode & 0o777) == oct(0o666 & ~umask)
         assert window.input_path == str(path)
-    assert sorted(p.name for p in folder.iterdir()) == ["zeros_4KiB.bin", "zeros_4KiB.bin.part",
-                                                         "zeros_8KiB.bin"]
-
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "zeros_4KiB.bin",
+        "zeros_4KiB.bin.part",
+        "zeros_8KiB.bin",
+    ]

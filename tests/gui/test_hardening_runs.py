@@ -1,5 +1,6 @@
 """GUI runs free everything they own when they end, and nothing a run starts can outlive
 the window (or a failing test)."""
+
 import gc
 import weakref
 
@@ -44,14 +45,21 @@ def test_thirty_runs_leave_no_run_worker_or_thread_alive(window, qtbot, tracked)
     assert len(rows) == 15
     assert [r.text("signature") for r in rows] == [f"{exp['signature']}  ✓"] * 15
     assert [r.result.lock_acquisitions for r in rows] == [
-        exp["lock_acquisitions_pooled"] if r.result.strategy is Strategy.POOLED
-        else exp["lock_acquisitions_baseline"] for r in rows]
+        exp["lock_acquisitions_pooled"]
+        if r.result.strategy is Strategy.POOLED
+        else exp["lock_acquisitions_baseline"]
+        for r in rows
+    ]
     # 30 runs and one reference (ramp.bin's, computed once).
     assert [k for k, *_ in tracked].count("run") == 30
     assert [k for k, *_ in tracked].count("reference") == 1
     gc.collect()
-    alive = [(kind, what) for kind, *refs in tracked
-             for what, ref in zip(("Run", "RunWorker", "QThread"), refs) if ref() is not None]
+    alive = [
+        (kind, what)
+        for kind, *refs in tracked
+        for what, ref in zip(("Run", "RunWorker", "QThread"), refs)
+        if ref() is not None
+    ]
     assert alive == []
     assert _alive(Run) == [] and _alive(worker.RunWorker) == []
     assert worker.live_jobs() == []
@@ -70,10 +78,13 @@ def test_shutdown_stops_a_paused_slowed_down_run(qtbot):
         assert w.start_run(Strategy.BASELINE)
         qtbot.waitUntil(lambda: w.busy and w._job.is_running(), timeout=5000)
         w.toggle_pause()
-        qtbot.waitUntil(lambda: w._job.run.phase.name == "RUNNING"
-                        and set(w._job.run.slot_states.tolist()) <= {SlotState.PAUSED,
-                                                                     SlotState.IDLE},
-                        timeout=10000)
+        qtbot.waitUntil(
+            lambda: (
+                w._job.run.phase.name == "RUNNING"
+                and set(w._job.run.slot_states.tolist()) <= {SlotState.PAUSED, SlotState.IDLE}
+            ),
+            timeout=10000,
+        )
         thread = w._job.thread
         w.shutdown()
         assert not w.busy and thread is not None
@@ -93,8 +104,7 @@ def test_shutdown_stops_a_reference_run(qtbot, tmp_path):
         references = []
         w.sig_reference_ready.connect(references.append)
         assert w.start_run(Strategy.POOLED)
-        qtbot.waitUntil(lambda: w._job is not None and w._job.kind == "reference",
-                        timeout=30000)
+        qtbot.waitUntil(lambda: w._job is not None and w._job.kind == "reference", timeout=30000)
         w.shutdown()
         assert not w.busy and worker.live_jobs() == [] and references == []
         # The window is still usable after a shutdown: a new run starts and finishes.

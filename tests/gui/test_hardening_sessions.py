@@ -1,5 +1,6 @@
 """A session file is someone else's: replaying it never runs anything on a path it names,
 and the signature column says the truth about the reference."""
+
 import hashlib
 import os
 import shutil
@@ -29,10 +30,15 @@ def recorded(window, qtbot, tmp_path):
 
 def _point_at(path, tmp_path, name, target):
     """The recorded session, crafted to name ``target`` as its input (another file's hash)."""
+
     def edit(meta):
         meta["result"]["path"] = str(target)
-        meta["input"] = {"name": os.path.basename(str(target)), "bytes": RAMP["bytes"],
-                         "sha256": hashlib.sha256(b"something else").hexdigest()}
+        meta["input"] = {
+            "name": os.path.basename(str(target)),
+            "bytes": RAMP["bytes"],
+            "sha256": hashlib.sha256(b"something else").hexdigest(),
+        }
+
     return rewrite_session(path, tmp_path / name, edit)
 
 
@@ -42,13 +48,15 @@ def _assert_not_checked(window, name):
     assert row.text("signature") == f"{RAMP['signature']}  ? (no reference)"
     assert window.replay_note.text() == (
         f"input file '{name}' is not here (open it, then the session, to check); "
-        "the reference signature was not checked")
+        "the reference signature was not checked"
+    )
     assert window.replay_note.isVisibleTo(window)
     assert window.error_text() == ""
 
 
-def test_replay_of_a_missing_input_says_the_reference_was_not_checked(window, recorded,
-                                                                     monkeypatch):
+def test_replay_of_a_missing_input_says_the_reference_was_not_checked(
+    window, recorded, monkeypatch
+):
     open_vector(window, "random_64k.bin")
     started = count_thread_starts(monkeypatch)
     assert window.open_session(recorded), window.error_text()
@@ -58,13 +66,14 @@ def test_replay_of_a_missing_input_says_the_reference_was_not_checked(window, re
 
 
 @pytest.mark.parametrize("target", ["/dev/zero", "fifo"])
-def test_a_session_naming_a_device_or_fifo_never_starts_a_run(window, recorded, tmp_path,
-                                                             monkeypatch, target):
+def test_a_session_naming_a_device_or_fifo_never_starts_a_run(
+    window, recorded, tmp_path, monkeypatch, target
+):
     if target == "fifo":
         target = tmp_path / "input.fifo"
         os.mkfifo(target)
     crafted = _point_at(recorded, tmp_path, "crafted.session", target)
-    open_vector(window, "ramp.bin")   # same bytes as recorded, but the session says otherwise
+    open_vector(window, "ramp.bin")  # same bytes as recorded, but the session says otherwise
     started = count_thread_starts(monkeypatch)
     assert window.open_session(crafted), window.error_text()
     assert not window.busy and started == [] and window._job is None
@@ -74,14 +83,14 @@ def test_a_session_naming_a_device_or_fifo_never_starts_a_run(window, recorded, 
     assert not window.busy and started == []
 
 
-def test_a_session_naming_an_existing_file_does_not_borrow_its_reference(window, recorded,
-                                                                        qtbot, tmp_path,
-                                                                        monkeypatch):
+def test_a_session_naming_an_existing_file_does_not_borrow_its_reference(
+    window, recorded, qtbot, tmp_path, monkeypatch
+):
     """The session names the very file the user ran, but its hash says it is another file."""
     open_vector(window, "ramp.bin")
     ramp = str(VECTORS / "ramp.bin")
     crafted = _point_at(recorded, tmp_path, "liar.session", ramp)
-    run_and_wait(qtbot, window, window.baseline_button)   # ramp.bin's reference is now known
+    run_and_wait(qtbot, window, window.baseline_button)  # ramp.bin's reference is now known
     assert window.results.rows[0].text("signature") == f"{RAMP['signature']}  ✓"
     started = count_thread_starts(monkeypatch)
     assert window.open_session(crafted), window.error_text()
@@ -90,8 +99,9 @@ def test_a_session_naming_an_existing_file_does_not_borrow_its_reference(window,
 
 
 def test_the_open_input_with_the_recorded_hash_gets_its_reference_from_the_users_path(
-        window, recorded, qtbot, tmp_path, monkeypatch):
-    mine = tmp_path / "my-copy.bin"   # another name, the same bytes as the recorded input
+    window, recorded, qtbot, tmp_path, monkeypatch
+):
+    mine = tmp_path / "my-copy.bin"  # another name, the same bytes as the recorded input
     shutil.copy(VECTORS / "ramp.bin", mine)
     assert window.open_input(str(mine))
     started = count_thread_starts(monkeypatch)
@@ -110,8 +120,9 @@ def test_the_open_input_with_the_recorded_hash_gets_its_reference_from_the_users
     assert window.results.rows[-1].text("signature") == f"{RAMP['signature']}  ✓"
 
 
-def test_a_thinned_recording_is_said_after_the_run_and_in_the_replay(window, qtbot, tmp_path,
-                                                                    monkeypatch):
+def test_a_thinned_recording_is_said_after_the_run_and_in_the_replay(
+    window, qtbot, tmp_path, monkeypatch
+):
     import gui.main_window as mw
 
     # 1 MiB for a 2 MiB heap (131,072 cells): the recorder keeps 1 value per 16 cells.
@@ -125,8 +136,9 @@ def test_a_thinned_recording_is_said_after_the_run_and_in_the_replay(window, qtb
     assert window.open_session(path), window.error_text()
     assert window.replay_note.text() == f"recording thinned: {note}"
     assert window.replay_note.isVisibleTo(window)
-    assert window.statusBar().currentMessage() == (f"Replaying {path}  ·  recording thinned: "
-                                                   f"{note}")
+    assert window.statusBar().currentMessage() == (
+        f"Replaying {path}  ·  recording thinned: {note}"
+    )
     assert window.results.rows[-1].text("signature") == f"{RAMP['signature']}  ✓"
 
 
@@ -139,8 +151,9 @@ def test_an_unthinned_recording_says_nothing(window, qtbot, tmp_path):
     assert window.replay_note.text() == "" and not window.replay_note.isVisibleTo(window)
 
 
-def test_replaying_again_and_again_keeps_one_session_in_memory(window, qtbot, tmp_path,
-                                                               monkeypatch):
+def test_replaying_again_and_again_keeps_one_session_in_memory(
+    window, qtbot, tmp_path, monkeypatch
+):
     import gc
 
     from gui.session_file import Session
@@ -151,9 +164,8 @@ def test_replaying_again_and_again_keeps_one_session_in_memory(window, qtbot, tm
     started = count_thread_starts(monkeypatch)
     for _ in range(20):
         assert window.open_session(path), window.error_text()
-    assert started == [] and not window.busy   # ramp.bin's reference is known already
-    assert [r.text("signature") for r in window.results.rows] == \
-        [f"{RAMP['signature']}  ✓"] * 21
+    assert started == [] and not window.busy  # ramp.bin's reference is known already
+    assert [r.text("signature") for r in window.results.rows] == [f"{RAMP['signature']}  ✓"] * 21
     gc.collect()
     sessions = [o for o in gc.get_objects() if isinstance(o, Session)]
     # The replay on screen and the last live run (for Ctrl+S): nothing else.

@@ -1,9 +1,10 @@
 """The window end to end: runs, table, heap map, errors, stop, settings."""
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from engine import (CellState, HeapExhausted, InputError, RunCancelled, RunConfig, Strategy)
+from engine import CellState, HeapExhausted, InputError, RunCancelled, RunConfig, Strategy
 from gui import heap_map as hm
 from gui.main_window import MainWindow, settings
 from gui.results_table import KEYS
@@ -85,23 +86,27 @@ def test_heap_map_shows_pools_during_and_after_a_pooled_run(window, qtbot):
     pixels = window.heap_map.pixels()
     for slot in range(20):
         r = layout.tile_rect(slot)
-        tile = pixels[int(r.top()):int(r.bottom()), int(r.left()):int(r.right())]
-        expected = hm.colour_indices(np.array([CellState.POOL_RESERVED], np.uint8),
-                                     np.array([slot], np.uint8))[0]
+        tile = pixels[int(r.top()) : int(r.bottom()), int(r.left()) : int(r.right())]
+        expected = hm.colour_indices(
+            np.array([CellState.POOL_RESERVED], np.uint8), np.array([slot], np.uint8)
+        )[0]
         assert (tile == expected).all(), slot
     assert len({tuple(hm.LUT[i][:3]) for i in np.unique(pixels)}) >= 20
     # The tooltip names offset, state and owner.
     text = window.heap_map.describe_cell(3 * layout.pool_cells + 5)
-    assert text.splitlines() == ["offset 0x018050 = 96.1 KiB (pool of T3)",
-                                 "pool, reserved but unused; owner: thread slot T3"]
+    assert text.splitlines() == [
+        "offset 0x018050 = 96.1 KiB (pool of T3)",
+        "pool, reserved but unused; owner: thread slot T3",
+    ]
 
 
 def test_stop_mid_run_keeps_the_app_usable(window, qtbot):
     open_vector(window)
     window.sig_run_started.connect(lambda _id: window._job.run.set_speed(0.001))
     qtbot.mouseClick(window.baseline_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: window.progress.value() > 0 or window.status_locks.text() != "",
-                    timeout=20000)
+    qtbot.waitUntil(
+        lambda: window.progress.value() > 0 or window.status_locks.text() != "", timeout=20000
+    )
     assert window.stop_button.isEnabled() and not window.baseline_button.isEnabled()
     with qtbot.waitSignal(window.sig_run_failed, timeout=5000) as failed:
         qtbot.mouseClick(window.stop_button, Qt.LeftButton)
@@ -120,8 +125,9 @@ def test_heap_too_small_shows_the_engine_message_and_next_run_works(window, qtbo
     open_vector(window)
     window.settings_panel.edits["heap_size"].setText("16K")
     # Pooled is refused inline: 20 pools of 32 KiB cannot fit in 16 KiB.
-    expected_pooled = str(pytest.raises(InputError, RunConfig, strategy=Strategy.POOLED,
-                                        heap_size=16384).value)
+    expected_pooled = str(
+        pytest.raises(InputError, RunConfig, strategy=Strategy.POOLED, heap_size=16384).value
+    )
     assert window.settings_panel.general_error.text() == f"Pooled: {expected_pooled}"
     assert not window.pooled_button.isEnabled() and window.baseline_button.isEnabled()
 
@@ -153,7 +159,8 @@ def test_settings_refuse_bad_values_inline_with_the_valid_range(window):
 
     panel.edits["block_size"].setText("lots")
     assert panel.errors["block_size"].text() == (
-        "'lots' is not a size: use bytes or a K/M suffix, e.g. 2M, 32K, 1024")
+        "'lots' is not a size: use bytes or a K/M suffix, e.g. 2M, 32K, 1024"
+    )
     panel.edits["pool_size"].setText("8K")
     panel.edits["block_size"].setText("2K")
     assert panel.errors["pool_size"].isHidden() and panel.errors["block_size"].isHidden()
@@ -262,9 +269,11 @@ def test_clear_runs(window, qtbot):
 
 def test_samples_menu_opens_a_bundled_sample(window):
     actions = [a for a in window.samples_menu.actions() if a.isEnabled()]
-    assert [a.text() for a in actions] == ["random_1MiB.bin  (1 MiB)",
-                                           "skewed_256KiB.bin  (256 KiB)",
-                                           "text_256KiB.txt  (256 KiB)"]
+    assert [a.text() for a in actions] == [
+        "random_1MiB.bin  (1 MiB)",
+        "skewed_256KiB.bin  (256 KiB)",
+        "text_256KiB.txt  (256 KiB)",
+    ]
     actions[2].trigger()
     assert window.input_name.text() == "Input: text_256KiB.txt"
     assert window.input_info.text().startswith("256 KiB  ·  256 blocks of 1 KiB")

@@ -1,4 +1,5 @@
 """Presenter keyboard: every shortcut does its job, pause/resume, slow motion."""
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -59,8 +60,9 @@ def test_space_pauses_then_resume_finishes_with_the_signature(presenter, qtbot):
     assert w.paused
     assert w.status_strategy.text() == "Paused #1"
     assert w.statusBar().currentMessage() == "Paused"
-    qtbot.waitUntil(lambda: all(s in PARKED for s in run.snapshot(with_heap=False).slot_states),
-                    timeout=20000)
+    qtbot.waitUntil(
+        lambda: all(s in PARKED for s in run.snapshot(with_heap=False).slot_states), timeout=20000
+    )
     frozen = run.counters()
     w._draw_frame()
     assert run.counters() == frozen
@@ -84,8 +86,9 @@ def test_s_stops_a_paused_run(presenter, qtbot):
     run = w._job.run
     qtbot.waitUntil(lambda: run.counters()["lock_acquisitions"] > 0, timeout=20000)
     key(qtbot, w, Qt.Key_Space)
-    qtbot.waitUntil(lambda: SlotState.PAUSED in run.snapshot(with_heap=False).slot_states,
-                    timeout=20000)
+    qtbot.waitUntil(
+        lambda: SlotState.PAUSED in run.snapshot(with_heap=False).slot_states, timeout=20000
+    )
     with qtbot.waitSignal(w.sig_run_failed, timeout=10000) as failed:
         key(qtbot, w, Qt.Key_S)
     assert isinstance(failed.args[0], RunCancelled)
@@ -96,6 +99,7 @@ def test_s_stops_a_paused_run(presenter, qtbot):
 
 def test_e_exports_to_the_remembered_folder(presenter, qtbot, tmp_path):
     from gui.main_window import settings
+
     w = presenter
     with qtbot.waitSignal(w.sig_idle, timeout=30000):
         key(qtbot, w, Qt.Key_B)
@@ -119,14 +123,33 @@ def test_f11_full_screen_and_help_overlay(presenter, qtbot):
     key(qtbot, w, Qt.Key_Question)
     assert w.shortcuts_overlay.isVisible()
     text = w.shortcuts_overlay.text()
-    for k in ("<b>B</b>", "<b>P</b>", "<b>Space</b>", "<b>S</b>", "<b>E</b>", "<b>F5</b>",
-              "<b>F11</b>", "<b>[  ]</b>", "<b>Ctrl+S</b>", "<b>Ctrl+Shift+O</b>", "<b>Ctrl+D</b>"):
+    for k in (
+        "<b>B</b>",
+        "<b>P</b>",
+        "<b>Space</b>",
+        "<b>S</b>",
+        "<b>E</b>",
+        "<b>F5</b>",
+        "<b>F11</b>",
+        "<b>[  ]</b>",
+        "<b>Ctrl+S</b>",
+        "<b>Ctrl+Shift+O</b>",
+        "<b>Ctrl+D</b>",
+    ):
         assert k in text
     # Every action with a shortcut is listed.
     for action in w.actions():
         for seq in action.shortcuts():
             name = seq.toString()
-            if name not in ("Ctrl+Q", "Ctrl+.", "Ctrl+Del", "Ctrl+G", "Ctrl+E", "Backspace", "Exit"):
+            if name not in (
+                "Ctrl+Q",
+                "Ctrl+.",
+                "Ctrl+Del",
+                "Ctrl+G",
+                "Ctrl+E",
+                "Backspace",
+                "Exit",
+            ):
                 assert name in text or name.replace("Right", "→").replace("Left", "←") in text, name
     key(qtbot, w, Qt.Key_Question)
     assert not w.shortcuts_overlay.isVisible()
@@ -188,10 +211,14 @@ def test_captions_follow_the_run(presenter, qtbot):
     with qtbot.waitSignal(w.sig_run_finished, timeout=30000) as done:
         key(qtbot, w, Qt.Key_Space)
     c = done.args[0].counters
-    assert labels["heap"].text() == (f"Done: all {c['lock_acquisitions']:,} allocations and "
-                                     "frees took turns at the one heap lock")
-    assert labels["locks"].text() == (f"{c['lock_acquisitions']:,} lock acquisitions: "
-                                      f"{c['lock_acquisitions'] / 64:,.1f} per block")
+    assert labels["heap"].text() == (
+        f"Done: all {c['lock_acquisitions']:,} allocations and "
+        "frees took turns at the one heap lock"
+    )
+    assert labels["locks"].text() == (
+        f"{c['lock_acquisitions']:,} lock acquisitions: "
+        f"{c['lock_acquisitions'] / 64:,.1f} per block"
+    )
     assert labels["throughput"].text().startswith(f"{65536 / 1e6:,.2f} MB hashed at ")
     assert labels["free_list"].text().startswith("The free list has ")
     qtbot.waitUntil(lambda: not w.busy, timeout=20000)

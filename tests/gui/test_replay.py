@@ -1,4 +1,5 @@
 """Recorded runs: save the last live run, reopen it, scrub it; bad files stay harmless."""
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -7,7 +8,6 @@ from gui.results_table import KEYS
 from gui.session_file import load_session
 from tests.conftest import EXPECTED
 from tests.gui.helpers import open_vector, run_and_wait
-
 
 
 def test_save_then_reopen_gives_the_same_row_and_final_heap_map(window, qtbot, tmp_path):
@@ -45,8 +45,9 @@ def test_save_then_reopen_gives_the_same_row_and_final_heap_map(window, qtbot, t
     assert window.replay_time == 0.0
     y = window.charts.views["locks"].curve_data(row.run_id)[1]
     assert y is None or len(y) <= 1
-    assert window.caption_labels["heap"].text() == ("Each thread allocates from its own pool: "
-                                                    "no lock taken")
+    assert window.caption_labels["heap"].text() == (
+        "Each thread allocates from its own pool: no lock taken"
+    )
     assert window.replay_label.text() == f"0.000 / {session.duration_s:.3f} s"
     # Playing at full speed reaches the end again.
     window.replay_speed.setCurrentIndex(0)
@@ -57,9 +58,11 @@ def test_save_then_reopen_gives_the_same_row_and_final_heap_map(window, qtbot, t
 
 
 @pytest.mark.parametrize("content", [b"", b"PK\x03\x04 truncated", b"hello, not a session"])
-def test_a_bad_session_file_shows_its_message_and_the_app_stays_usable(window, qtbot, tmp_path,
-                                                                      content):
+def test_a_bad_session_file_shows_its_message_and_the_app_stays_usable(
+    window, qtbot, tmp_path, content
+):
     from gui.session_file import SessionError
+
     bad = tmp_path / "bad.session"
     bad.write_bytes(content)
     with pytest.raises(SessionError) as expected:
@@ -88,11 +91,13 @@ def test_several_sessions_side_by_side(window, qtbot, tmp_path):
     live_curves = {i: window.charts.views["locks"].curve_data(i)[1].tolist() for i in (1, 2)}
     window.clear_runs()
     assert window.open_session(base) and window.open_session(pooled)
-    window.replay_slider.setValue(0)   # scrubbing the second one...
+    window.replay_slider.setValue(0)  # scrubbing the second one...
     rows = window.results.rows
     exp = EXPECTED["random_64k.bin"]
-    assert [r.result.lock_acquisitions for r in rows] == [exp["lock_acquisitions_baseline"],
-                                                           exp["lock_acquisitions_pooled"]]
+    assert [r.result.lock_acquisitions for r in rows] == [
+        exp["lock_acquisitions_baseline"],
+        exp["lock_acquisitions_pooled"],
+    ]
     assert rows[1].text("speedup") == f"{rows[1].speedup:.2f}× vs #{rows[0].run_id}"
     # ...leaves the first one's whole curve on the chart.
     first = window.charts.views["locks"].curve_data(rows[0].run_id)[1].tolist()

@@ -1,4 +1,5 @@
 """Session files: round trips of real runs, and clear messages for bad files."""
+
 import json
 import zipfile
 
@@ -22,11 +23,18 @@ def record(name="random_64k.bin", strategy=Strategy.POOLED):
     recorder.add_frame(result.wall_s, handle.heap_states, handle.heap_owners)
     session = recorder.finish(
         input_identity=session_file.file_identity(path),
-        config={"strategy": strategy.label, "heap_size": handle.config.heap_size,
-                "pool_size": handle.config.pool_size, "batch_size": handle.config.batch_size,
-                "block_size": handle.config.block_size},
-        result=result.as_dict(), series=result.series, slot_count=handle.slot_count,
-        pool_reserved=handle.pool_reserved)
+        config={
+            "strategy": strategy.label,
+            "heap_size": handle.config.heap_size,
+            "pool_size": handle.config.pool_size,
+            "batch_size": handle.config.batch_size,
+            "block_size": handle.config.block_size,
+        },
+        result=result.as_dict(),
+        series=result.series,
+        slot_count=handle.slot_count,
+        pool_reserved=handle.pool_reserved,
+    )
     final_states = handle.heap_states.copy()
     handle.close()
     return session, result, final_states
@@ -64,8 +72,14 @@ def test_recorder_thins_frames_but_keeps_first_and_newest():
     recorder = SessionRecorder(4)
     for i in range(session_file.MAX_FRAMES * 3):
         recorder.add_frame(i * 0.05, np.full(4, i % 256, np.uint8), np.zeros(4, np.uint8))
-    session = recorder.finish(input_identity={}, config={}, result={"wall_s": 1},
-                              series={"time_s": np.zeros(0)}, slot_count=1, pool_reserved=0)
+    session = recorder.finish(
+        input_identity={},
+        config={},
+        result={"wall_s": 1},
+        series={"time_s": np.zeros(0)},
+        slot_count=1,
+        pool_reserved=0,
+    )
     assert len(session.frame_times) <= session_file.MAX_FRAMES + 1
     assert session.frame_times[0] == 0.0
     assert session.frame_times[-1] == pytest.approx((session_file.MAX_FRAMES * 3 - 1) * 0.05)
@@ -93,8 +107,9 @@ def test_truncated_file(good_file, tmp_path):
     bad.write_bytes(good_file.read_bytes()[: good_file.stat().st_size // 2])
     with pytest.raises(SessionError) as info:
         load_session(bad)
-    assert str(info.value) == ("cannot open session 'cut.session': not a heapscope session, "
-                               "or the file is truncated")
+    assert str(info.value) == (
+        "cannot open session 'cut.session': not a heapscope session, or the file is truncated"
+    )
 
 
 def test_corrupt_member(good_file, tmp_path):
@@ -135,11 +150,14 @@ def test_newer_version(good_file, tmp_path):
             meta["version"] = session_file.FORMAT_VERSION + 1
             return json.dumps(meta)
         return data
+
     bad = rewrite(good_file, tmp_path / "future.session", bump)
     with pytest.raises(SessionError) as info:
         load_session(bad)
-    assert str(info.value) == ("cannot open session 'future.session': it was written by a newer "
-                               "heapscope (format version 3; this one reads up to 2)")
+    assert str(info.value) == (
+        "cannot open session 'future.session': it was written by a newer "
+        "heapscope (format version 3; this one reads up to 2)"
+    )
 
 
 def test_pickled_arrays_are_refused_not_executed(good_file, tmp_path):
@@ -156,21 +174,26 @@ def test_pickled_arrays_are_refused_not_executed(good_file, tmp_path):
             np.save(buf, np.array([Boom()], dtype=object), allow_pickle=True)
             return buf.getvalue()
         return data
+
     assert pickle  # the payload above would run exec() if unpickled
     bad = rewrite(good_file, tmp_path / "evil.session", poison)
     with pytest.raises(SessionError) as info:
         load_session(bad)
-    assert str(info.value) == ("cannot open session 'evil.session': its series.npy is damaged "
-                               "(not a plain float64 array, or pickled objects)")
+    assert str(info.value) == (
+        "cannot open session 'evil.session': its series.npy is damaged "
+        "(not a plain float64 array, or pickled objects)"
+    )
 
 
 def test_missing_member(good_file, tmp_path):
-    bad = rewrite(good_file, tmp_path / "partial.session",
-                  lambda m, d: None if m == "heap_owners.npy" else d)
+    bad = rewrite(
+        good_file, tmp_path / "partial.session", lambda m, d: None if m == "heap_owners.npy" else d
+    )
     with pytest.raises(SessionError) as info:
         load_session(bad)
-    assert str(info.value) == ("cannot open session 'partial.session': it is incomplete "
-                               "(missing heap_owners.npy)")
+    assert str(info.value) == (
+        "cannot open session 'partial.session': it is incomplete (missing heap_owners.npy)"
+    )
 
 
 def test_recorder_thinning_for_time_resolution_is_not_reported():
@@ -189,7 +212,7 @@ def _big_frames(cells, count, seed=0):
 
 
 def test_recorder_is_capped_in_bytes_and_says_it_thinned(tmp_path):
-    cells, cap = 1 << 20, 4 << 20   # a 16 MiB heap, a 4 MiB budget
+    cells, cap = 1 << 20, 4 << 20  # a 16 MiB heap, a 4 MiB budget
     recorder = SessionRecorder(cells, max_bytes=cap)
     assert (recorder.cell_group, recorder.stored_cells) == (32, 32768)  # cap / 128 cells a frame
     assert recorder.thinned
@@ -198,14 +221,25 @@ def test_recorder_is_capped_in_bytes_and_says_it_thinned(tmp_path):
         assert recorder.nbytes <= cap
     assert (recorder.frame_count, recorder.frames_seen) == (35, 300)
     assert recorder.nbytes == 35 * (2 * 32768 + 8)
-    assert recorder.thinning_note == ("kept 1 heap-map value per 32 cells and 35 of 300 frames "
-                                      "to stay within 4 MiB")
-    session = recorder.finish(input_identity={"name": "big.bin"}, config={}, result={},
-                              series={"time_s": np.zeros(0)}, slot_count=20, pool_reserved=0)
+    assert recorder.thinning_note == (
+        "kept 1 heap-map value per 32 cells and 35 of 300 frames to stay within 4 MiB"
+    )
+    session = recorder.finish(
+        input_identity={"name": "big.bin"},
+        config={},
+        result={},
+        series={"time_s": np.zeros(0)},
+        slot_count=20,
+        pool_reserved=0,
+    )
     assert session.meta["version"] == 2
     assert session.meta["recording"] == {
-        "thinned": True, "thinning_note": recorder.thinning_note, "frames_seen": 300,
-        "max_bytes": cap, "cell_group": 32}
+        "thinned": True,
+        "thinning_note": recorder.thinning_note,
+        "frames_seen": 300,
+        "max_bytes": cap,
+        "cell_group": 32,
+    }
     assert session.frame_times[0] == 0.0 and session.frame_times[-1] == pytest.approx(2.99)
     assert session.heap_states.shape == (35, cells)  # frames are whole again when read
     assert session.heap_states[-1].shape == (cells,)
@@ -218,8 +252,8 @@ def test_downsampling_keeps_each_groups_highest_state_and_its_owner():
     assert (recorder.cell_group, recorder.stored_cells) == (4, 25)
     states = np.zeros(100, np.uint8)
     owners = np.full(100, 255, np.uint8)
-    states[4:8], owners[4:8] = [1, 2, 2, 0], [7, 7, 7, 255]    # header + global block of slot 7
-    states[97], owners[97] = 5, 254                            # a sliver in the last group
+    states[4:8], owners[4:8] = [1, 2, 2, 0], [7, 7, 7, 255]  # header + global block of slot 7
+    states[97], owners[97] = 5, 254  # a sliver in the last group
     recorder.add_frame(0.0, states, owners)
     frame_states, frame_owners = recorder._states[0], recorder._owners[0]
     assert frame_states[:3].tolist() == [0, 2, 0] and frame_owners[:3].tolist() == [255, 7, 255]
@@ -233,10 +267,14 @@ def test_downsampled_session_round_trips(tmp_path):
     frames = list(_big_frames(cells, 3, seed=5))
     for t, states, owners in frames:
         recorder.add_frame(t, states, owners)
-    rec = recorder.finish(input_identity=session.meta["input"], config=session.config,
-                          result=session.result, series=session.series,
-                          slot_count=session.meta["slot_count"],
-                          pool_reserved=session.meta["pool_reserved"])
+    rec = recorder.finish(
+        input_identity=session.meta["input"],
+        config=session.config,
+        result=session.result,
+        series=session.series,
+        slot_count=session.meta["slot_count"],
+        pool_reserved=session.meta["pool_reserved"],
+    )
     path = save_session(rec, tmp_path / "small.session")
     loaded = load_session(path)
     assert loaded.meta == json.loads(json.dumps(rec.meta))
@@ -249,16 +287,23 @@ def test_downsampled_session_round_trips(tmp_path):
         np.testing.assert_array_equal(loaded.heap_owners[i], (keys & 0xFF).repeat(128))
         np.testing.assert_array_equal(loaded.heap_states[i], rec.heap_states[i])
         np.testing.assert_array_equal(loaded.heap_owners[i], rec.heap_owners[i])
-    np.testing.assert_array_equal(loaded.series["lock_acquisitions"],
-                                  result.series["lock_acquisitions"])
+    np.testing.assert_array_equal(
+        loaded.series["lock_acquisitions"], result.series["lock_acquisitions"]
+    )
 
 
 def test_recorder_keeps_frame_times_in_order():
     recorder = SessionRecorder(4)
     for t in (0.0, 0.5, 0.49, 0.7):  # a final wall_s a hair before the last timer frame
         recorder.add_frame(t, np.zeros(4, np.uint8), np.zeros(4, np.uint8))
-    session = recorder.finish(input_identity={}, config={}, result={}, series={"time_s": []},
-                              slot_count=1, pool_reserved=0)
+    session = recorder.finish(
+        input_identity={},
+        config={},
+        result={},
+        series={"time_s": []},
+        slot_count=1,
+        pool_reserved=0,
+    )
     assert session.frame_times.tolist() == [0.0, 0.5, 0.5, 0.7]
 
 
@@ -268,6 +313,7 @@ def _umask_now() -> int:
 
 def test_session_files_are_shareable_0666_minus_umask(good_file, tmp_path, monkeypatch):
     import stat
+
     assert stat.S_IMODE(good_file.stat().st_mode) == 0o666 & ~_umask_now()
     with open("/proc/self/status") as f:
         line = next(x for x in f if x.startswith("Umask:"))
@@ -280,9 +326,11 @@ def test_session_files_are_shareable_0666_minus_umask(good_file, tmp_path, monke
 
 def test_saving_to_impossible_paths_raises_oserror_in_one_line(tmp_path):
     session, _, _ = record("ramp.bin")
-    for path, reason in [(tmp_path / "a\0b.session", "the path contains a NUL byte"),
-                         ("", "no file name given"),
-                         (tmp_path / "missing-dir" / "x.session", "No such file or directory")]:
+    for path, reason in [
+        (tmp_path / "a\0b.session", "the path contains a NUL byte"),
+        ("", "no file name given"),
+        (tmp_path / "missing-dir" / "x.session", "No such file or directory"),
+    ]:
         with pytest.raises(OSError) as info:
             save_session(session, path)
         assert reason in str(info.value) and "\n" not in str(info.value)
@@ -302,4 +350,5 @@ def test_a_64_mib_heap_run_records_within_the_default_256_mib():
     assert recorder.nbytes == recorder.frame_count * (2 * (cells // 2) + 8)
     assert recorder.thinned and recorder.thinning_note == (
         f"kept 1 heap-map value per 2 cells and {recorder.frame_count} of 100 frames to stay "
-        "within 256 MiB")
+        "within 256 MiB"
+    )

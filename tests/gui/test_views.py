@@ -1,4 +1,5 @@
 """The pieces under the window: heap-map layout and colours, chart curves, inputs."""
+
 import numpy as np
 import pytest
 
@@ -21,8 +22,10 @@ def test_default_layout_is_8_by_8_pool_tiles():
     assert layout.cell_at(512, 0) == -1
 
 
-@pytest.mark.parametrize("heap,pool", [(4096, 256), (2 * 1024 * 1024, 2048),
-                                       (3 * 1000 * 16, 32768), (64 * 1024 * 1024, 256)])
+@pytest.mark.parametrize(
+    "heap,pool",
+    [(4096, 256), (2 * 1024 * 1024, 2048), (3 * 1000 * 16, 32768), (64 * 1024 * 1024, 256)],
+)
 def test_every_cell_appears_once_in_any_layout(heap, pool):
     layout = hm.Layout.build(heap, pool)
     shown = layout.pixel_cell[layout.pixel_cell >= 0]
@@ -31,14 +34,24 @@ def test_every_cell_appears_once_in_any_layout(heap, pool):
 
 
 def test_colours_tell_states_and_slots_apart():
-    states = np.array([CellState.FREE, CellState.HEADER, CellState.SLIVER, CellState.GLOBAL,
-                       CellState.GLOBAL, CellState.POOL_USED, CellState.POOL_RESERVED,
-                       CellState.GLOBAL], np.uint8)
+    states = np.array(
+        [
+            CellState.FREE,
+            CellState.HEADER,
+            CellState.SLIVER,
+            CellState.GLOBAL,
+            CellState.GLOBAL,
+            CellState.POOL_USED,
+            CellState.POOL_RESERVED,
+            CellState.GLOBAL,
+        ],
+        np.uint8,
+    )
     owners = np.array([OWNER_NONE, 3, 3, 3, 4, 3, 3, OWNER_COORDINATOR], np.uint8)
     idx = hm.colour_indices(states, owners)
     rgb = [tuple(hm.LUT[i][:3]) for i in idx]
     assert len({rgb[0], rgb[1], rgb[2], rgb[3], rgb[4], rgb[6], rgb[7]}) == 7
-    assert rgb[3] == rgb[5]   # slot 3's hue, in the shared region or in its pool
+    assert rgb[3] == rgb[5]  # slot 3's hue, in the shared region or in its pool
     assert len({tuple(hm.LUT[8 + s][:3]) for s in range(20)}) == 20
 
 
@@ -46,8 +59,7 @@ def test_heap_map_draws_a_real_run(qtbot):
     view = hm.HeapMapView()
     qtbot.addWidget(view)
     with engine.Run(VECTORS / "random_64k.bin", RunConfig(strategy=Strategy.POOLED)) as run:
-        view.set_layout(run.config.heap_size, run.config.pool_size, Strategy.POOLED,
-                        run.slot_count)
+        view.set_layout(run.config.heap_size, run.config.pool_size, Strategy.POOLED, run.slot_count)
         run.execute()
         view.show_cells(run.heap_states, run.heap_owners)
         expected = hm.colour_indices(run.heap_states, run.heap_owners)
@@ -69,9 +81,9 @@ def test_curves_from_a_series():
     ft, fl = charts.free_list_curve(result.series)
     assert len(ft) == len(t)
     assert charts.run_label(7, result.config) == "#7 baseline (20 threads, 1 lock)"
-    assert charts.run_label(8, RunConfig(strategy=Strategy.POOLED, pool_size=8192,
-                                         block_size=2048)) == (
-        "#8 pooled (20 threads, 8 KiB pools, 2 KiB blocks)")
+    assert charts.run_label(
+        8, RunConfig(strategy=Strategy.POOLED, pool_size=8192, block_size=2048)
+    ) == ("#8 pooled (20 threads, 8 KiB pools, 2 KiB blocks)")
 
 
 @pytest.mark.parametrize("kind", inputs.KINDS)
@@ -80,8 +92,12 @@ def test_generated_inputs(kind, tmp_path):
     data = path.read_bytes()
     assert len(data) == 5000 and data == inputs.generate_bytes(kind, 5000, seed=3)
     distinct = len(set(data[:1024]))
-    assert {"random": distinct > 200, "zeros": distinct == 1, "skewed": 5 < distinct < 120,
-            "text": 10 < distinct < 60}[kind]
+    assert {
+        "random": distinct > 200,
+        "zeros": distinct == 1,
+        "skewed": 5 < distinct < 120,
+        "text": 10 < distinct < 60,
+    }[kind]
 
 
 def test_generator_refuses_bad_requests():
@@ -104,17 +120,19 @@ def test_hovering_a_cell_describes_it(qtbot):
     view.set_layout(2 * 1024 * 1024, 32 * 1024, Strategy.POOLED, 20)
     states = np.zeros(131072, np.uint8)
     owners = np.full(131072, OWNER_NONE, np.uint8)
-    states[2048:2048 + 10] = CellState.POOL_USED
-    owners[2048:2048 + 10] = 1
+    states[2048 : 2048 + 10] = CellState.POOL_USED
+    owners[2048 : 2048 + 10] = 1
     view.show_cells(states, owners)
     # Pixel (64 + 3, 0) is cell 2048 + 3: the 4th cell of T1's pool.
     scene_pos = view.vb.mapViewToScene(pg_point(64 + 3.5, 0.5))
     with qtbot.waitSignal(view.sig_hovered) as hovered:
         view._on_scene_mouse_moved(scene_pos)
-    assert hovered.args[0] == ("offset 0x008030 = 32.0 KiB (pool of T1)\n"
-                               "pool, used (no lock); owner: thread slot T1")
+    assert hovered.args[0] == (
+        "offset 0x008030 = 32.0 KiB (pool of T1)\npool, used (no lock); owner: thread slot T1"
+    )
 
 
 def pg_point(x, y):
     from PySide6.QtCore import QPointF
+
     return QPointF(x, y)
