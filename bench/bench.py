@@ -47,6 +47,9 @@ SEED = 20260101
 # Matches the Makefile's `standalone` target.
 STANDALONE_FLAGS = ["-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread"]
 
+# Short names for the strategies compared below.
+S, B, P, F = Strategy.SINGLE, Strategy.BASELINE, Strategy.POOLED, Strategy.FLOOR
+
 # Targets on a 2-core machine (issue 2).
 TARGETS = {"python/standalone": 1.03, "telemetry on/off": 1.03, "pooled/floor": 1.05}
 
@@ -154,16 +157,15 @@ def main(argv=None) -> int:
             files[label] = tmp / f"random_{size // MiB}MiB.bin"
             files[label].write_bytes(rng.randbytes(size))
 
-        V: dict[tuple[str, str], Variant] = {}
+        variants: dict[tuple[str, str], Variant] = {}
 
         def variant(label, key, fn, reps):
-            V[label, key] = Variant(key, fn, reps)
-            return V[label, key]
+            variants[label, key] = Variant(key, fn, reps)
+            return variants[label, key]
 
         groups = []
         for label, path in files.items():
             breps = base1 if label == "1 MiB" else base5
-            S, B, P, F = Strategy.SINGLE, Strategy.BASELINE, Strategy.POOLED, Strategy.FLOOR
             # Python vs standalone (telemetry on both), single and pooled.
             for strat in (S, P):
                 groups.append(
@@ -227,12 +229,14 @@ def main(argv=None) -> int:
                 ),
             ]
             measure([pair], log)
-            V[label, "tel pooled on"], V[label, "tel pooled off"] = pair
+            variants[label, "tel pooled on"], variants[label, "tel pooled off"] = pair
 
         # Every strategy must agree on the signature.
         for label in files:
             sigs = {
-                k: {s.signature for s in v.samples} for (lab, k), v in V.items() if lab == label
+                k: {s.signature for s in v.samples}
+                for (lab, k), v in variants.items()
+                if lab == label
             }
             assert len(set().union(*sigs.values())) == 1, f"signatures differ on {label}: {sigs}"
 
@@ -251,14 +255,14 @@ def main(argv=None) -> int:
     print("|---|---|---|---|---|---|")
     for label in files:
         for strat in ("single", "baseline", "pooled"):
-            v = V[label, f"py {strat}"]
-            sa = V.get((label, f"sa {strat}"))
+            v = variants[label, f"py {strat}"]
+            sa = variants.get((label, f"sa {strat}"))
             blocks = v.samples[0].blocks
             print(
                 f"| {label} | {strat} | {v.median():.3f} s | {blocks / v.median():,.0f} | "
                 f"{v.samples[0].locks:,} | {f'{sa.median():.3f} s' if sa else '-'} |"
             )
-        floor = V[label, "py floor"]
+        floor = variants[label, "py floor"]
         print(
             f"| {label} | floor (bench only) | {floor.median():.3f} s | "
             f"{floor.samples[0].blocks / floor.median():,.0f} | 0 | - |"
@@ -270,8 +274,8 @@ def main(argv=None) -> int:
         print(
             ratio_line(
                 f"{label} baseline / pooled",
-                V[label, "py baseline"].median(),
-                V[label, "py pooled"].median(),
+                variants[label, "py baseline"].median(),
+                variants[label, "py pooled"].median(),
             )
         )
     for label in files:
@@ -279,8 +283,8 @@ def main(argv=None) -> int:
             print(
                 ratio_line(
                     f"{label} {strat}: Python-driven / standalone",
-                    V[label, f"py {strat}"].median(),
-                    V[label, f"sa {strat}"].median(),
+                    variants[label, f"py {strat}"].median(),
+                    variants[label, f"sa {strat}"].median(),
                     TARGETS["python/standalone"],
                 )
             )
@@ -288,17 +292,17 @@ def main(argv=None) -> int:
         print(
             ratio_line(
                 f"{label} pooled: telemetry on / off",
-                V[label, "tel pooled on"].median(),
-                V[label, "tel pooled off"].median(),
+                variants[label, "tel pooled on"].median(),
+                variants[label, "tel pooled off"].median(),
                 TARGETS["telemetry on/off"],
             )
         )
-        if (label, "py baseline off") in V:
+        if (label, "py baseline off") in variants:
             print(
                 ratio_line(
                     f"{label} baseline: telemetry on / off",
-                    V[label, "py baseline"].median(),
-                    V[label, "py baseline off"].median(),
+                    variants[label, "py baseline"].median(),
+                    variants[label, "py baseline off"].median(),
                     TARGETS["telemetry on/off"],
                 )
             )
@@ -306,8 +310,8 @@ def main(argv=None) -> int:
         print(
             ratio_line(
                 f"{label} pooled (telemetry off) / floor",
-                V[label, "py pooled off"].median(),
-                V[label, "py floor"].median(),
+                variants[label, "py pooled off"].median(),
+                variants[label, "py floor"].median(),
                 TARGETS["pooled/floor"],
             )
         )
@@ -315,8 +319,8 @@ def main(argv=None) -> int:
         print(
             ratio_line(
                 f"{label} pooled (telemetry off) / floor, standalone binary",
-                V[label, "sa pooled off"].median(),
-                V[label, "sa floor"].median(),
+                variants[label, "sa pooled off"].median(),
+                variants[label, "sa floor"].median(),
                 TARGETS["pooled/floor"],
             )
         )
@@ -330,13 +334,13 @@ def main(argv=None) -> int:
     print("|---|---|---|---|---|")
     for label in files:
         for strat in ("single", "pooled") + (("baseline",) if label == "1 MiB" else ()):
-            py, sa = V[label, f"py {strat}"], V[label, f"sa {strat}"]
+            py, sa = variants[label, f"py {strat}"], variants[label, f"sa {strat}"]
             print(
                 f"| {label} {strat} | {py.median('call_s'):.4f} s | {py.median():.4f} s | "
                 f"{sa.median('call_s'):.4f} s | {sa.median():.4f} s |"
             )
     print("\nSpread (min-max wall) of each variant:")
-    for (label, key), v in V.items():
+    for (label, key), v in variants.items():
         print(f"  {label:6} {key:18} n={len(v.samples):2} {v.spread()} s")
     print(f"\nBench time: {elapsed:.0f} s")
     return 0

@@ -98,7 +98,7 @@ class Arena:
         out = np.zeros(lib.ENGINE_COUNTER_COUNT, dtype=np.uint64)
         with self._lock:
             lib.engine_arena_counters(self._arena, ffi.from_buffer("uint64_t[]", out))
-        return dict(zip(COUNTER_NAMES, out.tolist()))
+        return dict(zip(COUNTER_NAMES, out.tolist(), strict=True))
 
     def heap_states(self) -> np.ndarray:
         """A copy of the heap map (one CellState byte per 16-byte cell)."""

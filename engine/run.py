@@ -303,7 +303,7 @@ class Run:
             raise EngineError("the run has not finished", lib.ENGINE_E_STATE)
         counters = np.zeros(lib.ENGINE_COUNTER_COUNT, dtype=np.uint64)
         lib.engine_run_snapshot(handle, ffi.from_buffer("uint64_t[]", counters))
-        counter_dict = dict(zip(COUNTER_NAMES, counters.tolist()))
+        counter_dict = dict(zip(COUNTER_NAMES, counters.tolist(), strict=True))
         rows = np.zeros_like(self._series_rows)
         n = lib.engine_run_series(
             handle, ffi.from_buffer("uint64_t[]", rows), self._series_capacity
@@ -402,7 +402,7 @@ class Run:
         with self._lock:
             lib.engine_run_snapshot(self._require_open().pointer, self._counters_c)
             values = self._counters.tolist()
-        return dict(zip(COUNTER_NAMES, values))
+        return dict(zip(COUNTER_NAMES, values, strict=True))
 
     def heap_map_copy(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Race-free copies of the heap map now: (states, owners); None without telemetry."""
@@ -427,7 +427,7 @@ class Run:
             phase = RunPhase(lib.engine_run_state(handle))
             lib.engine_run_snapshot(handle, self._counters_c)
             lib.engine_run_slot_wait_ns(handle, self._wait_c)
-            counters = dict(zip(COUNTER_NAMES, self._counters.tolist()))
+            counters = dict(zip(COUNTER_NAMES, self._counters.tolist(), strict=True))
             slots = np.empty(self.slot_count, dtype=np.uint8)
             lib.engine_run_copy_slot_states(handle, ffi.from_buffer("uint8_t[]", slots))
             heap = self._copy_heap_map(handle) if with_heap else None

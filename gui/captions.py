@@ -68,7 +68,8 @@ def heap_caption(now: Frame, before: Frame | None = None) -> str:
     holding = int(np.count_nonzero(states == SlotState.HOLDING))
     active = int(np.count_nonzero(states != SlotState.IDLE))
     if paused:
-        return f"Paused: {_plural(paused, 'thread')} parked where {'it' if paused == 1 else 'they'} stood"
+        pronoun = "it" if paused == 1 else "they"
+        return f"Paused: {_plural(paused, 'thread')} parked where {pronoun} stood"
     if now.strategy is Strategy.SINGLE:
         return "One thread builds every tree alone: no lock to wait for"
     if now.strategy is Strategy.POOLED:

@@ -699,7 +699,7 @@ class MainWindow(QMainWindow):
             self.settings_panel.setVisible(pre.get("settings", True))
             self._set_caption_zoom(1.0)
             self.charts.set_font_scale(1.0)
-            for b, h in zip(self._run_buttons(), pre.get("heights", [])):
+            for b, h in zip(self._run_buttons(), pre.get("heights", []), strict=False):
                 b.setMinimumHeight(h)
         self.presentation_action.setChecked(self.presentation)
 
@@ -786,10 +786,9 @@ class MainWindow(QMainWindow):
                 demo.run_finished(self.replay.result)
             else:
                 demo.run_failed()
-        elif step is not None:
-            # The step's pool size for this run only: the user's setting is not touched.
-            if not self.start_run(step.strategy, pool_size=step.pool_size):
-                demo.run_failed()
+        # The step's pool size for this run only: the user's setting is not touched.
+        elif step is not None and not self.start_run(step.strategy, pool_size=step.pool_size):
+            demo.run_failed()
         self._update_demo_banner()
 
     def demo_back(self) -> None:
@@ -866,9 +865,8 @@ class MainWindow(QMainWindow):
             start,
             f"heapscope sessions (*{session_file.SUFFIX})",
         )
-        if path:
-            if self.save_session_to(path):
-                settings().setValue("session/last_dir", os.path.dirname(path))
+        if path and self.save_session_to(path):
+            settings().setValue("session/last_dir", os.path.dirname(path))
 
     def _on_open_session_clicked(self) -> None:
         start = settings().value("session/last_dir", "") or str(pathlib.Path.home())

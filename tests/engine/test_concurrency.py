@@ -1,6 +1,5 @@
 """Runs read, cancelled and repeated from other Python threads."""
 
-
 import numpy as np
 import pytest
 

@@ -375,7 +375,7 @@ def test_cancelled_runs_in_a_row_leave_nothing_running():
         handle = engine.Run(VECTORS / "random_64k.bin", RunConfig(strategy=Strategy.BASELINE))
         handle.set_speed(0.01)
         thread, outcome = start(handle)
-        wait_until(lambda: handle.counters()["lock_acquisitions"] > 0, "started")
+        wait_until(lambda h=handle: h.counters()["lock_acquisitions"] > 0, "started")
         handle.close()  # cancels; the memory goes when execute returns
         thread.join(30)
         assert not thread.is_alive()

@@ -98,7 +98,7 @@ def test_guided_demo_keeps_the_users_pool_size(qtbot):
         open_vector(w, "ramp.bin")
         w.start_demo()
         pools = []
-        for i, step in enumerate(STEPS):
+        for _step in STEPS:
             with qtbot.waitSignal(w.sig_idle, timeout=30000):
                 w.demo_next()
             assert w.demo.stage is Stage.REVEAL, w.error_text()

@@ -66,7 +66,7 @@ def test_results_csv_rows_equal_the_table(two_runs, tmp_path):
     table = [[str(v) for v in row] for row in window.results.table_values()]
     assert rows[1:] == table
     exp = EXPECTED["random_64k.bin"]
-    by_header = [dict(zip(rows[0], r)) for r in rows[1:]]
+    by_header = [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
     assert [r["Strategy"] for r in by_header] == ["baseline", "pooled"]
     assert [int(r["Lock acquisitions"]) for r in by_header] == [
         exp["lock_acquisitions_baseline"],

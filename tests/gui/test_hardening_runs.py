@@ -57,7 +57,7 @@ def test_thirty_runs_leave_no_run_worker_or_thread_alive(window, qtbot, tracked)
     alive = [
         (kind, what)
         for kind, *refs in tracked
-        for what, ref in zip(("Run", "RunWorker", "QThread"), refs)
+        for what, ref in zip(("Run", "RunWorker", "QThread"), refs, strict=True)
         if ref() is not None
     ]
     assert alive == []
