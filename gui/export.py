@@ -117,8 +117,9 @@ def atomic_save_image(path: str | os.PathLike, image: QImage) -> pathlib.Path:
 
     data = QByteArray()
     buffer = QBuffer(data)
-    buffer.open(QIODevice.WriteOnly)
-    if not image.save(buffer, "PNG"):
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    # The stubs type format as bytes, but PySide6 6.10 only accepts str at runtime.
+    if not image.save(buffer, "PNG"):  # type: ignore[call-overload]
         raise OSError(f"could not encode {pathlib.Path(path).name} as PNG")
     buffer.close()
     return atomic_write_bytes(path, bytes(data.data()))
@@ -137,7 +138,7 @@ def atomic_write_csv(path: str | os.PathLike, header: list[str], rows: list[list
 
 def _offscreen(widget: QWidget, width: int, height: int) -> None:
     """Lays a widget out at an exact size without showing a window."""
-    widget.setAttribute(Qt.WA_DontShowOnScreen, True)
+    widget.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     widget.resize(width, height)
     widget.show()
     QApplication.processEvents()
@@ -150,7 +151,12 @@ def _render_scene(view: pg.GraphicsView, width: int, height: int) -> QImage:
     exporter.parameters()["height"] = height
     image = exporter.export(toBytes=True)
     if image.width() != width or image.height() != height:
-        image = image.scaled(width, height, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
+        image = image.scaled(
+            width,
+            height,
+            Qt.AspectRatioMode.IgnoreAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
     return image
 
 
@@ -167,15 +173,20 @@ def _stamp(
     f.setPixelSize(max(10, int(26 * scale)))
     f.setBold(True)
     painter.setFont(f)
-    painter.drawText(inner, Qt.AlignLeft | Qt.AlignTop, f"heapscope — {title}")
-    painter.setFont(f)
+    painter.drawText(
+        inner, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, f"heapscope — {title}"
+    )
     f2 = QFont()
     f2.setPixelSize(max(9, int(17 * scale)))
     painter.setFont(f2)
     painter.setPen(QColor("#dfe6ee"))
-    painter.drawText(inner, Qt.AlignRight | Qt.AlignTop, when)
+    painter.drawText(inner, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, when)
     text = f"input: {source.input_text}    ·    {source.params_text}"
-    painter.drawText(inner, Qt.AlignLeft | Qt.AlignBottom | Qt.TextWordWrap, text)
+    painter.drawText(
+        inner,
+        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom | Qt.TextFlag.TextWordWrap,
+        text,
+    )
 
 
 def stamp_height(height: int) -> int:
@@ -218,12 +229,12 @@ def view_title(kind: str, source: ExportSource) -> str:
 def _compose(
     body: QImage, width: int, height: int, head: int, title: str, source: ExportSource
 ) -> QImage:
-    image = QImage(width, height, QImage.Format_RGB32)
+    image = QImage(width, height, QImage.Format.Format_RGB32)
     image.fill(QColor("#ffffff"))
     painter = QPainter(image)
     try:
-        painter.setRenderHint(QPainter.Antialiasing)
-        painter.setRenderHint(QPainter.TextAntialiasing)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         _stamp(painter, QRect(0, 0, width, head), title, source, scale=head / 92)
         painter.drawImage(QRect(0, head, width, height - head), body)
     finally:
@@ -288,7 +299,7 @@ def render_table(model: ResultsModel, width: int, height: int, point_size: float
         w, h = max(width, natural), int(round(height / scale))
         table.resize(w, h)
         QApplication.processEvents()
-        full = QImage(w, h, QImage.Format_RGB32)
+        full = QImage(w, h, QImage.Format.Format_RGB32)
         full.fill(QColor("#ffffff"))
         table.render(full)
     finally:
@@ -296,7 +307,12 @@ def render_table(model: ResultsModel, width: int, height: int, point_size: float
         table.deleteLater()
     if (w, h) == (width, height):
         return full
-    return full.scaled(width, height, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
+    return full.scaled(
+        width,
+        height,
+        Qt.AspectRatioMode.IgnoreAspectRatio,
+        Qt.TransformationMode.SmoothTransformation,
+    )
 
 
 def render_dashboard(source: ExportSource, size=DASHBOARD_SIZE) -> QImage:
@@ -312,11 +328,11 @@ def render_dashboard(source: ExportSource, size=DASHBOARD_SIZE) -> QImage:
     heap_h = body_h - table_h - gap
     chart_h = (body_h - 2 * gap) // 3
 
-    image = QImage(width, height, QImage.Format_RGB32)
+    image = QImage(width, height, QImage.Format.Format_RGB32)
     image.fill(QColor("#ffffff"))
     painter = QPainter(image)
     try:
-        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         _stamp(
             painter,
             QRect(0, 0, width, head),

@@ -147,14 +147,14 @@ class Layout:
         tile_h = math.ceil(tile_cells / tile_w)
         tiles = math.ceil(heap_cells / tile_cells)
         # Pick the number of tile columns that makes the whole image closest to 2:1.
-        best = None
+        # Ties go to the fewest columns (the tuples compare by score, then columns).
+        candidates = []
         for cols in range(1, tiles + 1):
             rows = math.ceil(tiles / cols)
             aspect = (cols * tile_w) / (rows * tile_h)
             score = abs(math.log(aspect / 2.0)) + 0.02 * (cols * rows - tiles)
-            if best is None or score < best[0]:
-                best = (score, cols, rows)
-        _, cols, rows = best
+            candidates.append((score, cols, rows))
+        _, cols, rows = min(candidates)
         width, height = cols * tile_w, rows * tile_h
 
         cell = np.arange(heap_cells, dtype=np.int64)
@@ -222,10 +222,8 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self.plot.addItem(self.image)
         self.outline = pg.PlotCurveItem(pen=pg.mkPen("#202020", width=2), connect="pairs")
         self.border = pg.PlotCurveItem(pen=pg.mkPen("#606060", width=1))
-        self.region_line = pg.PlotCurveItem(pen=pg.mkPen("#000000", width=4), connect="pairs")
         self.plot.addItem(self.outline)
         self.plot.addItem(self.border)
-        self.plot.addItem(self.region_line)
         self.legend = _Label("", size=f"{12 * font_scale:.0f}pt", color="#202020")
         self.addItem(self.legend, row=2, col=0)
         self.hint = pg.TextItem(
@@ -237,7 +235,8 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self._region_labels: list[pg.TextItem] = []
         self.layout: Layout | None = None
         self.layout_args: dict = {}
-        self.peak = None
+        # The fullest frame so far: (states, owners, time, cells in use).
+        self.peak: tuple[np.ndarray, np.ndarray, float, int] | None = None
         self.title_text = ""
         self.strategy: Strategy | None = None
         self.slot_count = 0
@@ -268,24 +267,26 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self._pixels[layout.pixel_cell >= 0] = IDX_FREE
         self._states = np.zeros(layout.heap_cells, dtype=np.uint8)
         self._owners = np.full(layout.heap_cells, OWNER_NONE, dtype=np.uint8)
-        self.peak: tuple[np.ndarray, np.ndarray, float, int] | None = None
+        self.peak = None
         self._valid = layout.pixel_cell >= 0
         self._take_index = np.where(self._valid, layout.pixel_cell, 0)
         self.image.setImage(self._image(), levels=(0, 255), autoLevels=False)
         self.image.setRect(QRectF(0, 0, layout.width, layout.height))
         self.vb.setRange(QRectF(0, 0, layout.width, layout.height), padding=0.0)
         self.title.setText(title, size=f"{15 * self.font_scale:.0f}pt", bold=True, color="#202020")
-        self._draw_regions()
+        self._draw_regions(layout)
 
     def _image(self) -> np.ndarray:
+        if self.layout is None or self._pixels is None:
+            raise RuntimeError("the heap map has no layout yet: call set_layout first")
         return self._pixels.reshape(self.layout.height, self.layout.width)
 
-    def _draw_regions(self) -> None:
+    def _draw_regions(self, layout: Layout) -> None:
         for item in self._labels + self._region_labels:
             self.plot.removeItem(item)
         self._labels, self._region_labels = [], []
-        layout = self.layout
-        xs, ys = [], []
+        xs: list[float] = []
+        ys: list[float] = []
         if layout.pools:
             big = layout.tile_w >= 12 and layout.pools <= 128
             for t in range(layout.pools):
@@ -325,7 +326,6 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self.outline.setData(np.array(xs, dtype=float), np.array(ys, dtype=float))
         w, h = layout.width, layout.height
         self.border.setData([0, w, w, 0, 0], [0, 0, h, h, 0])
-        self.region_line.setData([], [])
 
     def _add_region_label(self, text: str, x: float, y: float, anchor=(0, 0)) -> None:
         label = pg.TextItem(
@@ -385,23 +385,25 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         """
         if self.layout is None or states is None or owners is None:
             return
+        # set_layout fills these together with the layout.
+        cells, who, pixels = self._states, self._owners, self._pixels
+        if cells is None or who is None or pixels is None:
+            return
         n = self.layout.heap_cells
         if len(states) != n:
             return
-        np.copyto(self._states, states)
-        np.copyto(self._owners, owners)
+        np.copyto(cells, states)
+        np.copyto(who, owners)
         if elapsed_s is not None:
             in_use = int(
-                np.count_nonzero(
-                    (self._states == CellState.GLOBAL) | (self._states == CellState.POOL_USED)
-                )
+                np.count_nonzero((cells == CellState.GLOBAL) | (cells == CellState.POOL_USED))
             )
             if self.peak is None or in_use > self.peak[3]:
-                self.peak = (self._states.copy(), self._owners.copy(), elapsed_s, in_use)
-        index = colour_indices(self._states, self._owners)
-        np.take(index, self._take_index, out=self._pixels)
+                self.peak = (cells.copy(), who.copy(), elapsed_s, in_use)
+        index = colour_indices(cells, who)
+        np.take(index, self._take_index, out=pixels)
         if not self._valid.all():
-            self._pixels[~self._valid] = IDX_OUTSIDE
+            pixels[~self._valid] = IDX_OUTSIDE
         self.image.updateImage(self._image())
 
     def cell_states(self) -> np.ndarray | None:
@@ -415,15 +417,13 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         """The colour-index image now shown (height x width, a copy)."""
         return self._image().copy()
 
-    def rgb(self) -> np.ndarray:
-        """The image now shown as RGB (height x width x 3)."""
-        return LUT[self._image()][..., :3]
-
     # -- hover -------------------------------------------------------------
 
     def describe_cell(self, cell: int) -> str:
         """Offset, state and owner of one cell, as shown in the tooltip."""
         if self.layout is None or not 0 <= cell < self.layout.heap_cells:
+            return ""
+        if self._states is None or self._owners is None:
             return ""
         offset = cell * CELL_BYTES
         state = int(self._states[cell])

@@ -1,7 +1,7 @@
 """The results table: one row per finished run, the numbers students compare.
 
 Each cell has a display text (units, separators, the match mark) and a raw
-value (``Qt.UserRole``) that the CSV export writes, so the CSV and the table
+value (``Qt.ItemDataRole.UserRole``) that the CSV export writes, so the CSV and the table
 always agree.
 """
 
@@ -110,7 +110,7 @@ class ResultRow:
 
 
 class ResultsModel(QAbstractTableModel):
-    """Rows of :class:`ResultRow`; ``Qt.UserRole`` gives the raw CSV value."""
+    """Rows of :class:`ResultRow`; ``Qt.ItemDataRole.UserRole`` gives the raw CSV value."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -124,32 +124,32 @@ class ResultsModel(QAbstractTableModel):
     def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802, B008 (Qt's signature)
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return HEADERS[section]
-        if orientation == Qt.Horizontal and role == Qt.ToolTipRole:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
             return HEADERS[section]
         return None
 
-    def data(self, index, role=Qt.DisplayRole):
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
         row = self.rows[index.row()]
         key = KEYS[index.column()]
-        if role == Qt.DisplayRole:
+        if role == Qt.ItemDataRole.DisplayRole:
             return row.text(key)
-        if role == Qt.UserRole:
+        if role == Qt.ItemDataRole.UserRole:
             return row.value(key)
-        if role == Qt.TextAlignmentRole:
+        if role == Qt.ItemDataRole.TextAlignmentRole:
             if key in ("input", "strategy"):
-                return int(Qt.AlignLeft | Qt.AlignVCenter)
-            return int(Qt.AlignRight | Qt.AlignVCenter)
-        if role == Qt.ForegroundRole:
+                return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole:
             if key == "signature" and row.matches is not None:
                 return QBrush(QColor("#1a7f37" if row.matches else "#c0392b"))
             if key == "strategy":
                 return QBrush(palette.strategy_colour(row.result.strategy.label))
-        if role == Qt.ToolTipRole:
+        if role == Qt.ItemDataRole.ToolTipRole:
             if key in ("wall_s", "mb_per_s", "contended_pct", "mean_wait_us", "speedup"):
                 return {
                     "wall_s": "Engine wall time of the run, in seconds",
@@ -229,16 +229,15 @@ class ResultsTable(QTableView):
     def __init__(self, model: ResultsModel, parent=None):
         super().__init__(parent)
         self.setModel(model)
-        self.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setAlternatingRowColors(True)
         self.verticalHeader().setVisible(False)
         self.setWordWrap(False)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeToContents)
         header.setStretchLastSection(False)
-        header.setDefaultAlignment(Qt.AlignCenter | Qt.AlignVCenter)
-        header.setSectionResizeMode(QHeaderView.Interactive)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignCenter | Qt.AlignmentFlag.AlignVCenter)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         model.rowsInserted.connect(self._fit_columns)
         model.dataChanged.connect(self._fit_columns)
         model.modelReset.connect(self._fit_columns)
