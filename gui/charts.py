@@ -15,7 +15,6 @@ import dataclasses
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine import RunConfig, Strategy, format_size
@@ -28,11 +27,6 @@ RATE_WINDOW_S = 0.05
 #: Caption font size (points) before any presentation zoom.
 CAPTION_POINTS = 14.0
 CHART_KINDS = ("locks", "throughput", "free_list")
-CHART_TITLES = {
-    "locks": "Lock acquisitions",
-    "throughput": "Throughput",
-    "free_list": "Free-list length",
-}
 
 
 def _rate(t: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -297,8 +291,6 @@ class ChartView(pg.PlotWidget):
 class ChartsPanel(QWidget):
     """The three charts stacked, with the lock chart's rate and log toggles."""
 
-    sig_options_changed = Signal()
-
     def __init__(self, parent=None):
         super().__init__(parent)
         self.traces: list[Trace] = []
@@ -341,7 +333,6 @@ class ChartsPanel(QWidget):
             rate=self.rate_box.isChecked(), log=self.log_box.isChecked()
         )
         self.views["locks"].set_traces(self.traces)
-        self.sig_options_changed.emit()
 
     def add_trace(self, trace: Trace) -> None:
         self.traces.append(trace)

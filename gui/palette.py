@@ -49,11 +49,6 @@ STRATEGY_COLOURS = {
     "single": ("#404040", "#7f7f7f"),
     "floor": ("#bcbd22",),
 }
-BUTTON_COLOURS = {"baseline": "#c0392b", "pooled": "#1f5fa8", "stop": "#555555"}
-
-
-def slot_colour(slot: int) -> QColor:
-    return QColor(SLOT_COLOURS[slot % len(SLOT_COLOURS)])
 
 
 def tint(colour: str | QColor, amount: float) -> QColor:

@@ -60,7 +60,8 @@ def thinning_note(source) -> str:
     """The recorder's or session's note when its recording was thinned, else ''."""
     meta = getattr(source, "meta", None)
     meta = meta if isinstance(meta, dict) else {}
-    recording = meta.get("recording") if isinstance(meta.get("recording"), dict) else {}
+    recording = meta.get("recording")
+    recording = recording if isinstance(recording, dict) else {}
     thinned = (
         getattr(source, "thinned", False) is True
         or meta.get("thinned") is True

@@ -219,9 +219,6 @@ class ResultsModel(QAbstractTableModel):
         """Every row's raw values, in column order (the CSV body)."""
         return [[row.value(k) for k in KEYS] for row in self.rows]
 
-    def table_texts(self) -> list[list[str]]:
-        return [[row.text(k) for k in KEYS] for row in self.rows]
-
 
 class ResultsTable(QTableView):
     """The table view: big font, whole rows selected, columns sized to content."""

@@ -349,11 +349,13 @@ class SessionRecorder:
             },
         }
         shape = (0, self.stored_cells)
-        states = np.stack(self._states) if self._states else np.zeros(shape, np.uint8)
-        owners = np.stack(self._owners) if self._owners else np.zeros(shape, np.uint8)
+        stored_states = np.stack(self._states) if self._states else np.zeros(shape, np.uint8)
+        stored_owners = np.stack(self._owners) if self._owners else np.zeros(shape, np.uint8)
+        states: np.ndarray | CellFrames = stored_states
+        owners: np.ndarray | CellFrames = stored_owners
         if downsampled:
-            states = CellFrames(states, self.cell_group, self.heap_cells)
-            owners = CellFrames(owners, self.cell_group, self.heap_cells)
+            states = CellFrames(stored_states, self.cell_group, self.heap_cells)
+            owners = CellFrames(stored_owners, self.cell_group, self.heap_cells)
         return Session(
             meta=meta,
             series={k: np.asarray(v) for k, v in series.items()},
@@ -548,10 +550,12 @@ def _load(path: str, prefix: str) -> Session:
     series = {"time_s": series_rows[:, 0]}
     for i, counter in enumerate(shapes.counter_names):
         series[counter] = series_rows[:, 1 + i]
-    states, owners = heap["heap_states.npy"], heap["heap_owners.npy"]
+    stored_states, stored_owners = heap["heap_states.npy"], heap["heap_owners.npy"]
+    states: np.ndarray | CellFrames = stored_states
+    owners: np.ndarray | CellFrames = stored_owners
     if shapes.cell_group > 1:
-        states = CellFrames(states, shapes.cell_group, shapes.heap_cells)
-        owners = CellFrames(owners, shapes.cell_group, shapes.heap_cells)
+        states = CellFrames(stored_states, shapes.cell_group, shapes.heap_cells)
+        owners = CellFrames(stored_owners, shapes.cell_group, shapes.heap_cells)
     return Session(
         meta=meta, series=series, frame_times=frame_times, heap_states=states, heap_owners=owners
     )

@@ -47,7 +47,7 @@ _CHUNK = 1 << 20
 def open_regular(path, prefix: str) -> int:
     """A non-blocking read-only descriptor of a regular file, or SessionError."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError as exc:
         try:  # a socket cannot be opened at all (ENXIO): say what it is
             mode = os.stat(path).st_mode
@@ -55,7 +55,7 @@ def open_regular(path, prefix: str) -> int:
             mode = stat.S_IFREG
         if not stat.S_ISREG(mode):
             raise SessionError(f"{prefix}it is {file_kind(mode)}, not a regular file") from None
-        reasons = {
+        reasons: dict[int | None, str] = {
             errno.ENOENT: "no such file",
             errno.EACCES: "permission denied",
             errno.EPERM: "permission denied",
@@ -198,7 +198,7 @@ _NPY_HEADER = re.compile(
     r"\{'descr': '(<f8|\|u1)', 'fortran_order': False, 'shape': \((\d{1,12}),(?: (\d{1,12}))?\), \}"
     r" *\n"
 )
-_DTYPES = {"<f8": np.dtype("<f8"), "|u1": np.dtype("u1")}
+_DTYPES: dict[str, np.dtype] = {"<f8": np.dtype("<f8"), "|u1": np.dtype("u1")}
 
 
 def read_npy(

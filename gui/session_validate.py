@@ -14,9 +14,18 @@ import dataclasses
 import json
 import math
 import re
+from typing import NoReturn, TypeGuard
 
 import engine
-from engine import CELL_BYTES, COUNTER_NAMES, HASH_MODULUS, USER_STRATEGIES, InputError, RunConfig
+from engine import (
+    CELL_BYTES,
+    COUNTER_NAMES,
+    HASH_MODULUS,
+    USER_STRATEGIES,
+    InputError,
+    RunConfig,
+    Strategy,
+)
 
 FORMAT_NAME = "heapscope-session"
 #: Version 1: full-resolution heap maps.  Version 2: heap maps may be stored at one value
@@ -138,12 +147,12 @@ def parse_meta(data: bytes, prefix: str) -> dict:
 # ------------------------------------------------------------------ fields
 
 
-def _shown(text: str, limit: int = 60) -> str:
-    text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in str(text))
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _shown(text: object, limit: int = 60) -> str:
+    shown = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in str(text))
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
-def _is_int(value) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -162,13 +171,13 @@ class _Fields:
             self.fail(f"{where} has no '{missing[0]}'")
         self.obj = obj
 
-    def fail(self, what: str):
+    def fail(self, what: str) -> NoReturn:
         raise SessionError(f"{self.prefix}its meta.json is invalid: {what}")
 
     def name(self, key: str) -> str:
         return f"{self.where}.{key}" if self.where != "meta" else key
 
-    def int(self, key: str, low: int, high: int) -> int | None:
+    def integer(self, key: str, low: int, high: int) -> int | None:
         """An int in [low, high], or None when the (optional) field is absent."""
         if key not in self.obj:
             return None
@@ -213,7 +222,7 @@ class _Fields:
             self.fail(f"{self.name(key)} is not valid ('{_shown(value)}')")
         return value
 
-    def bool(self, key: str) -> bool | None:
+    def boolean(self, key: str) -> bool | None:
         if key not in self.obj:
             return None
         value = self.obj[key]
@@ -273,21 +282,21 @@ def check_meta(meta: dict, prefix: str) -> Shapes:
     cfg = _Fields(meta["config"], "config", prefix, _CONFIG_FIELDS)
     labels = [s.label for s in USER_STRATEGIES]
     strategy = cfg.text("strategy", 16)
-    if strategy not in labels:
+    if strategy is None or strategy not in labels:
         cfg.fail(f"config.strategy '{_shown(strategy)}' is not one of {', '.join(labels)}")
     values = {k: cfg.obj[k] for k in _CONFIG_FIELDS[1:]}
     for key, value in values.items():
         if not _is_int(value):
             cfg.fail(f"config.{key} must be a whole number (got {_shown(repr(value))})")
     try:
-        config = RunConfig(strategy=strategy, telemetry=False, **values)
+        config = RunConfig(strategy=Strategy.parse(strategy), telemetry=False, **values)
     except InputError as exc:  # the engine's own check, its message names the range
         cfg.fail(f"config: {exc}")
 
     heap_cells = config.heap_size // CELL_BYTES
-    top.int("heap_cells", heap_cells, heap_cells)
-    top.int("slot_count", config.threads, config.threads)
-    top.int("pool_reserved", config.pool_reserved, config.pool_reserved)
+    top.integer("heap_cells", heap_cells, heap_cells)
+    top.integer("slot_count", config.threads, config.threads)
+    top.integer("pool_reserved", config.pool_reserved, config.pool_reserved)
 
     names = meta["counter_names"]
     if not isinstance(names, list) or len(names) > len(COUNTER_NAMES):
@@ -300,7 +309,7 @@ def check_meta(meta: dict, prefix: str) -> Shapes:
 
     ident = _Fields(meta["input"], "input", prefix, ("name",), ("bytes", "sha256"))
     ident.text("name", empty=False)
-    ident.int("bytes", 0, INT_LIMIT - 1)
+    ident.integer("bytes", 0, INT_LIMIT - 1)
     ident.text("sha256", 64, _SHA256)
 
     result = _Fields(
@@ -310,9 +319,9 @@ def check_meta(meta: dict, prefix: str) -> Shapes:
         ("signature", "blocks", "bytes", "wall_s"),
         ("path", "strategy", "mb_per_s", *_RESULT_INTS),
     )
-    result.int("signature", 0, HASH_MODULUS - 1)
+    result.integer("signature", 0, HASH_MODULUS - 1)
     for key in _RESULT_INTS:
-        result.int(key, 0, INT_LIMIT - 1)
+        result.integer(key, 0, INT_LIMIT - 1)
     result.number("wall_s", WALL_LIMIT_S)
     result.number("mb_per_s", RATE_LIMIT)
     result.text("path")
@@ -332,11 +341,11 @@ def check_meta(meta: dict, prefix: str) -> Shapes:
             (),
             ("thinned", "thinning_note", "frames_seen", "cell_group", "max_bytes"),
         )
-        rec.bool("thinned")
+        rec.boolean("thinned")
         rec.text("thinning_note", NOTE_LIMIT)
-        rec.int("frames_seen", 0, INT_LIMIT - 1)
-        rec.int("max_bytes", 0, INT_LIMIT - 1)
-        group = rec.int("cell_group", 1, 1 if version == 1 else heap_cells) or 1
+        rec.integer("frames_seen", 0, INT_LIMIT - 1)
+        rec.integer("max_bytes", 0, INT_LIMIT - 1)
+        group = rec.integer("cell_group", 1, 1 if version == 1 else heap_cells) or 1
     return Shapes(tuple(names), heap_cells, -(-heap_cells // group), group, config.threads)
 
 
