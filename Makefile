@@ -3,8 +3,8 @@
 #   make tsan         -> build/heapscope-engine-tsan  (ThreadSanitizer)
 #   make asan         -> build/heapscope-engine-asan  (AddressSanitizer + UBSan)
 #   make bench        -> runs bench/bench.py with the project's venv
-# BUILD=dir puts the binaries elsewhere (make tsan BUILD=/tmp/x). The sanitizer tests
-# (tests/engine/test_sanitizers.py) call gcc with the same flags directly.
+# BUILD=dir puts the binaries elsewhere (make tsan BUILD=/tmp/x). The flags live in
+# engine/csrc/cflags.mk, which the cffi build, the sanitizer tests and bench.py read too.
 
 ifeq ($(origin CC),default)
 CC      := gcc
@@ -13,8 +13,8 @@ PYTHON  ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python3)
 BUILD   ?= build
 
 SRCS    := $(wildcard engine/csrc/*.c) engine/csrc/standalone/main.c
-HDRS    := $(wildcard engine/csrc/*.h)
-CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -pthread
+HDRS    := $(wildcard engine/csrc/*.h) engine/csrc/cflags.mk
+include engine/csrc/cflags.mk
 
 .PHONY: standalone tsan asan bench clean
 
@@ -23,14 +23,13 @@ tsan: $(BUILD)/heapscope-engine-tsan
 asan: $(BUILD)/heapscope-engine-asan
 
 $(BUILD)/heapscope-engine: $(SRCS) $(HDRS) | $(BUILD)
-	$(CC) $(CFLAGS_COMMON) -O2 -Werror $(SRCS) -o $@
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS_RELEASE) $(CFLAGS_WERROR) $(SRCS) -o $@
 
 $(BUILD)/heapscope-engine-tsan: $(SRCS) $(HDRS) | $(BUILD)
-	$(CC) $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=thread $(SRCS) -o $@
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS_DEBUG) $(CFLAGS_TSAN) $(SRCS) -o $@
 
 $(BUILD)/heapscope-engine-asan: $(SRCS) $(HDRS) | $(BUILD)
-	$(CC) $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer \
-	    -fsanitize=address,undefined -fno-sanitize-recover=all $(SRCS) -o $@
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS_DEBUG) $(CFLAGS_ASAN) $(SRCS) -o $@
 
 $(BUILD):
 	mkdir -p $@

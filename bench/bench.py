@@ -40,12 +40,13 @@ sys.path.insert(0, str(ROOT))
 
 import engine  # noqa: E402
 from engine import RunConfig, Strategy  # noqa: E402
+from engine._build import CFLAGS  # noqa: E402
 
 MiB = 1024 * 1024
 SIZES = {"1 MiB": 1 * MiB, "5 MiB": 5 * MiB}
 SEED = 20260101
-# Matches the Makefile's `standalone` target.
-STANDALONE_FLAGS = ["-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread"]
+# The Makefile's `standalone` flags (engine/csrc/cflags.mk).
+STANDALONE_FLAGS = [*CFLAGS["COMMON"], *CFLAGS["RELEASE"], *CFLAGS["WERROR"]]
 
 # Short names for the strategies compared below.
 S, B, P, F = Strategy.SINGLE, Strategy.BASELINE, Strategy.POOLED, Strategy.FLOOR

@@ -16,6 +16,19 @@ CSRC = HERE / "csrc"
 SOURCES = sorted(str(p.relative_to(HERE.parent)) for p in CSRC.glob("*.c"))
 
 
+def read_cflags() -> dict[str, list[str]]:
+    """The compiler flags of csrc/cflags.mk, e.g. ``{"COMMON": ["-std=c11", ...]}``."""
+    flags = {}
+    for line in (CSRC / "cflags.mk").read_text().splitlines():
+        match = re.match(r"^CFLAGS_(\w+)\s*:=\s*(.*)$", line)
+        if match:
+            flags[match.group(1)] = match.group(2).split()
+    return flags
+
+
+CFLAGS = read_cflags()
+
+
 def read_cdef() -> str:
     header = (CSRC / "engine.h").read_text()
     body = header.split("/* ENGINE_CDEF_BEGIN */", 1)[1].split("/* ENGINE_CDEF_END */", 1)[0]
@@ -34,7 +47,7 @@ ffibuilder.set_source(
     # Hidden visibility: only the module's init is exported, so calls between
     # engine functions skip the PLT (measured: Python-driven runs 1.03x -> 1.00x
     # of the standalone binary).
-    extra_compile_args=["-std=c11", "-O2", "-Wall", "-Wextra", "-pthread", "-fvisibility=hidden"],
+    extra_compile_args=[*CFLAGS["COMMON"], *CFLAGS["RELEASE"], "-fvisibility=hidden"],
     extra_link_args=["-pthread"],
 )
 

@@ -40,9 +40,52 @@ static inline void *aligned_alloc_rounded(size_t alignment, size_t size)
     return aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment);
 }
 
+/* util.c */
 uint64_t now_ns(void);
 void error_set(engine_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+typedef struct worker worker;
+typedef struct strategy_ops strategy_ops;
+
+/* ------------------------------------------------------------ strategies */
+
+/* One allocator strategy: everything that differs between strategies lives
+   behind these hooks, so runner.c never names one.  Hooks marked "may be
+   NULL" are skipped when absent.  Adding a strategy = one strategy_<name>.c
+   defining its strategy_ops, and one line in strategy_table.c. */
+struct strategy_ops {
+    const char *name;
+    /* false: the coordinator hashes every block itself on one thread slot,
+       with no locks (the reference); true: a thread per block, in batches. */
+    bool threaded;
+    /* Bytes at the start of the arena taken out of the shared free list
+       (pools); may be NULL for none. */
+    uint64_t (*reserved_bytes)(const engine_config *cfg);
+    /* Per-run private state (run->strategy_state) and its heap-map marks;
+       returns an engine_status.  May be NULL. */
+    int (*run_init)(engine_run *run);
+    void (*run_destroy)(engine_run *run); /* may be NULL */
+    /* Sets up one thread slot's worker (w->slot, w->run are set). May be NULL. */
+    void (*worker_init)(worker *w);
+    void *(*alloc)(worker *w, uint64_t size, const char *what);
+    int (*free)(worker *w, void *ptr, const char *what);
+    /* On the worker's thread once its block is hashed.  May be NULL. */
+    void (*block_done)(worker *w);
+    /* On the coordinator, per slot, after the batch's threads are joined.
+       May be NULL. */
+    void (*batch_done)(worker *w);
+    /* The coordinator's per-block allocations (buffer copy, argument record)
+       for the worker w; NULL hook = the locked shared allocator. */
+    void *(*coordinator_alloc)(worker *w, uint64_t size, const char *what, bool is_record);
+};
+
+/* strategy_table.c: indexed by engine_strategy; NULL when out of range. */
+const strategy_ops *strategy_for(int strategy);
+/* config.c: what a (checked) config implies, through its strategy. */
+uint64_t config_reserved_bytes(const engine_config *cfg);
+uint32_t config_thread_slots(const engine_config *cfg);
+extern const strategy_ops strategy_single, strategy_baseline, strategy_pooled, strategy_floor;
 
 /* ---------------------------------------------------------------- arena */
 
@@ -116,8 +159,6 @@ typedef struct {
 
 _Static_assert(SC_COUNT <= 16, "slot counter row too small");
 
-typedef struct worker worker;
-
 struct engine_run {
     engine_config cfg;
     int fd;
@@ -129,14 +170,15 @@ struct engine_run {
 
     uint8_t *arena_memory;
     engine_arena arena;
-    uint64_t pool_reserved;           /* bytes of pools at the arena start */
+    uint64_t pool_reserved;           /* bytes reserved at the arena start (pools) */
     pthread_mutex_t heap_lock;
 
     slot_counters *slots;             /* nslots + 1 rows */
     atomic_u8 *slot_states;           /* nslots + 1 bytes */
     atomic_u8 *cell_state, *cell_owner; /* NULL without telemetry */
     uint64_t ncells;
-    uint8_t *floor_memory;            /* FLOOR strategy scratch, per slot */
+    const strategy_ops *ops;
+    void *strategy_state;             /* the strategy's own, from its run_init */
 
     _Atomic int state;
     _Atomic int cancelled;
@@ -173,17 +215,22 @@ struct engine_run {
 struct worker {
     engine_run *run;                  /* NULL for the standalone block hash */
     engine_arena *arena;
-    int strategy;
+    const strategy_ops *ops;
     uint32_t slot;
     int64_t block_index;
-    uint8_t *pool;                    /* this slot's pool (POOLED, FLOOR) */
-    uint64_t pool_size;
-    uint64_t pool_used;
-    uint64_t pool_marked;             /* pool bytes already shown on the heap map */
+    void *state;                      /* the strategy's per-slot state */
     int status;                       /* first failure in this worker */
     /* the argument record the coordinator handed over */
     void *arg_record;
 };
+
+/* A bump region: a pool (pooled) or scratch (floor). */
+typedef struct {
+    uint8_t *base;
+    uint64_t size;
+    uint64_t used;
+    uint64_t marked;                  /* bytes already shown on the heap map */
+} bump_region;
 
 /* The argument record, allocated on the arena by the coordinator. */
 typedef struct {
@@ -199,19 +246,13 @@ _Static_assert(sizeof(block_args) == ARG_RECORD_BYTES, "argument record is 32 by
 /* workload.c: the Huffman block hash, allocating through the worker. */
 int block_hash(worker *w, const uint8_t *data, uint64_t len, uint64_t *hash_out);
 
-/* strategy dispatch (strategies.c) */
+/* strategy_table.c: the workload's allocations, through the worker's strategy */
 void *worker_alloc(worker *w, uint64_t size, const char *what);
 int worker_free(worker *w, void *ptr, const char *what);
 
-/* strategy files */
+/* strategy_baseline.c: the locked shared allocator, also every strategy's fallback */
 void *baseline_alloc(worker *w, uint64_t size, const char *what);
 int baseline_free(worker *w, void *ptr, const char *what);
-void *pooled_alloc(worker *w, uint64_t size, const char *what);
-void pooled_show_on_map(worker *w);
-int pooled_free(worker *w, void *ptr, const char *what);
-void *floor_alloc(worker *w, uint64_t size, const char *what);
-void *single_alloc(worker *w, uint64_t size, const char *what);
-int single_free(worker *w, void *ptr, const char *what);
 
 /* locking.c: the allocator lock with contention accounting */
 void *locked_alloc(engine_run *run, uint32_t slot, int64_t block, uint64_t size,
@@ -249,6 +290,18 @@ static inline void slot_set_state(engine_run *run, uint32_t slot, uint8_t state)
     if (run->slot_states)
         atomic_store_explicit(&run->slot_states[slot], state, RELAXED);
 }
+
+/* control.c: engine threads in and out of the pause accounting */
+void engine_threads_add(engine_run *run, int delta);
+void quiescent_add(engine_run *run, int delta);
+
+/* input.c: opens a regular file only (non-blocking, so a FIFO cannot hang
+   it); shown gets the path as messages print it. */
+struct stat;
+int input_open(const char *path, char *shown, size_t shown_len, int *fd_out, struct stat *st,
+               engine_error *err);
+/* The next block: its length, 0 at the end, -1 when the run failed. */
+int64_t input_read_block(engine_run *run, uint8_t *buf, uint64_t offset);
 
 /* telemetry.c */
 void telemetry_snapshot(const engine_run *run, uint64_t *out);

@@ -1,5 +1,7 @@
 /*
  * Baseline: every umalloc and every ufree takes the one global allocator lock.
+ * Its alloc/free are also the fallback of the strategies that try something
+ * cheaper first (pooled).
  */
 #include "internal.h"
 
@@ -15,3 +17,10 @@ int baseline_free(worker *w, void *ptr, const char *what)
 {
     return locked_free(w->run, w->slot, w->block_index, ptr, what);
 }
+
+const strategy_ops strategy_baseline = {
+    .name = "baseline",
+    .threaded = true,
+    .alloc = baseline_alloc,
+    .free = baseline_free,
+};

@@ -1,20 +1,107 @@
 /*
  * Floor (benchmark only): the same threads and tree, with no allocator cost at
  * all.  Allocations bump through a per-slot scratch buffer that is recycled
- * per block; nothing is counted, locked or drawn.
+ * per block; the coordinator's copies live there too; nothing is counted,
+ * locked or drawn.
  */
+#include <stdlib.h>
+
 #include "internal.h"
 
-void *floor_alloc(worker *w, uint64_t size, const char *what)
+/* One tree of a 1 KiB block needs 16 + 2048 + 511 * 32 bytes; bigger blocks
+   have no more distinct symbols. */
+#define FLOOR_SCRATCH_BYTES (32u * 1024u)
+
+typedef struct {
+    uint8_t *memory;
+    bump_region *slots;
+} floor_state;
+
+/* Per slot: tree scratch, then the block copy, then the argument record. */
+static uint64_t slot_stride(const engine_config *cfg)
+{
+    return FLOOR_SCRATCH_BYTES + ((cfg->block_size + 15u) & ~15u) + ARG_RECORD_BYTES;
+}
+
+static int floor_run_init(engine_run *run)
+{
+    floor_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return ENGINE_E_NO_MEMORY;
+    st->memory = malloc(slot_stride(&run->cfg) * run->nslots);
+    st->slots = calloc(run->nslots, sizeof *st->slots);
+    if (!st->memory || !st->slots) {
+        free(st->memory);
+        free(st->slots);
+        free(st);
+        return ENGINE_E_NO_MEMORY;
+    }
+    run->strategy_state = st;
+    return ENGINE_OK;
+}
+
+static void floor_run_destroy(engine_run *run)
+{
+    floor_state *st = run->strategy_state;
+    if (!st)
+        return;
+    free(st->memory);
+    free(st->slots);
+    free(st);
+    run->strategy_state = NULL;
+}
+
+static void floor_worker_init(worker *w)
+{
+    floor_state *st = w->run->strategy_state;
+    bump_region *r = &st->slots[w->slot];
+    r->base = st->memory + (uint64_t)w->slot * slot_stride(&w->run->cfg);
+    r->size = FLOOR_SCRATCH_BYTES;
+    w->state = r;
+}
+
+static void *floor_alloc(worker *w, uint64_t size, const char *what)
 {
     (void)what;
+    bump_region *r = w->state;
     uint64_t want = (size + 15u) & ~(uint64_t)15u;
-    if (w->pool_used + want > w->pool_size) {
+    if (r->used + want > r->size) {
         w->status = ENGINE_E_HEAP_EXHAUSTED;
         run_fail_exhausted(w->run, w->slot, w->block_index, size, "floor scratch");
         return NULL;
     }
-    uint8_t *p = w->pool + w->pool_used;
-    w->pool_used += want;
+    uint8_t *p = r->base + r->used;
+    r->used += want;
     return p;
 }
+
+static int floor_free(worker *w, void *ptr, const char *what)
+{
+    (void)w, (void)ptr, (void)what;
+    return ENGINE_OK; /* the scratch is recycled per block */
+}
+
+static void floor_batch_done(worker *w)
+{
+    ((bump_region *)w->state)->used = 0;
+}
+
+static void *floor_coordinator_alloc(worker *w, uint64_t size, const char *what, bool is_record)
+{
+    (void)size, (void)what;
+    bump_region *r = w->state;
+    uint8_t *copy = r->base + FLOOR_SCRATCH_BYTES;
+    return is_record ? copy + ((w->run->cfg.block_size + 15u) & ~15u) : copy;
+}
+
+const strategy_ops strategy_floor = {
+    .name = "floor",
+    .threaded = true,
+    .run_init = floor_run_init,
+    .run_destroy = floor_run_destroy,
+    .worker_init = floor_worker_init,
+    .alloc = floor_alloc,
+    .free = floor_free,
+    .batch_done = floor_batch_done,
+    .coordinator_alloc = floor_coordinator_alloc,
+};

@@ -4,6 +4,8 @@
  * the locked global allocator.  Pool frees are no-ops; the coordinator
  * recycles the pools between batches.
  */
+#include <stdlib.h>
+
 #include "internal.h"
 
 /* The heap map learns of pool use in strides rather than per allocation: a
@@ -12,37 +14,69 @@
    to within a few tree nodes at a fraction of the cost. */
 #define MAP_STRIDE_BYTES 512u
 
-void pooled_show_on_map(worker *w)
+static uint64_t pooled_reserved_bytes(const engine_config *cfg)
+{
+    return cfg->pool_size * cfg->batch_size;
+}
+
+static int pooled_run_init(engine_run *run)
+{
+    bump_region *pools = calloc(run->nslots, sizeof *pools);
+    if (!pools)
+        return ENGINE_E_NO_MEMORY;
+    for (uint32_t s = 0; s < run->nslots; s++) {
+        pools[s].base = run->arena.base + (uint64_t)s * run->cfg.pool_size;
+        pools[s].size = run->cfg.pool_size;
+        heap_map_mark(run->cell_state, run->cell_owner, (uint64_t)s * run->cfg.pool_size,
+                      run->cfg.pool_size, ENGINE_CELL_POOL_RESERVED, (uint8_t)s);
+    }
+    run->strategy_state = pools;
+    return ENGINE_OK;
+}
+
+static void pooled_run_destroy(engine_run *run)
+{
+    free(run->strategy_state);
+    run->strategy_state = NULL;
+}
+
+static void pooled_worker_init(worker *w)
+{
+    w->state = &((bump_region *)w->run->strategy_state)[w->slot];
+}
+
+static void show_on_map(worker *w, bump_region *pool)
 {
     engine_run *run = w->run;
-    if (w->pool_used > w->pool_marked) {
+    if (pool->used > pool->marked) {
         heap_map_mark(run->cell_state, run->cell_owner,
-                      (uint64_t)(w->pool - run->arena.base) + w->pool_marked,
-                      w->pool_used - w->pool_marked, ENGINE_CELL_POOL_USED, (uint8_t)w->slot);
-        w->pool_marked = w->pool_used;
+                      (uint64_t)(pool->base - run->arena.base) + pool->marked,
+                      pool->used - pool->marked, ENGINE_CELL_POOL_USED, (uint8_t)w->slot);
+        pool->marked = pool->used;
     }
 }
 
-void *pooled_alloc(worker *w, uint64_t size, const char *what)
+static void *pooled_alloc(worker *w, uint64_t size, const char *what)
 {
+    bump_region *pool = w->state;
     uint64_t want = (size + 15u) & ~(uint64_t)15u;
-    if (size != 0 && w->pool_used + want <= w->pool_size) {
-        uint8_t *p = w->pool + w->pool_used;
+    if (size != 0 && pool->used + want <= pool->size) {
+        uint8_t *p = pool->base + pool->used;
         engine_run *run = w->run;
-        w->pool_used += want;
-        if (w->pool_used - w->pool_marked >= MAP_STRIDE_BYTES)
-            pooled_show_on_map(w);
+        pool->used += want;
+        if (pool->used - pool->marked >= MAP_STRIDE_BYTES)
+            show_on_map(w, pool);
         slot_counters *sc = &run->slots[w->slot];
         counter_add(&sc->v[SC_POOL_ALLOCS], 1);
         counter_add(&sc->v[SC_POOL_BYTES_IN_USE], want);
         run_slow_motion(run, w->slot);
         return p;
     }
-    pooled_show_on_map(w); /* the pool is full: show all of it */
+    show_on_map(w, pool); /* the pool is full: show all of it */
     return baseline_alloc(w, size, what);
 }
 
-int pooled_free(worker *w, void *ptr, const char *what)
+static int pooled_free(worker *w, void *ptr, const char *what)
 {
     engine_run *run = w->run;
     uint8_t *p = ptr;
@@ -52,3 +86,35 @@ int pooled_free(worker *w, void *ptr, const char *what)
     }
     return baseline_free(w, ptr, what);
 }
+
+static void pooled_block_done(worker *w)
+{
+    show_on_map(w, w->state);
+}
+
+/* Back to "reserved" for the bytes the last batch used. */
+static void pooled_batch_done(worker *w)
+{
+    engine_run *run = w->run;
+    bump_region *pool = w->state;
+    if (pool->used) {
+        heap_map_mark(run->cell_state, run->cell_owner, (uint64_t)(pool->base - run->arena.base),
+                      pool->used, ENGINE_CELL_POOL_RESERVED, (uint8_t)w->slot);
+        counter_sub(&run->slots[w->slot].v[SC_POOL_BYTES_IN_USE], pool->used);
+    }
+    pool->used = 0;
+    pool->marked = 0;
+}
+
+const strategy_ops strategy_pooled = {
+    .name = "pooled",
+    .threaded = true,
+    .reserved_bytes = pooled_reserved_bytes,
+    .run_init = pooled_run_init,
+    .run_destroy = pooled_run_destroy,
+    .worker_init = pooled_worker_init,
+    .alloc = pooled_alloc,
+    .free = pooled_free,
+    .block_done = pooled_block_done,
+    .batch_done = pooled_batch_done,
+};

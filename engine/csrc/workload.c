@@ -150,12 +150,12 @@ uint64_t engine_block_hash(const uint8_t *data, size_t len)
 {
     /* A private arena big enough for one tree of any block. */
     enum { SCRATCH = 64 * 1024 };
-    uint8_t *mem = aligned_alloc(64, SCRATCH);
+    uint8_t *mem = aligned_alloc_rounded(64, SCRATCH);
     if (!mem)
         return UINT64_MAX;
     engine_arena arena;
     arena_init(&arena, mem, SCRATCH, 0, NULL, NULL);
-    worker w = {.arena = &arena, .strategy = ENGINE_STRATEGY_SINGLE, .block_index = 0};
+    worker w = {.arena = &arena, .ops = &strategy_single, .block_index = 0};
     uint64_t hash = UINT64_MAX;
     if (len == 0 || block_hash(&w, data, len, &hash) != ENGINE_OK)
         hash = UINT64_MAX;

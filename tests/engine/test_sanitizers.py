@@ -6,8 +6,8 @@ test vectors: with and without a telemetry reader thread, at default settings
 and with small batches and pools (so the pooled strategy falls back to the
 locked allocator all the time).  Each run must exit 0, print the expected
 signature and lock count, and leave no sanitizer report on stderr.  The flags
-mirror the Makefile's `tsan` and `asan` targets; gcc is called directly so the
-tests need nothing but gcc.
+come from engine/csrc/cflags.mk, like the Makefile's `tsan` and `asan`
+targets; gcc is called directly so the tests need nothing but gcc.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import subprocess
 
 import pytest
 
+from engine._build import CFLAGS
 from tests.conftest import EXPECTED, VECTORS
 
 pytestmark = pytest.mark.sanitizer
@@ -29,20 +30,9 @@ pytestmark = pytest.mark.sanitizer
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CSRC = ROOT / "engine" / "csrc"
 SOURCES = sorted(CSRC.glob("*.c")) + [CSRC / "standalone" / "main.c"]
-COMMON = [
-    "-std=c11",
-    "-D_GNU_SOURCE",
-    "-Wall",
-    "-Wextra",
-    "-pthread",
-    "-O1",
-    "-g",
-    "-fno-omit-frame-pointer",
-]
-SANITIZERS = {
-    "tsan": ["-fsanitize=thread"],
-    "asan": ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"],
-}
+# The flags of engine/csrc/cflags.mk, the same the Makefile's tsan/asan targets use.
+COMMON = [*CFLAGS["COMMON"], *CFLAGS["DEBUG"]]
+SANITIZERS = {"tsan": CFLAGS["TSAN"], "asan": CFLAGS["ASAN"]}
 # What a sanitizer writes when it finds something (runtime error: is UBSan).
 REPORT_MARKERS = (
     "WARNING: ThreadSanitizer",
