@@ -236,7 +236,13 @@ def _main(argv: list[str], guard: SignalGuard) -> int:
 
     guard.check()
     guard.relay_to_qt()  # from here on the event loop hears of every signal
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    existing = QApplication.instance()
+    if existing is None:
+        app = QApplication([sys.argv[0]])
+    elif isinstance(existing, QApplication):
+        app = existing
+    else:  # only when embedded in a process that made a QCoreApplication first
+        raise RuntimeError("heapscope needs a QApplication, but a non-widget Qt app exists")
     install_message_filter()
     try:
         app.setOrganizationName("heapscope")
@@ -272,21 +278,21 @@ def _run_window(app, args: argparse.Namespace, guard: SignalGuard) -> int:
     state = _State()
     window = MainWindow()
 
-    def stop_and_exit() -> None:
+    def stop_and_exit(signum: int) -> None:
         if state.stopped:
             return
         state.stopped = True
         window.stop()
         window.shutdown()  # cancels the engine and waits for its thread
         window.close()
-        app.exit(exit_status(state.signum))
+        app.exit(exit_status(signum))
 
     def on_signal(signum: int) -> None:
         if state.signum is not None:
             return  # already stopping: a second Ctrl+C changes nothing
         state.signum = signum
         if state.loop_running and not state.in_finish:
-            stop_and_exit()
+            stop_and_exit(signum)
         # else: acted on when the loop starts, or when finish() has written its file
 
     def loop_started() -> None:
@@ -294,7 +300,7 @@ def _run_window(app, args: argparse.Namespace, guard: SignalGuard) -> int:
         if state.signum is None and guard.first is not None:
             on_signal(guard.first)  # came before the wakeup socket was set up
         elif state.signum is not None:
-            stop_and_exit()
+            stop_and_exit(state.signum)
 
     def on_failed(exc) -> None:
         if state.signum is not None:
@@ -317,7 +323,7 @@ def _run_window(app, args: argparse.Namespace, guard: SignalGuard) -> int:
         finally:
             state.in_finish = False
         if state.signum is not None:
-            stop_and_exit()
+            stop_and_exit(state.signum)
         elif args.quit_when_done:
             window.close()
             app.exit(state.code)

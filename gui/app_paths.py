@@ -126,11 +126,11 @@ def output_file_problem(path: str, what: str) -> str | None:
         return f"cannot write the {what} '{shown}': {reason(exc)}"
     if not stat.S_ISDIR(folder_mode):
         return f"cannot write the {what} '{shown}': '{shown_path(folder)}' is not a folder"
-    exc = _probe_folder(folder)
-    if exc is not None:
+    probe_error = _probe_folder(folder)
+    if probe_error is not None:
         return (
             f"cannot write the {what} '{shown}': cannot create files in "
-            f"'{shown_path(folder or '.')}': {reason(exc)}"
+            f"'{shown_path(folder or '.')}': {reason(probe_error)}"
         )
     return None
 
@@ -159,9 +159,9 @@ def export_folder_problem(path: str, names: Iterable[str] = ()) -> str | None:
             os.makedirs(path, exist_ok=True)
         except OSError as exc:
             return f"cannot create the export folder '{shown}': {reason(exc)}"
-    exc = _probe_folder(path)
-    if exc is not None:
-        return f"cannot export to '{shown}': cannot create files there: {reason(exc)}"
+    probe_error = _probe_folder(path)
+    if probe_error is not None:
+        return f"cannot export to '{shown}': cannot create files there: {reason(probe_error)}"
     for name in names:
         try:
             mode = os.lstat(os.path.join(path, name)).st_mode

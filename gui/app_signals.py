@@ -31,6 +31,16 @@ from collections.abc import Callable  # already loaded at startup, unlike typing
 
 # socket and threading are imported where used: until main() has installed the
 # handlers Ctrl+C is Python's own, so the command's first imports stay short.
+# The same idiom as the standard library's: type checkers read this block, Python never does.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import socket
+    from types import FrameType
+    from typing import Any, TypeAlias
+
+    from PySide6.QtCore import QSocketNotifier
+
+    _Handler: TypeAlias = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -63,12 +73,12 @@ class SignalGuard:
     def __init__(self, signals: tuple[int, ...] = HANDLED):
         self.signals = signals
         self.received: list[int] = []
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, _Handler] = {}
         self._relaying = False
-        self._read = None  # the socketpair's ends, once relaying
-        self._write = None
+        self._read: socket.socket | None = None  # the socketpair's ends, once relaying
+        self._write: socket.socket | None = None
         self._previous_wakeup: int | None = None
-        self._notifier = None
+        self._notifier: QSocketNotifier | None = None
         self._callback: Callable[[int], None] | None = None
 
     @property
@@ -109,12 +119,11 @@ class SignalGuard:
             return
         import socket
 
-        self._read, self._write = socket.socketpair()
-        self._read.setblocking(False)
-        self._write.setblocking(False)
-        self._previous_wakeup = signal.set_wakeup_fd(
-            self._write.fileno(), warn_on_full_buffer=False
-        )
+        read, write = socket.socketpair()
+        read.setblocking(False)
+        write.setblocking(False)
+        self._read, self._write = read, write
+        self._previous_wakeup = signal.set_wakeup_fd(write.fileno(), warn_on_full_buffer=False)
         self._relaying = True
 
     def watch(self, callback: Callable[[int], None]) -> None:
@@ -132,7 +141,7 @@ class SignalGuard:
         self._notifier.activated.connect(self._on_wakeup)
 
     def _on_wakeup(self, *_args) -> None:
-        signums = []
+        signums: list[int] = []
         while self._read is not None:
             try:
                 data = self._read.recv(64)
