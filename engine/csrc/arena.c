@@ -42,8 +42,8 @@ void heap_map_copy(const atomic_u8 *cells, uint8_t *out, uint64_t count)
         i++;
     }
     for (; i + 8 <= count; i += 8) {
-        uint64_t word = __atomic_load_n((const uint64_t *)(const void *)&cells[i],
-                                        __ATOMIC_RELAXED);
+        uint64_t word =
+            __atomic_load_n((const uint64_t *)(const void *)&cells[i], __ATOMIC_RELAXED);
         memcpy(out + i, &word, 8);
     }
     for (; i < count; i++)
@@ -111,8 +111,7 @@ void *arena_umalloc(engine_arena *a, uint64_t size, uint8_t owner)
         counter_sub(&a->free_list_length, 1);
         if (have - want == HEADER_BYTES) {
             counter_add(&a->sliver_bytes, HEADER_BYTES);
-            mark(a, (uint8_t *)cur + HEADER_BYTES + want, HEADER_BYTES, ENGINE_CELL_SLIVER,
-                 owner);
+            mark(a, (uint8_t *)cur + HEADER_BYTES + want, HEADER_BYTES, ENGINE_CELL_SLIVER, owner);
         }
     }
     if (prev)

@@ -63,12 +63,12 @@ uint32_t config_thread_slots(const engine_config *cfg)
     return ops && ops->threaded ? cfg->batch_size : 1;
 }
 
-#define RANGE_CHECK(field, lo, hi, name, unit)                                               \
-    if ((uint64_t)cfg->field < (uint64_t)(lo) || (uint64_t)cfg->field > (uint64_t)(hi)) {    \
-        snprintf(message, message_len, "%s must be between %llu and %llu%s (got %llu)", name, \
-                 (unsigned long long)(lo), (unsigned long long)(hi), unit,                    \
-                 (unsigned long long)cfg->field);                                             \
-        return ENGINE_E_INVALID_ARG;                                                          \
+#define RANGE_CHECK(field, lo, hi, name, unit)                                                     \
+    if ((uint64_t)cfg->field < (uint64_t)(lo) || (uint64_t)cfg->field > (uint64_t)(hi)) {          \
+        snprintf(message, message_len, "%s must be between %llu and %llu%s (got %llu)", name,      \
+                 (unsigned long long)(lo), (unsigned long long)(hi), unit,                         \
+                 (unsigned long long)cfg->field);                                                  \
+        return ENGINE_E_INVALID_ARG;                                                               \
     }
 
 int engine_config_check(const engine_config *cfg, char *message, size_t message_len)
@@ -77,7 +77,9 @@ int engine_config_check(const engine_config *cfg, char *message, size_t message_
         char names[128] = "";
         for (int s = 0; s < ENGINE_STRATEGY_COUNT; s++)
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
-                     s == 0 ? "" : s == ENGINE_STRATEGY_COUNT - 1 ? " or " : ", ",
+                     s == 0                           ? ""
+                     : s == ENGINE_STRATEGY_COUNT - 1 ? " or "
+                                                      : ", ",
                      engine_strategy_name(s));
         snprintf(message, message_len, "strategy must be %s (got %d)", names, cfg->strategy);
         return ENGINE_E_INVALID_ARG;
@@ -94,12 +96,10 @@ int engine_config_check(const engine_config *cfg, char *message, size_t message_
                  (unsigned long long)cfg->pool_size);
         return ENGINE_E_INVALID_ARG;
     }
-    RANGE_CHECK(batch_size, ENGINE_MIN_BATCH_SIZE, ENGINE_MAX_BATCH_SIZE, "batch size",
-                " threads");
-    RANGE_CHECK(block_size, ENGINE_MIN_BLOCK_SIZE, ENGINE_MAX_BLOCK_SIZE, "block size",
-                " bytes");
-    RANGE_CHECK(sample_interval_us, ENGINE_MIN_SAMPLE_INTERVAL_US,
-                ENGINE_MAX_SAMPLE_INTERVAL_US, "sample interval", " microseconds");
+    RANGE_CHECK(batch_size, ENGINE_MIN_BATCH_SIZE, ENGINE_MAX_BATCH_SIZE, "batch size", " threads");
+    RANGE_CHECK(block_size, ENGINE_MIN_BLOCK_SIZE, ENGINE_MAX_BLOCK_SIZE, "block size", " bytes");
+    RANGE_CHECK(sample_interval_us, ENGINE_MIN_SAMPLE_INTERVAL_US, ENGINE_MAX_SAMPLE_INTERVAL_US,
+                "sample interval", " microseconds");
     RANGE_CHECK(sample_capacity, ENGINE_MIN_SAMPLE_CAPACITY, ENGINE_MAX_SAMPLE_CAPACITY,
                 "sample capacity", " rows");
     uint64_t pools = config_reserved_bytes(cfg);
@@ -118,9 +118,8 @@ int engine_config_check(const engine_config *cfg, char *message, size_t message_
         snprintf(message, message_len,
                  "heap too small for the pools: %u pools of %llu bytes take %llu of the "
                  "%llu-byte heap, which must keep at least %u bytes for the shared region (%s)",
-                 cfg->batch_size, (unsigned long long)cfg->pool_size,
-                 (unsigned long long)pools, (unsigned long long)cfg->heap_size,
-                 ENGINE_MIN_GLOBAL_REGION, advice);
+                 cfg->batch_size, (unsigned long long)cfg->pool_size, (unsigned long long)pools,
+                 (unsigned long long)cfg->heap_size, ENGINE_MIN_GLOBAL_REGION, advice);
         return ENGINE_E_INVALID_ARG;
     }
     return ENGINE_OK;

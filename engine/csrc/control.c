@@ -109,8 +109,7 @@ void run_fail_exhausted(engine_run *run, uint32_t slot, int64_t block, uint64_t 
     err.block_index = block;
     err.slot = slot >= run->nslots ? ENGINE_OWNER_COORDINATOR : (int32_t)slot;
     err.requested = size;
-    arena_describe(&run->arena, &err.arena_free_bytes, &err.largest_free,
-                   &err.free_list_length);
+    arena_describe(&run->arena, &err.arena_free_bytes, &err.largest_free, &err.free_list_length);
     snprintf(err.what, sizeof err.what, "%s", what);
     char who[32];
     error_set(&err, ENGINE_E_HEAP_EXHAUSTED,

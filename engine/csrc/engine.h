@@ -51,18 +51,18 @@
 
 typedef enum {
     ENGINE_OK = 0,
-    ENGINE_E_INVALID_ARG = 1,   /* a parameter outside its valid range */
-    ENGINE_E_NO_MEMORY = 2,     /* the host could not give the engine memory */
-    ENGINE_E_OPEN = 3,          /* the input file could not be opened */
-    ENGINE_E_IS_DIR = 4,        /* the input path is a directory */
-    ENGINE_E_READ = 5,          /* reading the input failed */
-    ENGINE_E_HEAP_EXHAUSTED = 6,/* umalloc returned NULL during a run */
-    ENGINE_E_INVALID_FREE = 7,  /* ufree of a pointer that is not allocated */
-    ENGINE_E_THREAD = 8,        /* a thread could not be created */
-    ENGINE_E_CANCELLED = 9,     /* the run was cancelled */
-    ENGINE_E_STATE = 10,        /* call not allowed in the run's current state */
-    ENGINE_E_NOT_FILE = 11,     /* the input is not a regular file (FIFO, device...) */
-    ENGINE_E_INPUT_CHANGED = 12,/* the input shrank, grew or changed during the run */
+    ENGINE_E_INVALID_ARG = 1,    /* a parameter outside its valid range */
+    ENGINE_E_NO_MEMORY = 2,      /* the host could not give the engine memory */
+    ENGINE_E_OPEN = 3,           /* the input file could not be opened */
+    ENGINE_E_IS_DIR = 4,         /* the input path is a directory */
+    ENGINE_E_READ = 5,           /* reading the input failed */
+    ENGINE_E_HEAP_EXHAUSTED = 6, /* umalloc returned NULL during a run */
+    ENGINE_E_INVALID_FREE = 7,   /* ufree of a pointer that is not allocated */
+    ENGINE_E_THREAD = 8,         /* a thread could not be created */
+    ENGINE_E_CANCELLED = 9,      /* the run was cancelled */
+    ENGINE_E_STATE = 10,         /* call not allowed in the run's current state */
+    ENGINE_E_NOT_FILE = 11,      /* the input is not a regular file (FIFO, device...) */
+    ENGINE_E_INPUT_CHANGED = 12, /* the input shrank, grew or changed during the run */
     ENGINE_STATUS_COUNT = 13
 } engine_status;
 
@@ -76,22 +76,22 @@ typedef enum {
 
 /* Run-wide counters, in the order of engine_counter_name(). */
 typedef enum {
-    ENGINE_C_LOCK_ACQ_ALLOC = 0,   /* allocator lock taken by umalloc */
-    ENGINE_C_LOCK_ACQ_FREE,        /* allocator lock taken by ufree */
-    ENGINE_C_LOCK_CONTENDED,       /* acquisitions that found the lock busy */
-    ENGINE_C_LOCK_WAIT_NS,         /* nanoseconds spent waiting for the lock */
-    ENGINE_C_POOL_ALLOCS,          /* allocations served by a thread's pool */
-    ENGINE_C_POOL_FREES,           /* frees of pool memory (no-ops) */
-    ENGINE_C_GLOBAL_ALLOCS,        /* allocations served by the free list */
-    ENGINE_C_GLOBAL_FREES,         /* frees returned to the free list */
+    ENGINE_C_LOCK_ACQ_ALLOC = 0, /* allocator lock taken by umalloc */
+    ENGINE_C_LOCK_ACQ_FREE,      /* allocator lock taken by ufree */
+    ENGINE_C_LOCK_CONTENDED,     /* acquisitions that found the lock busy */
+    ENGINE_C_LOCK_WAIT_NS,       /* nanoseconds spent waiting for the lock */
+    ENGINE_C_POOL_ALLOCS,        /* allocations served by a thread's pool */
+    ENGINE_C_POOL_FREES,         /* frees of pool memory (no-ops) */
+    ENGINE_C_GLOBAL_ALLOCS,      /* allocations served by the free list */
+    ENGINE_C_GLOBAL_FREES,       /* frees returned to the free list */
     ENGINE_C_BLOCKS_DONE,
     ENGINE_C_BYTES_DONE,
-    ENGINE_C_FREE_LIST_LENGTH,     /* gauge: chunks on the free list now */
-    ENGINE_C_VISITS_ALLOC,         /* free-list nodes examined by umalloc */
-    ENGINE_C_VISITS_FREE,          /* free-list nodes walked by ufree */
-    ENGINE_C_ARENA_BYTES_IN_USE,   /* gauge: headers + payloads + pool bytes used */
-    ENGINE_C_SLIVER_BYTES,         /* bytes lost for good to 16-byte slivers */
-    ENGINE_C_LOCK_ACQUISITIONS,    /* alloc + free acquisitions */
+    ENGINE_C_FREE_LIST_LENGTH,   /* gauge: chunks on the free list now */
+    ENGINE_C_VISITS_ALLOC,       /* free-list nodes examined by umalloc */
+    ENGINE_C_VISITS_FREE,        /* free-list nodes walked by ufree */
+    ENGINE_C_ARENA_BYTES_IN_USE, /* gauge: headers + payloads + pool bytes used */
+    ENGINE_C_SLIVER_BYTES,       /* bytes lost for good to 16-byte slivers */
+    ENGINE_C_LOCK_ACQUISITIONS,  /* alloc + free acquisitions */
     ENGINE_COUNTER_COUNT
 } engine_counter;
 
@@ -99,8 +99,8 @@ typedef enum {
 typedef enum {
     ENGINE_SLOT_IDLE = 0,
     ENGINE_SLOT_COMPUTING = 1,
-    ENGINE_SLOT_WAITING = 2,   /* waiting for an allocator lock */
-    ENGINE_SLOT_HOLDING = 3,   /* holding an allocator lock */
+    ENGINE_SLOT_WAITING = 2, /* waiting for an allocator lock */
+    ENGINE_SLOT_HOLDING = 3, /* holding an allocator lock */
     ENGINE_SLOT_PAUSED = 4
 } engine_slot_state;
 
@@ -125,14 +125,14 @@ typedef enum {
 } engine_run_phase;
 
 typedef struct {
-    int strategy;              /* engine_strategy */
-    uint64_t heap_size;        /* bytes, multiple of 16 */
-    uint64_t pool_size;        /* bytes per thread slot (pooled), multiple of 16 */
-    uint32_t batch_size;       /* threads per batch (= thread slots) */
-    uint32_t block_size;       /* bytes per block */
+    int strategy;        /* engine_strategy */
+    uint64_t heap_size;  /* bytes, multiple of 16 */
+    uint64_t pool_size;  /* bytes per thread slot (pooled), multiple of 16 */
+    uint32_t batch_size; /* threads per batch (= thread slots) */
+    uint32_t block_size; /* bytes per block */
     uint32_t sample_interval_us;
-    uint32_t sample_capacity;  /* rows kept; older rows are downsampled */
-    int telemetry;             /* 0: no heap map, no sampler (benchmarks) */
+    uint32_t sample_capacity; /* rows kept; older rows are downsampled */
+    int telemetry;            /* 0: no heap map, no sampler (benchmarks) */
 } engine_config;
 
 /* Why a run failed: filled by the engine, read after the run. */
@@ -145,8 +145,8 @@ typedef struct {
     uint64_t largest_free;     /* largest free payload */
     uint64_t free_list_length;
     int sys_errno;
-    char what[48];             /* what was being allocated/freed */
-    char message[320];         /* full human-readable message */
+    char what[48];     /* what was being allocated/freed */
+    char message[320]; /* full human-readable message */
 } engine_error;
 
 typedef struct engine_run engine_run;
@@ -163,8 +163,8 @@ void engine_config_defaults(engine_config *cfg);
 int engine_config_check(const engine_config *cfg, char *message, size_t message_len);
 
 /* ---- runs ---- */
-int engine_run_create(const engine_config *cfg, const char *path,
-                      engine_run **out, engine_error *err);
+int engine_run_create(const engine_config *cfg, const char *path, engine_run **out,
+                      engine_error *err);
 /* Blocks until the run ends.  Call once, from any one thread. */
 int engine_run_execute(engine_run *run, engine_error *err);
 /* Safe from any thread, at any time before destroy. */
@@ -219,8 +219,8 @@ int engine_arena_alloc(engine_arena *arena, uint64_t size, int64_t *offset, engi
 /* offset -1 (NULL) is a no-op. */
 int engine_arena_free(engine_arena *arena, int64_t offset, engine_error *err);
 /* Free list in list order: offsets of chunk headers and their payload sizes. */
-uint64_t engine_arena_free_list(const engine_arena *arena, int64_t *offsets,
-                                uint64_t *payloads, uint64_t max);
+uint64_t engine_arena_free_list(const engine_arena *arena, int64_t *offsets, uint64_t *payloads,
+                                uint64_t max);
 void engine_arena_counters(const engine_arena *arena, uint64_t *out);
 const uint8_t *engine_arena_heap_states(const engine_arena *arena);
 uint64_t engine_arena_heap_cells(const engine_arena *arena);

@@ -132,9 +132,8 @@ static bool input_unchanged_at_end(engine_run *run, uint8_t *buf)
         fail_input_changed(run, run->total_bytes, "grew");
         return false;
     }
-    if (fstat(run->fd, &st) == 0 &&
-        (st.st_mtim.tv_sec != run->input_mtime.tv_sec ||
-         st.st_mtim.tv_nsec != run->input_mtime.tv_nsec)) {
+    if (fstat(run->fd, &st) == 0 && (st.st_mtim.tv_sec != run->input_mtime.tv_sec ||
+                                     st.st_mtim.tv_nsec != run->input_mtime.tv_nsec)) {
         fail_input_changed(run, run->total_bytes, "was modified");
         return false;
     }

@@ -103,11 +103,11 @@ typedef struct chunk {
 #define HEADER_BYTES 16u
 
 struct engine_arena {
-    uint8_t *base;          /* start of the whole arena (pools included) */
-    uint64_t size;          /* whole arena */
-    uint8_t *region;        /* start of the free-list region */
+    uint8_t *base;   /* start of the whole arena (pools included) */
+    uint64_t size;   /* whole arena */
+    uint8_t *region; /* start of the free-list region */
     uint64_t region_size;
-    chunk *head;            /* address-ordered free list */
+    chunk *head; /* address-ordered free list */
     /* Written only under the allocator lock (or by the one thread that owns
        the arena), read by telemetry readers at any time. */
     atomic_u64 global_allocs, global_frees, free_list_length;
@@ -116,7 +116,7 @@ struct engine_arena {
        Atomic bytes: workers write them while the GUI copies them. */
     atomic_u8 *cell_state;
     atomic_u8 *cell_owner;
-    bool owns_memory;       /* created by engine_arena_create */
+    bool owns_memory; /* created by engine_arena_create */
 };
 
 /* Lays out an arena over memory the caller owns; region_offset bytes at the
@@ -147,7 +147,7 @@ enum {
     SC_BLOCKS_DONE,
     SC_BYTES_DONE,
     SC_POOL_BYTES_IN_USE,
-    SC_SLOW_DEBT_NS,   /* slow motion owed but not yet slept */
+    SC_SLOW_DEBT_NS, /* slow motion owed but not yet slept */
     SC_COUNT
 };
 
@@ -163,22 +163,22 @@ struct engine_run {
     engine_config cfg;
     int fd;
     char *path;
-    char path_shown[128];             /* printable, shortened: for messages */
+    char path_shown[128]; /* printable, shortened: for messages */
     uint64_t total_bytes, total_blocks;
-    struct timespec input_mtime;      /* to notice an input changed mid-run */
-    uint32_t nslots;                  /* worker slots; the coordinator is nslots */
+    struct timespec input_mtime; /* to notice an input changed mid-run */
+    uint32_t nslots;             /* worker slots; the coordinator is nslots */
 
     uint8_t *arena_memory;
     engine_arena arena;
-    uint64_t pool_reserved;           /* bytes reserved at the arena start (pools) */
+    uint64_t pool_reserved; /* bytes reserved at the arena start (pools) */
     pthread_mutex_t heap_lock;
 
-    slot_counters *slots;             /* nslots + 1 rows */
-    atomic_u8 *slot_states;           /* nslots + 1 bytes */
+    slot_counters *slots;               /* nslots + 1 rows */
+    atomic_u8 *slot_states;             /* nslots + 1 bytes */
     atomic_u8 *cell_state, *cell_owner; /* NULL without telemetry */
     uint64_t ncells;
     const strategy_ops *ops;
-    void *strategy_state;             /* the strategy's own, from its run_init */
+    void *strategy_state; /* the strategy's own, from its run_init */
 
     _Atomic int state;
     _Atomic int cancelled;
@@ -200,10 +200,10 @@ struct engine_run {
     atomic_u64 t0_ns, wall_ns;
 
     /* Sampler: a time series that downsamples itself when full. */
-    atomic_u64 *series;               /* capacity rows of 1 + COUNTER_COUNT */
+    atomic_u64 *series; /* capacity rows of 1 + COUNTER_COUNT */
     uint64_t series_capacity;
     atomic_u64 series_rows;
-    atomic_u64 series_generation;     /* odd while compacting */
+    atomic_u64 series_generation; /* odd while compacting */
     pthread_t sampler;
     bool sampler_running;
     pthread_mutex_t sampler_lock;
@@ -213,13 +213,13 @@ struct engine_run {
 
 /* Per-thread state while a block is hashed. */
 struct worker {
-    engine_run *run;                  /* NULL for the standalone block hash */
+    engine_run *run; /* NULL for the standalone block hash */
     engine_arena *arena;
     const strategy_ops *ops;
     uint32_t slot;
     int64_t block_index;
-    void *state;                      /* the strategy's per-slot state */
-    int status;                       /* first failure in this worker */
+    void *state; /* the strategy's per-slot state */
+    int status;  /* first failure in this worker */
     /* the argument record the coordinator handed over */
     void *arg_record;
 };
@@ -229,7 +229,7 @@ typedef struct {
     uint8_t *base;
     uint64_t size;
     uint64_t used;
-    uint64_t marked;                  /* bytes already shown on the heap map */
+    uint64_t marked; /* bytes already shown on the heap map */
 } bump_region;
 
 /* The argument record, allocated on the arena by the coordinator. */
@@ -255,8 +255,7 @@ void *baseline_alloc(worker *w, uint64_t size, const char *what);
 int baseline_free(worker *w, void *ptr, const char *what);
 
 /* locking.c: the allocator lock with contention accounting */
-void *locked_alloc(engine_run *run, uint32_t slot, int64_t block, uint64_t size,
-                   const char *what);
+void *locked_alloc(engine_run *run, uint32_t slot, int64_t block, uint64_t size, const char *what);
 int locked_free(engine_run *run, uint32_t slot, int64_t block, void *ptr, const char *what);
 
 /* runner.c: control points shared by the strategies.  The fast paths are

@@ -27,8 +27,7 @@ static void lock_release(engine_run *run, uint32_t slot)
     slot_set_state(run, slot, ENGINE_SLOT_COMPUTING);
 }
 
-void *locked_alloc(engine_run *run, uint32_t slot, int64_t block, uint64_t size,
-                   const char *what)
+void *locked_alloc(engine_run *run, uint32_t slot, int64_t block, uint64_t size, const char *what)
 {
     lock_acquire(run, slot, SC_ACQ_ALLOC);
     uint8_t owner = slot == run->nslots ? ENGINE_OWNER_COORDINATOR : (uint8_t)slot;

@@ -3,12 +3,30 @@
  */
 #include "internal.h"
 
-uint32_t engine_run_slot_count(const engine_run *run) { return run->nslots; }
-uint64_t engine_run_pool_reserved(const engine_run *run) { return run->pool_reserved; }
-uint64_t engine_run_total_blocks(const engine_run *run) { return run->total_blocks; }
-uint64_t engine_run_total_bytes(const engine_run *run) { return run->total_bytes; }
-uint64_t engine_run_signature(const engine_run *run) { return run->signature; }
-uint64_t engine_run_wall_ns(const engine_run *run) { return counter_get(&run->wall_ns); }
+uint32_t engine_run_slot_count(const engine_run *run)
+{
+    return run->nslots;
+}
+uint64_t engine_run_pool_reserved(const engine_run *run)
+{
+    return run->pool_reserved;
+}
+uint64_t engine_run_total_blocks(const engine_run *run)
+{
+    return run->total_blocks;
+}
+uint64_t engine_run_total_bytes(const engine_run *run)
+{
+    return run->total_bytes;
+}
+uint64_t engine_run_signature(const engine_run *run)
+{
+    return run->signature;
+}
+uint64_t engine_run_wall_ns(const engine_run *run)
+{
+    return counter_get(&run->wall_ns);
+}
 const uint8_t *engine_run_slot_states(const engine_run *run)
 {
     return (const uint8_t *)run->slot_states;
@@ -38,8 +56,14 @@ void engine_run_copy_slot_states(const engine_run *run, uint8_t *out)
     for (uint32_t s = 0; s < run->nslots; s++)
         out[s] = atomic_load_explicit(&run->slot_states[s], RELAXED);
 }
-uint64_t engine_run_heap_cells(const engine_run *run) { return run->ncells; }
-uint64_t engine_run_series_capacity(const engine_run *run) { return run->series_capacity; }
+uint64_t engine_run_heap_cells(const engine_run *run)
+{
+    return run->ncells;
+}
+uint64_t engine_run_series_capacity(const engine_run *run)
+{
+    return run->series_capacity;
+}
 
 uint64_t engine_run_elapsed_ns(const engine_run *run)
 {

@@ -57,7 +57,7 @@ int engine_run_create(const engine_config *cfg, const char *path, engine_run **o
         return ENGINE_E_INVALID_ARG;
     }
 
-    char shown[sizeof ((engine_run *)0)->path_shown];
+    char shown[sizeof((engine_run *)0)->path_shown];
     int fd;
     struct stat st;
     int code = input_open(path, shown, sizeof shown, &fd, &st, err);
@@ -107,8 +107,8 @@ int engine_run_create(const engine_config *cfg, const char *path, engine_run **o
     }
 
     /* mmap gave zeroed memory: every run starts from the same bytes. */
-    arena_init(&run->arena, run->arena_memory, cfg->heap_size, run->pool_reserved,
-               run->cell_state, run->cell_owner);
+    arena_init(&run->arena, run->arena_memory, cfg->heap_size, run->pool_reserved, run->cell_state,
+               run->cell_owner);
     if (run->ops->run_init && run->ops->run_init(run) != ENGINE_OK) {
         close(fd);
         run->fd = -1;
@@ -225,8 +225,8 @@ static void *worker_main(void *p)
 
 /* The coordinator's allocations for one block: the strategy's own, or the
    locked shared allocator. */
-static void *coordinator_alloc(engine_run *run, slot_task *task, uint64_t size,
-                               const char *what, bool is_record)
+static void *coordinator_alloc(engine_run *run, slot_task *task, uint64_t size, const char *what,
+                               bool is_record)
 {
     if (run->ops->coordinator_alloc)
         return run->ops->coordinator_alloc(&task->w, size, what, is_record);
@@ -282,7 +282,8 @@ static void run_threaded(engine_run *run)
             if (!copy)
                 break;
             memcpy(copy, buf, (size_t)len);
-            block_args *args = coordinator_alloc(run, task, ARG_RECORD_BYTES, "argument record", true);
+            block_args *args =
+                coordinator_alloc(run, task, ARG_RECORD_BYTES, "argument record", true);
             if (!args)
                 break;
             args->block_index = next_block;
@@ -294,8 +295,7 @@ static void run_threaded(engine_run *run)
             int rc = pthread_create(&task->thread, &attr, worker_main, task);
             if (rc != 0) {
                 engine_threads_add(run, -1);
-                engine_error err = {.block_index = next_block, .slot = (int32_t)s,
-                                    .sys_errno = rc};
+                engine_error err = {.block_index = next_block, .slot = (int32_t)s, .sys_errno = rc};
                 error_set(&err, ENGINE_E_THREAD, "cannot create the thread for block %lld: %s",
                           (long long)next_block, strerror(rc));
                 run_fail(run, &err);
@@ -365,7 +365,7 @@ int engine_run_execute(engine_run *run, engine_error *err)
         }
         error_set(err, code, "run cancelled");
     }
-    atomic_store(&run->state, code == ENGINE_OK          ? ENGINE_RUN_FINISHED
+    atomic_store(&run->state, code == ENGINE_OK            ? ENGINE_RUN_FINISHED
                               : code == ENGINE_E_CANCELLED ? ENGINE_RUN_CANCELLED
                                                            : ENGINE_RUN_FAILED);
     return code;
