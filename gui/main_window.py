@@ -16,26 +16,21 @@ import os
 import pathlib
 import time
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
-    QFormLayout,
     QFrame,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QMenu,
     QProgressBar,
     QPushButton,
     QSizePolicy,
     QSlider,
-    QSpinBox,
     QSplitter,
     QToolBar,
     QToolButton,
@@ -45,7 +40,6 @@ from PySide6.QtWidgets import (
 
 from engine import (
     COUNTER_NAMES,
-    LIMITS,
     MIN_SPEED,
     EngineError,
     InputError,
@@ -56,16 +50,18 @@ from engine import (
     RunResult,
     Strategy,
     format_size,
-    parse_size,
 )
 from gui import inputs, replay_input, session_file
+from gui.app_settings import settings
 from gui.captions import Frame, captions
 from gui.charts import CAPTION_POINTS, ChartsPanel, Trace, colour_for, run_label
 from gui.demo import DemoStepper, Stage, sessions_for_steps
+from gui.dialogs import GenerateDialog
 from gui.export import ExportSource, export_all
 from gui.heap_map import HeapMapView
 from gui.results_table import ResultsModel, ResultsTable, input_key
 from gui.session_file import SessionError, SessionRecorder, load_session, save_session
+from gui.settings_panel import SettingsPanel
 from gui.worker import RunThread, trim_heap
 
 #: Memory a live run's recording may take (the recorder thins frames past it).
@@ -101,18 +97,6 @@ ZOOMS = (("125%", 1.25), ("150%", 1.5), ("200%", 2.0))
 
 #: Draw timer period: 30 frames/s keeps the map fluid and leaves the cores to the engine.
 DRAW_INTERVAL_MS = 33
-SIZE_FIELDS = ("heap_size", "pool_size", "block_size")
-FIELD_LABELS = {
-    "heap_size": "Heap size",
-    "pool_size": "Pool size (per thread)",
-    "batch_size": "Threads per batch",
-    "block_size": "Block size",
-}
-
-
-def settings() -> QSettings:
-    """The app's settings store (tests redirect it with ``QSettings.setPath``)."""
-    return QSettings(QSettings.IniFormat, QSettings.UserScope, "heapscope", "heapscope")
 
 
 def _new_recorder(heap_cells: int) -> SessionRecorder:
@@ -133,179 +117,6 @@ def _load_style() -> str:
         return (importlib.resources.files("resources") / "style.qss").read_text(encoding="utf-8")
     except (FileNotFoundError, OSError):
         return ""
-
-
-class SettingsPanel(QGroupBox):
-    """Heap, pool, batch and block sizes, each checked as it is typed.
-
-    A value the engine would refuse shows the engine's own message (which
-    names the valid range) under its field, and the run buttons it affects
-    are disabled.
-    """
-
-    sig_changed = Signal()
-
-    def __init__(self, parent=None):
-        super().__init__("Run settings", parent)
-        self.edits: dict[str, QLineEdit] = {}
-        self.errors: dict[str, QLabel] = {}
-        form = QVBoxLayout(self)
-        form.setSpacing(2)
-        for name in ("heap_size", "pool_size", "batch_size", "block_size"):
-            low, high, default = LIMITS[name]
-            label = QLabel(FIELD_LABELS[name])
-            label.setObjectName("fieldLabel")
-            if name == "batch_size":
-                edit = QSpinBox()
-                edit.setRange(low, high)
-                edit.setValue(default)
-                edit.setSuffix(" threads")
-                edit.valueChanged.connect(self._on_field_changed)
-                hint = f"{low} to {high} threads run at once (one block each)"
-            else:
-                edit = QLineEdit(format_size(default).replace(" ", "").replace("iB", ""))
-                edit.textChanged.connect(self._on_field_changed)
-                hint = f"{format_size(low)} to {format_size(high)}; e.g. 2M, 32K, 1024"
-            edit.setObjectName(name)
-            edit.setToolTip(hint)
-            error = QLabel("")
-            error.setObjectName("fieldError")
-            error.setWordWrap(True)
-            error.setVisible(False)
-            label.setBuddy(edit)
-            form.addWidget(label)
-            form.addWidget(edit)
-            form.addWidget(error)
-            self.edits[name] = edit
-            self.errors[name] = error
-        self.general_error = QLabel("")
-        self.general_error.setObjectName("fieldError")
-        self.general_error.setWordWrap(True)
-        self.general_error.setVisible(False)
-        form.addWidget(self.general_error)
-        self.reset_button = QPushButton("Defaults")
-        self.reset_button.setToolTip("Back to 2 MiB heap, 32 KiB pools, 20 threads, 1 KiB blocks")
-        self.reset_button.clicked.connect(self.reset)
-        form.addWidget(self.reset_button)
-        form.addStretch(1)
-        self._configs: dict[Strategy, RunConfig | str] = {}
-        self.validate()
-
-    # -- values --------------------------------------------------------------
-
-    def raw_values(self) -> dict[str, str]:
-        out = {}
-        for name, edit in self.edits.items():
-            out[name] = str(edit.value()) if isinstance(edit, QSpinBox) else edit.text()
-        return out
-
-    def set_values(self, values: dict) -> None:
-        for name, value in values.items():
-            edit = self.edits.get(name)
-            if edit is None or value is None:
-                continue
-            if isinstance(edit, QSpinBox):
-                try:
-                    edit.setValue(int(value))
-                except (TypeError, ValueError):
-                    pass
-            else:
-                edit.setText(str(value))
-        self.validate()
-
-    def reset(self) -> None:
-        self.set_values(
-            {
-                name: (
-                    LIMITS[name][2]
-                    if name == "batch_size"
-                    else format_size(LIMITS[name][2]).replace(" ", "").replace("iB", "")
-                )
-                for name in self.edits
-            }
-        )
-
-    def _on_field_changed(self, *_args) -> None:
-        self.validate()
-        self.sig_changed.emit()
-
-    def validate(self) -> dict[Strategy, RunConfig | str]:
-        """Checks every field; returns a RunConfig (or the error text) per strategy."""
-        parsed: dict[str, int] = {}
-        field_ok = True
-        for name, text in self.raw_values().items():
-            message = ""
-            try:
-                value = parse_size(text) if name in SIZE_FIELDS else int(text)
-                RunConfig(**{name: value})  # the engine's own range check and message
-                parsed[name] = value
-            except (InputError, ValueError) as exc:
-                message = str(exc)
-                field_ok = False
-            self.errors[name].setText(message)
-            self.errors[name].setVisible(bool(message))
-            self.edits[name].setProperty("invalid", bool(message))
-            self.edits[name].style().unpolish(self.edits[name])
-            self.edits[name].style().polish(self.edits[name])
-        configs: dict[Strategy, RunConfig | str] = {}
-        general = []
-        for strategy in (Strategy.BASELINE, Strategy.POOLED, Strategy.SINGLE):
-            if not field_ok:
-                configs[strategy] = "fix the settings marked in red first"
-                continue
-            try:
-                configs[strategy] = RunConfig(strategy=strategy, **parsed)
-            except InputError as exc:
-                configs[strategy] = str(exc)
-                if strategy is not Strategy.SINGLE:
-                    general.append(f"{strategy.label.capitalize()}: {exc}")
-        self.general_error.setText("\n".join(dict.fromkeys(general)))
-        self.general_error.setVisible(bool(general))
-        self._configs = configs
-        return configs
-
-    def config_for(self, strategy: Strategy) -> RunConfig | str:
-        """The validated RunConfig for a strategy, or the reason it is refused."""
-        return self._configs.get(strategy) or self.validate()[strategy]
-
-    def block_size(self) -> int | None:
-        try:
-            return parse_size(self.edits["block_size"].text())
-        except ValueError:
-            return None
-
-
-class GenerateDialog(QDialog):
-    """Kind and size of a generated input."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setWindowTitle("Generate a test input")
-        layout = QFormLayout(self)
-        self.kind = QComboBox()
-        for kind in inputs.KINDS:
-            self.kind.addItem(inputs.KIND_DESCRIPTIONS[kind], kind)
-        self.size = QSpinBox()
-        self.size.setRange(1, 1024)
-        self.size.setValue(1)
-        self.unit = QComboBox()
-        self.unit.addItems(["KiB", "MiB"])
-        self.unit.setCurrentIndex(1)
-        row = QHBoxLayout()
-        row.addWidget(self.size)
-        row.addWidget(self.unit)
-        layout.addRow("Kind", self.kind)
-        layout.addRow("Size", row)
-        layout.addRow(QLabel(f"Saved in {inputs.data_dir()}"))
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.button(QDialogButtonBox.Ok).setText("Generate")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addRow(buttons)
-
-    def choice(self) -> tuple[str, int]:
-        factor = 1024 if self.unit.currentText() == "KiB" else 1024 * 1024
-        return self.kind.currentData(), self.size.value() * factor
 
 
 class MainWindow(QMainWindow):

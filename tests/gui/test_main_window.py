@@ -280,12 +280,12 @@ def test_samples_menu_opens_a_bundled_sample(window):
 
 
 def test_generate_dialog_choice(qtbot):
-    from gui.main_window import GenerateDialog
+    from gui.dialogs import GenerateDialog
 
     dialog = GenerateDialog()
     qtbot.addWidget(dialog)
     dialog.kind.setCurrentIndex(dialog.kind.findData("skewed"))
-    dialog.size.setValue(5)
+    dialog.amount.setValue(5)
     dialog.unit.setCurrentText("MiB")
     assert dialog.choice() == ("skewed", 5 * 1024 * 1024)
     dialog.unit.setCurrentText("KiB")
