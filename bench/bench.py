@@ -83,7 +83,10 @@ def run_standalone(
     call = time.perf_counter() - t
 
     def field(label: str) -> str:
-        return re.search(rf"^{label}: (\S+)", out.stdout, flags=re.M).group(1)
+        match = re.search(rf"^{label}: (\S+)", out.stdout, flags=re.M)
+        if match is None:
+            raise RuntimeError(f"{binary.name} printed no '{label}:' line")
+        return match.group(1)
 
     return Sample(
         float(field("Wall time")),
@@ -149,8 +152,8 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
 
-    with tempfile.TemporaryDirectory(prefix="heapscope-bench-") as tmp:
-        tmp = pathlib.Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="heapscope-bench-") as tmp_name:
+        tmp = pathlib.Path(tmp_name)
         binary = args.binary.resolve() if args.binary else build_standalone(tmp)
         rng = random.Random(SEED)
         files = {}
@@ -255,12 +258,12 @@ def main(argv=None) -> int:
     print("| input | strategy | median wall | blocks/s | lock acquisitions | standalone binary |")
     print("|---|---|---|---|---|---|")
     for label in files:
-        for strat in ("single", "baseline", "pooled"):
-            v = variants[label, f"py {strat}"]
-            sa = variants.get((label, f"sa {strat}"))
+        for name in ("single", "baseline", "pooled"):
+            v = variants[label, f"py {name}"]
+            sa = variants.get((label, f"sa {name}"))
             blocks = v.samples[0].blocks
             print(
-                f"| {label} | {strat} | {v.median():.3f} s | {blocks / v.median():,.0f} | "
+                f"| {label} | {name} | {v.median():.3f} s | {blocks / v.median():,.0f} | "
                 f"{v.samples[0].locks:,} | {f'{sa.median():.3f} s' if sa else '-'} |"
             )
         floor = variants[label, "py floor"]
@@ -280,12 +283,12 @@ def main(argv=None) -> int:
             )
         )
     for label in files:
-        for strat in ("single", "pooled") + (("baseline",) if label == "1 MiB" else ()):
+        for name in ("single", "pooled") + (("baseline",) if label == "1 MiB" else ()):
             print(
                 ratio_line(
-                    f"{label} {strat}: Python-driven / standalone",
-                    variants[label, f"py {strat}"].median(),
-                    variants[label, f"sa {strat}"].median(),
+                    f"{label} {name}: Python-driven / standalone",
+                    variants[label, f"py {name}"].median(),
+                    variants[label, f"sa {name}"].median(),
                     TARGETS["python/standalone"],
                 )
             )
@@ -334,10 +337,10 @@ def main(argv=None) -> int:
     print("\n| run | Python call | engine wall | standalone process | engine wall |")
     print("|---|---|---|---|---|")
     for label in files:
-        for strat in ("single", "pooled") + (("baseline",) if label == "1 MiB" else ()):
-            py, sa = variants[label, f"py {strat}"], variants[label, f"sa {strat}"]
+        for name in ("single", "pooled") + (("baseline",) if label == "1 MiB" else ()):
+            py, sa = variants[label, f"py {name}"], variants[label, f"sa {name}"]
             print(
-                f"| {label} {strat} | {py.median('call_s'):.4f} s | {py.median():.4f} s | "
+                f"| {label} {name} | {py.median('call_s'):.4f} s | {py.median():.4f} s | "
                 f"{sa.median('call_s'):.4f} s | {sa.median():.4f} s |"
             )
     print("\nSpread (min-max wall) of each variant:")

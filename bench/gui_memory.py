@@ -75,7 +75,7 @@ def measure(app, runs: int, clear: bool, strategy) -> dict:
     window.show()
     if not window.open_input(str(ROOT / "tests" / "vectors" / "random_64k.bin")):
         raise SystemExit(window.error_text())
-    after = {}
+    after: dict[int | str, float] = {}  # by run number, and 'cleared'
     try:
         for i in range(1, runs + 1):
             run_once(app, window, strategy)
@@ -110,7 +110,9 @@ def main() -> int:
         from PySide6.QtCore import QSettings
         from PySide6.QtWidgets import QApplication
 
-        QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, os.path.join(tmp, "settings"))
+        QSettings.setPath(
+            QSettings.Format.IniFormat, QSettings.Scope.UserScope, os.path.join(tmp, "settings")
+        )
         app = QApplication.instance() or QApplication([sys.argv[0]])
         from engine import Strategy
 

@@ -177,9 +177,12 @@ def sessions_for_steps(
             config = load_session(path).config
         except SessionError:
             continue
-        pool = int(config.get("pool_size", 0)) if config.get("strategy") == "pooled" else 0
-        found.setdefault((config.get("strategy"), pool), path)
-    matches = {}
+        strategy = config.get("strategy")
+        if not isinstance(strategy, str):
+            continue  # load_session checked it; this only tells the type checker
+        pool = int(config.get("pool_size", 0)) if strategy == "pooled" else 0
+        found.setdefault((strategy, pool), path)
+    matches: dict[int, pathlib.Path] = {}
     for i, step in enumerate(steps):
         pool = step.pool_size if step.strategy is Strategy.POOLED else 0
         if (step.strategy.label, pool) in found:
