@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from engine import COUNTER_NAMES
 from gui.charts import CHART_KINDS, ChartView, Trace, throughput_curve
+from gui.file_modes import shared_file_mode
 from gui.heap_map import HeapMapView
 from gui.results_table import HEADERS, ResultsModel, ResultsTable
 
@@ -61,23 +62,6 @@ class ExportSource:
 # -- atomic writes -----------------------------------------------------------
 
 
-def current_umask() -> int:
-    """The process umask, read from /proc without changing it.
-
-    ``os.umask(0)`` followed by a restore (what this module used to do at import)
-    briefly opens every file another thread creates meanwhile to the world.
-    Where /proc is missing, assume the usual 022.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8) & 0o777
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0o022
-
-
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> pathlib.Path:
     """Writes ``data`` to a temporary file next to ``path`` and renames it into place.
 
@@ -98,7 +82,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> pathlib.Path:
         )
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
-        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp's 0600 hides slides from a web folder
+        os.fchmod(fd, shared_file_mode())  # mkstemp's 0600 hides slides from a web folder
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -461,7 +445,6 @@ __all__ = [
     "atomic_save_image",
     "atomic_write_bytes",
     "atomic_write_csv",
-    "current_umask",
     "export_all",
     "render_chart",
     "render_dashboard",

@@ -17,6 +17,8 @@ import tempfile
 
 import numpy as np
 
+from gui.file_modes import shared_file_mode
+
 KINDS = ("random", "text", "zeros", "skewed")
 KIND_DESCRIPTIONS = {
     "random": "random bytes: ~250 distinct values per block, big trees, many allocations",
@@ -338,24 +340,12 @@ def generate(
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, shared_file_mode())
         os.replace(tmp, path)
     except BaseException:
         pathlib.Path(tmp).unlink(missing_ok=True)
         raise
     return path
-
-
-def _umask() -> int:
-    """The process umask, read without changing it (os.umask() would, for every thread)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o022
 
 
 def samples() -> list[pathlib.Path]:

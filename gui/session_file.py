@@ -45,6 +45,7 @@ import numpy as np
 
 from engine import OWNER_COORDINATOR, OWNER_NONE, CellState
 from gui import session_read as read
+from gui.file_modes import shared_file_mode
 from gui.inputs import shown_path
 from gui.session_validate import (
     FORMAT_NAME,
@@ -384,18 +385,6 @@ def _stored(frames) -> np.ndarray:
     return frames.stored if isinstance(frames, CellFrames) else np.asarray(frames, np.uint8)
 
 
-def _umask() -> int:
-    """The process umask, read without changing it (os.umask(0) would race other threads)."""
-    try:
-        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8) & 0o777
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0o022  # the usual default where /proc is missing
-
-
 def save_session(session: Session, path: str | os.PathLike) -> pathlib.Path:
     """Writes ``session`` atomically (temporary file in the same folder, then rename).
 
@@ -421,7 +410,7 @@ def save_session(session: Session, path: str | os.PathLike) -> pathlib.Path:
     )
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it 0600
+        os.fchmod(fd, shared_file_mode())  # mkstemp makes it 0600
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
             zf.writestr("meta.json", json.dumps(session.meta, indent=1, allow_nan=False))
             zf.writestr("series.npy", _npy_bytes(series))

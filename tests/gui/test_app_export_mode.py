@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from gui import export
+from gui import export, file_modes
 from tests.conftest import VECTORS
 
 ROOT = VECTORS.parent.parent
@@ -37,9 +37,9 @@ def test_import_reads_the_umask_without_changing_it(tmp_path):
         "def _no(*_a):\n"
         "    raise AssertionError('os.umask() called')\n"
         "os.umask = _no\n"
-        "from gui import export\n"
+        "from gui import export, file_modes\n"
         "export.atomic_write_bytes(sys.argv[1], b'x')\n"
-        "print(oct(export.current_umask()))\n"
+        "print(oct(file_modes.current_umask()))\n"
     )
     target = tmp_path / "x.bin"
     proc = subprocess.run(
@@ -56,7 +56,7 @@ def test_import_reads_the_umask_without_changing_it(tmp_path):
 
 def test_atomic_write_gets_0666_minus_the_current_umask(tmp_path):
     path = export.atomic_write_bytes(tmp_path / "a.csv", b"a,b\n")
-    assert (path.read_bytes(), _mode(path)) == (b"a,b\n", 0o666 & ~export.current_umask())
+    assert (path.read_bytes(), _mode(path)) == (b"a,b\n", 0o666 & ~file_modes.current_umask())
     assert [p.name for p in tmp_path.iterdir()] == ["a.csv"]  # no temporary file left
 
 
@@ -64,8 +64,8 @@ def test_umask_falls_back_to_022_without_proc(monkeypatch):
     def no_proc(*_args, **_kwargs):
         raise FileNotFoundError(errno.ENOENT, "No such file or directory", "/proc/self/status")
 
-    monkeypatch.setattr(export, "open", no_proc, raising=False)
-    assert export.current_umask() == 0o022
+    monkeypatch.setattr(file_modes, "open", no_proc, raising=False)
+    assert file_modes.current_umask() == 0o022
 
 
 def test_atomic_write_never_replaces_a_fifo_or_a_directory(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 import engine
 from engine import RunConfig, Strategy
-from gui import session_file
+from gui import file_modes, session_file
 from gui.session_file import SessionError, SessionRecorder, load_session, save_session
 from tests.conftest import EXPECTED, VECTORS
 
@@ -308,7 +308,7 @@ def test_recorder_keeps_frame_times_in_order():
 
 
 def _umask_now() -> int:
-    return session_file._umask()
+    return file_modes.current_umask()
 
 
 def test_session_files_are_shareable_0666_minus_umask(good_file, tmp_path, monkeypatch):
@@ -318,7 +318,7 @@ def test_session_files_are_shareable_0666_minus_umask(good_file, tmp_path, monke
     with open("/proc/self/status") as f:
         line = next(x for x in f if x.startswith("Umask:"))
     assert _umask_now() == int(line.split()[1], 8)
-    monkeypatch.setattr(session_file, "_umask", lambda: 0o027)
+    monkeypatch.setattr(file_modes, "current_umask", lambda: 0o027)
     session, _, _ = record("ramp.bin")
     path = save_session(session, tmp_path / "group.session")
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
