@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import warnings
 import weakref
+from collections.abc import Callable
 
 from PySide6.QtCore import QDeadlineTimer, QObject, QThread, Signal
 
@@ -88,19 +89,19 @@ class _ExecThread(QThread):
 class RunThread:
     """A :class:`RunWorker` and its QThread, started together, stopped and freed together."""
 
-    def __init__(self, run: Run, kind: str = "run"):
-        self.kind = kind
+    def __init__(self, run: Run, name: str = "run"):
         #: Unique per job: a queued signal still arrives after disconnect(), so
         #: receivers check that it comes from the job they are waiting for.
         self.serial = next(_SERIALS)
         self.run: Run | None = run
         self.worker: RunWorker | None = RunWorker(run)
         self.thread: _ExecThread | None = _ExecThread(self.worker)
-        self.thread.setObjectName(f"heapscope-{kind}")
+        self.thread.setObjectName(f"heapscope-{name}")  # named in test failures
         _LIVE.add(self)
 
     def start(self) -> None:
-        self.thread.start()
+        if self.thread is not None:
+            self.thread.start()
 
     def cancel(self) -> None:
         if self.run is not None:
@@ -144,6 +145,7 @@ class RunThread:
         run, self.run = self.run, None
         worker, self.worker = self.worker, None
         thread, self.thread = self.thread, None
+        assert worker is not None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # "failed to disconnect": none were
             for signal in (worker.started, worker.finished, worker.errored, thread.finished):
@@ -161,7 +163,7 @@ class RunThread:
         return True
 
 
-def _malloc_trim():
+def _malloc_trim() -> Callable[[int], int] | None:
     try:
         import ctypes
 
@@ -195,8 +197,9 @@ def stop_all(wait_ms: int = 10000) -> list[str]:
     """Cancels and waits for every live job; returns the names of those that did not end."""
     stuck = []
     for job in live_jobs():
+        name = job.thread.objectName() if job.thread is not None else "?"
         if not job.stop(wait_ms):
-            stuck.append(job.thread.objectName())
+            stuck.append(name)
             continue
         job.release()
     _UNSTOPPABLE[:] = [job for job in _UNSTOPPABLE if job.thread is not None]

@@ -13,11 +13,11 @@ def test_guided_demo_walks_every_step_live(window, qtbot):
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
     open_vector(window, "ramp.bin")
     exp = EXPECTED["ramp.bin"]
-    assert not window.demo_next_action.isEnabled()
-    window.demo_action.trigger()
-    demo = window.demo
-    assert window.demo_banner.isVisibleTo(window)
-    assert window.demo_banner.text().startswith(
+    assert not window.commands.demo_next.isEnabled()
+    window.commands.demo.trigger()
+    demo = window.demo.stepper
+    assert window.demo.banner.isVisibleTo(window)
+    assert window.demo.banner.text().startswith(
         f"Step 1 of {len(STEPS)}: One thread\n{STEPS[0].prompt}"
     )
     for i, step in enumerate(STEPS):
@@ -28,7 +28,7 @@ def test_guided_demo_walks_every_step_live(window, qtbot):
         assert window.results.rows[-1].result.strategy is step.strategy
         if step.strategy is Strategy.POOLED:
             assert window.results.rows[-1].result.config.pool_size == step.pool_size
-        assert demo.reveal_text(i) in window.demo_banner.text()
+        assert demo.reveal_text(i) in window.demo.banner.text()
         if i < len(STEPS) - 1:
             qtbot.keyClick(window, Qt.Key_Right)
     assert demo.at_end
@@ -36,7 +36,7 @@ def test_guided_demo_walks_every_step_live(window, qtbot):
     assert [r.result.signature for r in rows] == [exp["signature"]] * len(STEPS)
     assert rows[1].result.lock_acquisitions == exp["lock_acquisitions_baseline"]
     assert rows[2].result.lock_acquisitions == exp["lock_acquisitions_pooled"]
-    assert window.demo_banner.text().split("\n")[1] == (
+    assert window.demo.banner.text().split("\n")[1] == (
         f"{exp['lock_acquisitions_pooled']:,} lock acquisitions in "
         f"{rows[-1].result.wall_s:.3f} s: only the coordinator's buffer and record, 4 per block."
     )
@@ -44,10 +44,10 @@ def test_guided_demo_walks_every_step_live(window, qtbot):
     assert (demo.index, demo.stage) == (len(STEPS) - 1, Stage.PREDICT)
     qtbot.keyClick(window, Qt.Key_Left)
     assert (demo.index, demo.stage) == (len(STEPS) - 2, Stage.PREDICT)
-    assert window.demo_banner.text().split("\n")[1] == STEPS[-2].prompt
-    window.demo_action.trigger()
-    assert window.demo is None and not window.demo_banner.isVisibleTo(window)
-    assert not window.demo_next_action.isEnabled()
+    assert window.demo.banner.text().split("\n")[1] == STEPS[-2].prompt
+    window.commands.demo.trigger()
+    assert window.demo.stepper is None and not window.demo.banner.isVisibleTo(window)
+    assert not window.commands.demo_next.isEnabled()
 
 
 def test_guided_demo_from_recorded_sessions(window, qtbot, tmp_path):
@@ -56,27 +56,27 @@ def test_guided_demo_from_recorded_sessions(window, qtbot, tmp_path):
     open_vector(window, "ramp.bin")
     folder = tmp_path / "sessions"
     folder.mkdir()
-    window.start_demo()
-    assert window.demo_sessions == {}
+    window.demo.start()
+    assert window.demo.sessions == {}
     live = []
     for i in range(len(STEPS)):
         with qtbot.waitSignal(window.sig_idle, timeout=30000):
             qtbot.keyClick(window, Qt.Key_N)
         assert window.save_session_to(folder / f"{i}-step.session") is not None
-        live.append(window.demo.reveal_text(i))
+        live.append(window.demo.stepper.reveal_text(i))
         qtbot.keyClick(window, Qt.Key_N)
     (folder / "junk.session").write_bytes(b"not a session")
     rows_before = len(window.results.rows)
 
-    window.start_demo(folder)
-    demo = window.demo
-    assert set(window.demo_sessions) == set(range(len(STEPS)))
+    window.demo.start(folder)
+    demo = window.demo.stepper
+    assert set(window.demo.sessions) == set(range(len(STEPS)))
     for i, step in enumerate(STEPS):
         assert (demo.index, demo.stage) == (i, Stage.PREDICT)
         qtbot.keyClick(window, Qt.Key_N)
         qtbot.waitUntil(lambda: not window.busy, timeout=30000)
         assert demo.stage is Stage.REVEAL
-        assert window.replay is not None and window.replay_bar.isVisibleTo(window)
+        assert window.replay.session is not None and window.replay.bar.isVisibleTo(window)
         row = window.results.rows[-1]
         assert row.result.strategy is step.strategy
         # Same lock counts as the live run recorded for that step (wall times differ).
@@ -96,21 +96,21 @@ def test_guided_demo_keeps_the_users_pool_size(qtbot):
         w.show()
         w.settings_panel.edits["pool_size"].setText("16K")
         open_vector(w, "ramp.bin")
-        w.start_demo()
+        w.demo.start()
         pools = []
         for _step in STEPS:
             with qtbot.waitSignal(w.sig_idle, timeout=30000):
-                w.demo_next()
-            assert w.demo.stage is Stage.REVEAL, w.error_text()
+                w.demo.next()
+            assert w.demo.stepper.stage is Stage.REVEAL, w.error_text()
             pools.append(w.results.rows[-1].result.config.pool_size)
             assert w.settings_panel.raw_values()["pool_size"] == "16K"
-            w.demo_next()
+            w.demo.next()
         assert pools == [s.pool_size for s in STEPS]
         assert (
             w.results.rows[-1].result.lock_acquisitions
             == EXPECTED["ramp.bin"]["lock_acquisitions_pooled"]
         )
-        w.toggle_demo()
+        w.demo.toggle()
         w.close()  # saves the settings
         assert settings().value("run/pool_size") == "16K"
         # A run after the demo uses the user's 16 KiB pools again.

@@ -83,7 +83,7 @@ def test_a_fifo_named_like_a_session_is_refused(window, tmp_path, monkeypatch):
     assert window.error_text() == (
         f"cannot open session '{path}': it is a FIFO (named pipe), not a regular file"
     )
-    assert window.replay is None and not window.busy and started == []
+    assert window.replay.session is None and not window.busy and started == []
 
 
 def test_the_demo_skips_a_fifo_in_its_sessions_folder(window, qtbot, tmp_path):

@@ -9,6 +9,7 @@ import pytest
 from engine import MIN_SPEED, Run, RunConfig, SlotState, Strategy
 from gui import worker
 from gui.main_window import MainWindow
+from gui.run_controller import JobKind
 from tests.conftest import EXPECTED, VECTORS
 from tests.gui.helpers import open_vector
 
@@ -76,16 +77,19 @@ def test_shutdown_stops_a_paused_slowed_down_run(qtbot):
         open_vector(w, "random_64k.bin")
         w.set_speed(MIN_SPEED)
         assert w.start_run(Strategy.BASELINE)
-        qtbot.waitUntil(lambda: w.busy and w._job.is_running(), timeout=5000)
+        qtbot.waitUntil(
+            lambda: w.busy and w.controller.current_job.runner.is_running(), timeout=5000
+        )
         w.toggle_pause()
         qtbot.waitUntil(
             lambda: (
-                w._job.run.phase.name == "RUNNING"
-                and set(w._job.run.slot_states.tolist()) <= {SlotState.PAUSED, SlotState.IDLE}
+                w.controller.current_run.phase.name == "RUNNING"
+                and set(w.controller.current_run.slot_states.tolist())
+                <= {SlotState.PAUSED, SlotState.IDLE}
             ),
             timeout=10000,
         )
-        thread = w._job.thread
+        thread = w.controller.current_job.runner.thread
         w.shutdown()
         assert not w.busy and thread is not None
         assert worker.live_jobs() == []
@@ -104,7 +108,13 @@ def test_shutdown_stops_a_reference_run(qtbot, tmp_path):
         references = []
         w.sig_reference_ready.connect(references.append)
         assert w.start_run(Strategy.POOLED)
-        qtbot.waitUntil(lambda: w._job is not None and w._job.kind == "reference", timeout=30000)
+        qtbot.waitUntil(
+            lambda: (
+                w.controller.current_job is not None
+                and w.controller.current_job.kind is JobKind.REFERENCE
+            ),
+            timeout=30000,
+        )
         w.shutdown()
         assert not w.busy and worker.live_jobs() == [] and references == []
         # The window is still usable after a shutdown: a new run starts and finishes.
@@ -135,11 +145,12 @@ def test_a_stale_signal_from_a_finished_job_does_not_touch_the_next_one(window, 
     open_vector(window, "random_64k.bin")
     window.set_speed(MIN_SPEED)
     assert window.start_run(Strategy.BASELINE)
-    old_serial = window._job.serial
+    controller = window.controller
+    old_serial = controller.current_job.runner.serial
     window.shutdown()
     assert window.start_run(Strategy.BASELINE)
-    job = window._job
-    window._from_job(old_serial, window._on_job_thread_finished)  # what a late event does
-    assert window._job is job and job.is_running()
+    job = controller.current_job
+    controller.thread_finished(old_serial)  # what a late event does
+    assert controller.current_job is job and job.runner.is_running()
     window.stop()
     qtbot.waitUntil(lambda: not window.busy, timeout=10000)

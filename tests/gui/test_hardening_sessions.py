@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from gui.replay_input import thinning_note
+from gui.run_controller import JobKind
 from tests.conftest import EXPECTED, VECTORS
 from tests.gui.helpers import count_thread_starts, open_vector, rewrite_session, run_and_wait
 
@@ -46,11 +47,11 @@ def _assert_not_checked(window, name):
     row = window.results.rows[-1]
     assert row.result.signature == RAMP["signature"]
     assert row.text("signature") == f"{RAMP['signature']}  ? (no reference)"
-    assert window.replay_note.text() == (
+    assert window.replay.bar.note.text() == (
         f"input file '{name}' is not here (open it, then the session, to check); "
         "the reference signature was not checked"
     )
-    assert window.replay_note.isVisibleTo(window)
+    assert window.replay.bar.note.isVisibleTo(window)
     assert window.error_text() == ""
 
 
@@ -76,7 +77,7 @@ def test_a_session_naming_a_device_or_fifo_never_starts_a_run(
     open_vector(window, "ramp.bin")  # same bytes as recorded, but the session says otherwise
     started = count_thread_starts(monkeypatch)
     assert window.open_session(crafted), window.error_text()
-    assert not window.busy and started == [] and window._job is None
+    assert not window.busy and started == [] and window.controller.current_job is None
     _assert_not_checked(window, os.path.basename(str(target)))
     # Opening it again (and from the demo's folder scan) still starts nothing.
     assert window.open_session(crafted)
@@ -107,13 +108,13 @@ def test_the_open_input_with_the_recorded_hash_gets_its_reference_from_the_users
     started = count_thread_starts(monkeypatch)
     with qtbot.waitSignal(window.sig_idle, timeout=30000):
         assert window.open_session(recorded), window.error_text()
-        assert window.busy and window._job.kind == "reference"
-        assert window._job.run.path == str(mine)
+        assert window.busy and window.controller.current_job.kind is JobKind.REFERENCE
+        assert window.controller.current_job.run.path == str(mine)
     assert started == ["heapscope-reference"]
     row = window.results.rows[-1]
     assert row.text("signature") == f"{RAMP['signature']}  ✓"
     assert row.result.path == str(mine)
-    assert not window.replay_note.isVisibleTo(window)
+    assert not window.replay.bar.note.isVisibleTo(window)
     # The next replay of the same input reuses the reference: nothing starts.
     assert window.open_session(recorded)
     assert started == ["heapscope-reference"] and not window.busy
@@ -123,7 +124,7 @@ def test_the_open_input_with_the_recorded_hash_gets_its_reference_from_the_users
 def test_a_thinned_recording_is_said_after_the_run_and_in_the_replay(
     window, qtbot, tmp_path, monkeypatch
 ):
-    import gui.main_window as mw
+    import gui.recording as mw
 
     # 1 MiB for a 2 MiB heap (131,072 cells): the recorder keeps 1 value per 16 cells.
     monkeypatch.setattr(mw, "RECORDING_BUDGET", 1024 * 1024)
@@ -134,8 +135,8 @@ def test_a_thinned_recording_is_said_after_the_run_and_in_the_replay(
     assert window.statusBar().currentMessage().endswith(f"  ·  recording thinned: {note}")
     path = window.save_session_to(tmp_path / "thinned.session")
     assert window.open_session(path), window.error_text()
-    assert window.replay_note.text() == f"recording thinned: {note}"
-    assert window.replay_note.isVisibleTo(window)
+    assert window.replay.bar.note.text() == f"recording thinned: {note}"
+    assert window.replay.bar.note.isVisibleTo(window)
     assert window.statusBar().currentMessage() == (
         f"Replaying {path}  ·  recording thinned: {note}"
     )
@@ -148,7 +149,7 @@ def test_an_unthinned_recording_says_nothing(window, qtbot, tmp_path):
     assert thinning_note(window.last_session_recorder) == ""
     assert "thinned" not in window.statusBar().currentMessage()
     assert window.open_session(window.save_session_to(tmp_path / "full.session"))
-    assert window.replay_note.text() == "" and not window.replay_note.isVisibleTo(window)
+    assert window.replay.bar.note.text() == "" and not window.replay.bar.note.isVisibleTo(window)
 
 
 def test_replaying_again_and_again_keeps_one_session_in_memory(
@@ -169,4 +170,4 @@ def test_replaying_again_and_again_keeps_one_session_in_memory(
     gc.collect()
     sessions = [o for o in gc.get_objects() if isinstance(o, Session)]
     # The replay on screen and the last live run (for Ctrl+S): nothing else.
-    assert sorted(map(id, sessions)) == sorted({id(window.replay), id(window.last_session)})
+    assert sorted(map(id, sessions)) == sorted({id(window.replay.session), id(window.last_session)})

@@ -19,8 +19,11 @@ def cell(row, key):
 def test_baseline_then_pooled_fill_the_table(window, qtbot):
     open_vector(window)
     exp = EXPECTED["random_64k.bin"]
-    assert window.input_name.text() == "Input: random_64k.bin"
-    assert "64 KiB" in window.input_info.text() and "64 blocks of 1 KiB" in window.input_info.text()
+    assert window.input_panel.name.text() == "Input: random_64k.bin"
+    assert (
+        "64 KiB" in window.input_panel.info.text()
+        and "64 blocks of 1 KiB" in window.input_panel.info.text()
+    )
 
     run_and_wait(qtbot, window, window.baseline_button)
     run_and_wait(qtbot, window, window.pooled_button)
@@ -41,7 +44,7 @@ def test_baseline_then_pooled_fill_the_table(window, qtbot):
     assert model.rowCount() == 2
     assert model.data(model.index(1, KEYS.index("locks"))) == "256"
     assert model.data(model.index(1, KEYS.index("locks")), Qt.UserRole) == 256
-    assert window.progress.value() == window.progress.maximum() == 64
+    assert window.status.progress.value() == window.status.progress.maximum() == 64
 
     # Charts: one curve per run on each chart, ending at the run's lock count.
     for run_id, row in ((1, rows[0]), (2, rows[1])):
@@ -57,7 +60,7 @@ def test_heap_map_shows_pools_during_and_after_a_pooled_run(window, qtbot):
     used_seen = []
 
     def slow_down(_run_id):
-        window._job.run.set_speed(0.002)  # slow motion, so the test sees the run live
+        window.controller.current_run.set_speed(0.002)  # slow motion, so the test sees the run live
 
     window.sig_run_started.connect(slow_down)
     qtbot.mouseClick(window.pooled_button, Qt.LeftButton)
@@ -77,7 +80,7 @@ def test_heap_map_shows_pools_during_and_after_a_pooled_run(window, qtbot):
     qtbot.waitUntil(pool_cells_in_use, timeout=20000)
     assert window.busy
     with qtbot.waitSignal(window.sig_idle, timeout=30000):
-        window._job.run.set_speed(1.0)
+        window.controller.current_run.set_speed(1.0)
     assert used_seen and used_seen[0] > 0
 
     # After the run the pools are reserved, one pale hue per slot, tile by tile.
@@ -102,10 +105,11 @@ def test_heap_map_shows_pools_during_and_after_a_pooled_run(window, qtbot):
 
 def test_stop_mid_run_keeps_the_app_usable(window, qtbot):
     open_vector(window)
-    window.sig_run_started.connect(lambda _id: window._job.run.set_speed(0.001))
+    window.sig_run_started.connect(lambda _id: window.controller.current_run.set_speed(0.001))
     qtbot.mouseClick(window.baseline_button, Qt.LeftButton)
     qtbot.waitUntil(
-        lambda: window.progress.value() > 0 or window.status_locks.text() != "", timeout=20000
+        lambda: window.status.progress.value() > 0 or window.status.locks.text() != "",
+        timeout=20000,
     )
     assert window.stop_button.isEnabled() and not window.baseline_button.isEnabled()
     with qtbot.waitSignal(window.sig_run_failed, timeout=5000) as failed:
@@ -189,7 +193,7 @@ def test_generated_input_lands_in_the_user_data_folder(window, tmp_path):
     assert path == tmp_path / "user-data" / "inputs" / "text_64KiB.txt"
     assert path.stat().st_size == 65536
     assert window.input_path == str(path)
-    assert window.input_info.text().startswith("64 KiB  ·  64 blocks of 1 KiB")
+    assert window.input_panel.info.text().startswith("64 KiB  ·  64 blocks of 1 KiB")
 
 
 def test_settings_and_layout_persist(qtbot, tmp_path):
@@ -222,10 +226,10 @@ def test_closing_mid_run_stops_it_cleanly(qtbot):
     qtbot.addWidget(w)
     w.show()
     open_vector(w)
-    w.sig_run_started.connect(lambda _id: w._job.run.set_speed(0.001))
+    w.sig_run_started.connect(lambda _id: w.controller.current_run.set_speed(0.001))
     qtbot.mouseClick(w.baseline_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: w.busy and w._job.is_running(), timeout=5000)
-    thread = w._job.thread
+    qtbot.waitUntil(lambda: w.busy and w.controller.current_job.runner.is_running(), timeout=5000)
+    thread = w.controller.current_job.runner.thread
     w.close()
     assert not thread.isRunning()
     assert not w.busy
@@ -240,7 +244,7 @@ def test_keyboard_shortcuts_run_and_stop(window, qtbot):
     assert shortcuts["&Export PNGs and CSVs…"] == ["E", "Ctrl+E"]
     assert shortcuts["&Open input…"] == ["Ctrl+O"]
     with qtbot.waitSignal(window.sig_idle, timeout=20000):
-        window.pooled_action.trigger()
+        window.commands.pooled.trigger()
     assert window.results.rows[0].result.signature == EXPECTED["words_20k.txt"]["signature"]
 
 
@@ -248,14 +252,14 @@ def test_rate_and_log_toggles(window, qtbot):
     open_vector(window)
     run_and_wait(qtbot, window, window.baseline_button)
     view = window.charts.views["locks"]
-    window.rate_action.trigger()
+    window.commands.rate.trigger()
     assert view.rate and view.getPlotItem().titleLabel.text == "Lock acquisitions per second"
     x, y = view.curve_data(1)
     assert len(x) > 0 and np.all(y >= 0) and y.max() > 0
-    window.log_action.trigger()
+    window.commands.log.trigger()
     assert view.log and view.getPlotItem().getAxis("left").logMode
-    window.rate_action.trigger()
-    window.log_action.trigger()
+    window.commands.rate.trigger()
+    window.commands.log.trigger()
     assert view.getPlotItem().titleLabel.text == "Lock acquisitions (cumulative)"
 
 
@@ -268,15 +272,15 @@ def test_clear_runs(window, qtbot):
 
 
 def test_samples_menu_opens_a_bundled_sample(window):
-    actions = [a for a in window.samples_menu.actions() if a.isEnabled()]
+    actions = [a for a in window.input_panel.samples_menu.actions() if a.isEnabled()]
     assert [a.text() for a in actions] == [
         "random_1MiB.bin  (1 MiB)",
         "skewed_256KiB.bin  (256 KiB)",
         "text_256KiB.txt  (256 KiB)",
     ]
     actions[2].trigger()
-    assert window.input_name.text() == "Input: text_256KiB.txt"
-    assert window.input_info.text().startswith("256 KiB  ·  256 blocks of 1 KiB")
+    assert window.input_panel.name.text() == "Input: text_256KiB.txt"
+    assert window.input_panel.info.text().startswith("256 KiB  ·  256 blocks of 1 KiB")
 
 
 def test_generate_dialog_choice(qtbot):

@@ -36,12 +36,12 @@ def test_b_and_p_run_baseline_and_pooled(presenter, qtbot):
 
 def test_speed_keys_step_through_the_choices(presenter, qtbot):
     w = presenter
-    assert w.speed == 1.0 and w.speed_combo.currentText() == "1×"
+    assert w.speed == 1.0 and w.toolbar.speed_combo.currentText() == "1×"
     key(qtbot, w, Qt.Key_BracketLeft)
-    assert w.speed == pytest.approx(0.1) and w.speed_combo.currentText() == "1/10"
+    assert w.speed == pytest.approx(0.1) and w.toolbar.speed_combo.currentText() == "1/10"
     for _ in range(5):
         key(qtbot, w, Qt.Key_BracketLeft)
-    assert w.speed == pytest.approx(MIN_SPEED) and w.speed_combo.currentText() == "1/1000"
+    assert w.speed == pytest.approx(MIN_SPEED) and w.toolbar.speed_combo.currentText() == "1/1000"
     key(qtbot, w, Qt.Key_BracketRight)
     assert w.speed == pytest.approx(0.01)
     for _ in range(5):
@@ -54,20 +54,20 @@ def test_space_pauses_then_resume_finishes_with_the_signature(presenter, qtbot):
     w.set_speed(0.01)  # applies to the next run
     key(qtbot, w, Qt.Key_B)
     assert w.busy
-    run = w._job.run
+    run = w.controller.current_run
     qtbot.waitUntil(lambda: run.counters()["lock_acquisitions"] > 0, timeout=20000)
     key(qtbot, w, Qt.Key_Space)
     assert w.paused
-    assert w.status_strategy.text() == "Paused #1"
+    assert w.status.strategy.text() == "Paused #1"
     assert w.statusBar().currentMessage() == "Paused"
     qtbot.waitUntil(
         lambda: all(s in PARKED for s in run.snapshot(with_heap=False).slot_states), timeout=20000
     )
     frozen = run.counters()
-    w._draw_frame()
+    w.frame_pump.draw()
     assert run.counters() == frozen
     assert frozen["blocks_done"] < 64
-    assert w.status_locks.text() == f"{frozen['lock_acquisitions']:,} lock acquisitions"
+    assert w.status.locks.text() == f"{frozen['lock_acquisitions']:,} lock acquisitions"
     # The speed control reaches the live run; resume finishes it.
     w.set_speed(1.0)
     with qtbot.waitSignal(w.sig_run_finished, timeout=30000) as done:
@@ -83,7 +83,7 @@ def test_s_stops_a_paused_run(presenter, qtbot):
     w = presenter
     w.set_speed(0.01)
     key(qtbot, w, Qt.Key_B)
-    run = w._job.run
+    run = w.controller.current_run
     qtbot.waitUntil(lambda: run.counters()["lock_acquisitions"] > 0, timeout=20000)
     key(qtbot, w, Qt.Key_Space)
     qtbot.waitUntil(
@@ -119,10 +119,10 @@ def test_f11_full_screen_and_help_overlay(presenter, qtbot):
     assert w.windowState() & Qt.WindowFullScreen
     key(qtbot, w, Qt.Key_F11)
     assert not (w.windowState() & Qt.WindowFullScreen)
-    assert not w.shortcuts_overlay.isVisible()
+    assert not w.presenter.overlay.isVisible()
     key(qtbot, w, Qt.Key_Question)
-    assert w.shortcuts_overlay.isVisible()
-    text = w.shortcuts_overlay.text()
+    assert w.presenter.overlay.isVisible()
+    text = w.presenter.overlay.text()
     for k in (
         "<b>B</b>",
         "<b>P</b>",
@@ -131,7 +131,8 @@ def test_f11_full_screen_and_help_overlay(presenter, qtbot):
         "<b>E</b>",
         "<b>F5</b>",
         "<b>F11</b>",
-        "<b>[  ]</b>",
+        "<b>[</b>",
+        "<b>]</b>",
         "<b>Ctrl+S</b>",
         "<b>Ctrl+Shift+O</b>",
         "<b>Ctrl+D</b>",
@@ -152,9 +153,9 @@ def test_f11_full_screen_and_help_overlay(presenter, qtbot):
             ):
                 assert name in text or name.replace("Right", "→").replace("Left", "←") in text, name
     key(qtbot, w, Qt.Key_Question)
-    assert not w.shortcuts_overlay.isVisible()
+    assert not w.presenter.overlay.isVisible()
     key(qtbot, w, Qt.Key_F1)
-    assert w.shortcuts_overlay.isVisible()
+    assert w.presenter.overlay.isVisible()
 
 
 def test_f5_presentation_mode_toggles_and_keeps_state(presenter, qtbot):
@@ -167,7 +168,7 @@ def test_f5_presentation_mode_toggles_and_keeps_state(presenter, qtbot):
     curve_before = w.charts.views["locks"].curve_data(2)[1].tolist()
     font_before = w.font().pointSizeF()
     key(qtbot, w, Qt.Key_F5)
-    assert w.presentation and w.presentation_action.isChecked()
+    assert w.presenter.active and w.commands.presentation.isChecked()
     assert w.windowState() & Qt.WindowFullScreen
     assert w.settings_panel.isHidden()
     assert w.font().pointSizeF() == pytest.approx(font_before * 1.5)
@@ -176,14 +177,14 @@ def test_f5_presentation_mode_toggles_and_keeps_state(presenter, qtbot):
     assert locks.font_scale == 1.5
     assert locks._curves[2].opts["pen"].widthF() == pytest.approx(4.5)
     # The zoom control applies at once in presentation mode.
-    w.zoom_combo.setCurrentIndex(w.zoom_combo.findText("200%"))
+    w.toolbar.zoom_combo.setCurrentIndex(w.toolbar.zoom_combo.findText("200%"))
     assert w.font().pointSizeF() == pytest.approx(font_before * 2)
-    assert locks.font_scale == 2.0 and w.caption_labels["heap"].font().pointSizeF() == 28
+    assert locks.font_scale == 2.0 and w.captions.labels["heap"].font().pointSizeF() == 28
     assert locks._curves[2].opts["pen"].widthF() == pytest.approx(6)
-    w.zoom_combo.setCurrentIndex(w.zoom_combo.findText("150%"))
+    w.toolbar.zoom_combo.setCurrentIndex(w.toolbar.zoom_combo.findText("150%"))
     assert [(r.text("locks"), r.text("signature")) for r in w.results.rows] == rows_before
     key(qtbot, w, Qt.Key_F5)
-    assert not w.presentation and not w.presentation_action.isChecked()
+    assert not w.presenter.active and not w.commands.presentation.isChecked()
     assert not (w.windowState() & Qt.WindowFullScreen)
     assert not w.settings_panel.isHidden()
     assert w.font().pointSizeF() == pytest.approx(font_before)
@@ -196,12 +197,12 @@ def test_f5_presentation_mode_toggles_and_keeps_state(presenter, qtbot):
 
 def test_captions_follow_the_run(presenter, qtbot):
     w = presenter
-    labels = w.caption_labels
+    labels = w.captions.labels
     assert set(labels) == {"heap", "locks", "throughput", "free_list"}
     assert all(label.font().pointSizeF() >= 14 for label in labels.values())
     w.set_speed(0.01)
     key(qtbot, w, Qt.Key_B)
-    run = w._job.run
+    run = w.controller.current_run
     qtbot.waitUntil(lambda: run.counters()["lock_acquisitions"] > 0, timeout=20000)
     qtbot.waitUntil(lambda: labels["locks"].text().endswith("so far)"), timeout=20000)
     assert "lock acquisitions per second" in labels["locks"].text()

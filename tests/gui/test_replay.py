@@ -26,7 +26,7 @@ def test_save_then_reopen_gives_the_same_row_and_final_heap_map(window, qtbot, t
 
     window.clear_runs()
     assert window.open_session(path), window.error_text()
-    assert window.replay_bar.isVisibleTo(window)
+    assert window.replay.bar.isVisibleTo(window)
     row = window.results.rows[0]
     for key in KEYS:
         if key not in ("run", "speedup"):
@@ -36,24 +36,24 @@ def test_save_then_reopen_gives_the_same_row_and_final_heap_map(window, qtbot, t
     assert row.result.counters == live.result.counters
     assert row.result.wall_s == live.result.wall_s
     # The slider's end shows the final heap map and the whole curve.
-    assert window.replay_slider.value() == window.replay_slider.maximum()
+    assert window.replay.bar.slider.value() == window.replay.bar.slider.maximum()
     assert np.array_equal(window.heap_map.pixels(), live_pixels)
     assert window.charts.views["locks"].curve_data(row.run_id)[1].tolist() == live_curve
-    assert window.caption_labels["heap"].text().startswith("Done: the pools served ")
+    assert window.captions.labels["heap"].text().startswith("Done: the pools served ")
     # The start shows the first frame and an empty curve.
-    window.replay_slider.setValue(0)
-    assert window.replay_time == 0.0
+    window.replay.bar.slider.setValue(0)
+    assert window.replay.time == 0.0
     y = window.charts.views["locks"].curve_data(row.run_id)[1]
     assert y is None or len(y) <= 1
-    assert window.caption_labels["heap"].text() == (
+    assert window.captions.labels["heap"].text() == (
         "Each thread allocates from its own pool: no lock taken"
     )
-    assert window.replay_label.text() == f"0.000 / {session.duration_s:.3f} s"
+    assert window.replay.bar.time_label.text() == f"0.000 / {session.duration_s:.3f} s"
     # Playing at full speed reaches the end again.
-    window.replay_speed.setCurrentIndex(0)
-    window.toggle_replay_play()
-    qtbot.waitUntil(lambda: window.replay_slider.value() == 1000, timeout=20000)
-    qtbot.waitUntil(lambda: not window.replay_timer.isActive(), timeout=5000)
+    window.replay.bar.speed.setCurrentIndex(0)
+    window.replay.toggle_play()
+    qtbot.waitUntil(lambda: window.replay.bar.slider.value() == 1000, timeout=20000)
+    qtbot.waitUntil(lambda: not window.replay.timer.isActive(), timeout=5000)
     assert np.array_equal(window.heap_map.pixels(), live_pixels)
 
 
@@ -71,7 +71,7 @@ def test_a_bad_session_file_shows_its_message_and_the_app_stays_usable(
     assert not window.open_session(bad)
     assert window.error_text() == str(expected.value)
     assert "\n" not in window.error_text()
-    assert window.replay is None and window.results.rows == []
+    assert window.replay.session is None and window.results.rows == []
     run_and_wait(qtbot, window, window.baseline_button)
     assert window.results.rows[0].result.signature == EXPECTED["random_64k.bin"]["signature"]
 
@@ -91,7 +91,7 @@ def test_several_sessions_side_by_side(window, qtbot, tmp_path):
     live_curves = {i: window.charts.views["locks"].curve_data(i)[1].tolist() for i in (1, 2)}
     window.clear_runs()
     assert window.open_session(base) and window.open_session(pooled)
-    window.replay_slider.setValue(0)  # scrubbing the second one...
+    window.replay.bar.slider.setValue(0)  # scrubbing the second one...
     rows = window.results.rows
     exp = EXPECTED["random_64k.bin"]
     assert [r.result.lock_acquisitions for r in rows] == [
@@ -113,10 +113,10 @@ def test_space_plays_and_pauses_a_replay(window, qtbot, tmp_path):
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
     qtbot.keyClick(window, Qt.Key_Space)
-    assert window.replay_timer.isActive() and window.replay_play.text() == "❚❚ Pause"
+    assert window.replay.timer.isActive() and window.replay.bar.play.text() == "❚❚ Pause"
     qtbot.keyClick(window, Qt.Key_Space)
-    assert not window.replay_timer.isActive() and window.replay_play.text() == "▶ Play"
+    assert not window.replay.timer.isActive() and window.replay.bar.play.text() == "▶ Play"
     qtbot.keyClick(window, Qt.Key_Space)
-    qtbot.waitUntil(lambda: not window.replay_timer.isActive(), timeout=20000)
-    assert window.replay_slider.value() == 1000
-    assert window.caption_labels["heap"].text().startswith("Done: all ")
+    qtbot.waitUntil(lambda: not window.replay.timer.isActive(), timeout=20000)
+    assert window.replay.bar.slider.value() == 1000
+    assert window.captions.labels["heap"].text().startswith("Done: all ")

@@ -1,0 +1,115 @@
+"""Every command of the window as a QAction, its menus, and the shortcuts list drawn from them."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu
+
+Slot = Callable[[], object]
+Keys = str | QKeySequence.StandardKey | tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Slots:
+    """What each command does (the window's methods, or its parts')."""
+
+    open_input: Slot
+    generate: Slot
+    save_session: Slot
+    open_session: Slot
+    export: Slot
+    quit: Slot
+    baseline: Slot
+    pooled: Slot
+    stop: Slot
+    pause: Slot
+    slower: Slot
+    faster: Slot
+    demo: Slot
+    demo_sessions: Slot
+    demo_next: Slot
+    demo_back: Slot
+    clear: Slot
+    rate: Slot
+    log: Slot
+    presentation: Slot
+    full_screen: Slot
+    shortcuts: Slot
+
+
+class Actions:
+    """The window's QActions (menus File, Run and View), created once; see :func:`connect`."""
+
+    def __init__(self, window: QMainWindow, samples_menu: QMenu):
+        self._window = window
+        bar = window.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.open_input = self._add(file_menu, "&Open input…", QKeySequence.StandardKey.Open)
+        self.generate = self._add(file_menu, "&Generate input…", "Ctrl+G")
+        file_menu.addMenu(samples_menu).setText("&Samples")
+        file_menu.addSeparator()
+        self.save_session = self._add(file_menu, "&Save session…", "Ctrl+S")
+        self.open_session = self._add(file_menu, "Open s&ession…", "Ctrl+Shift+O")
+        file_menu.addSeparator()
+        self.export = self._add(file_menu, "&Export PNGs and CSVs…", ("E", "Ctrl+E"))
+        file_menu.addSeparator()
+        self.quit = self._add(file_menu, "&Quit", QKeySequence.StandardKey.Quit)
+
+        run_menu = bar.addMenu("&Run")
+        self.baseline = self._add(run_menu, "Run &Baseline (global lock)", ("B", "Ctrl+B"))
+        self.pooled = self._add(run_menu, "Run &Pooled (per-thread pools)", ("P", "Ctrl+P"))
+        self.stop = self._add(run_menu, "&Stop", ("S", "Esc", "Ctrl+."))
+        self.pause = self._add(run_menu, "P&ause / resume", "Space")
+        self.slower = self._add(run_menu, "S&lower", "[")
+        self.faster = self._add(run_menu, "&Faster", "]")
+        run_menu.addSeparator()
+        self.demo = self._add(run_menu, "Guided &demo", "Ctrl+D", checkable=True)
+        self.demo_sessions = self._add(run_menu, "Guided demo from recorded &sessions…", None)
+        self.demo_next = self._add(run_menu, "Demo: &next", ("N", "Right"))
+        self.demo_back = self._add(run_menu, "Demo: &back", ("Backspace", "Left"))
+        self.demo_next.setEnabled(False)
+        self.demo_back.setEnabled(False)
+        run_menu.addSeparator()
+        self.clear = self._add(run_menu, "&Clear runs", "Ctrl+Delete")
+
+        view_menu = bar.addMenu("&View")
+        self.rate = self._add(view_menu, "Lock chart as &rate per second", "R")
+        self.log = self._add(view_menu, "Lock chart on a &log scale", "L")
+        view_menu.addSeparator()
+        self.presentation = self._add(view_menu, "&Presentation mode", "F5", checkable=True)
+        self.full_screen = self._add(view_menu, "F&ull screen", "F11")
+        self.shortcuts = self._add(view_menu, "&Keyboard shortcuts", ("?", "F1"))
+
+    def _add(self, menu: QMenu, text: str, keys: Keys, checkable: bool = False) -> QAction:
+        a = QAction(text, self._window)
+        if keys is not None:
+            a.setShortcuts(
+                [QKeySequence(k) for k in (keys if isinstance(keys, tuple) else (keys,))]
+            )
+        a.setCheckable(checkable)
+        menu.addAction(a)
+        self._window.addAction(a)  # shortcuts work with the menu bar hidden too
+        return a
+
+
+def connect(actions: Actions, slots: Slots) -> None:
+    """Each action to its slot (by name): after every part of the window exists."""
+    for f in fields(slots):
+        getattr(actions, f.name).triggered.connect(getattr(slots, f.name))
+
+
+def shortcut_rows(actions: list[QAction]) -> list[tuple[str, str]]:
+    """(keys, what they do) for every action with a shortcut, in menu order."""
+    rows = []
+    for a in actions:
+        keys = [s.toString().replace("Right", "→").replace("Left", "←") for s in a.shortcuts()]
+        if keys:
+            rows.append((keys, a.text().replace("&", "").rstrip("…")))
+    return [
+        (" or ".join(f"<b>{html.escape(k)}</b>" for k in keys), html.escape(text))
+        for keys, text in rows
+    ]

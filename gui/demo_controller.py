@@ -1,0 +1,136 @@
+"""The guided demo on screen: its banner, and the steps driven by runs or recorded sessions.
+
+The steps themselves (what to predict, what to reveal) are in :mod:`gui.demo`,
+which knows nothing of Qt.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QLabel
+
+from engine import EngineError, RunResult, Strategy
+from gui.charts import CAPTION_POINTS
+from gui.demo import DemoStepper, Stage, sessions_for_steps
+from gui.replay import ReplayController
+from gui.run_controller import RunController
+
+
+class DemoBanner(QLabel):
+    """The current step's title and sentence, in large type above the views."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self.setObjectName("demoBanner")
+        self.setWordWrap(True)
+        self.setStyleSheet(
+            "QLabel#demoBanner { background: #fff4d6; color: #1a1a1a; padding: 8px;"
+            " border: 2px solid #E69F00; border-radius: 6px; }"
+        )
+        f = self.font()
+        f.setPointSizeF(CAPTION_POINTS * 1.3)
+        f.setBold(True)
+        self.setFont(f)
+        self.setVisible(False)
+
+
+class DemoController(QObject):
+    """Predict, then run (or replay a recorded session), then reveal; step by step.
+
+    ``start_run(strategy, pool_size)`` and ``open_session(path)`` are the
+    window's (they check the input and show what went wrong).
+    """
+
+    def __init__(
+        self,
+        start_run: Callable[[Strategy, int | None], bool],
+        open_session: Callable[[pathlib.Path], bool],
+        replay: ReplayController,
+        controller: RunController,
+        toggle: QAction,
+        next_action: QAction,
+        back_action: QAction,
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self._start_run = start_run
+        self._open_session = open_session
+        self._replay = replay
+        self._controller = controller
+        self._actions = (toggle, next_action, back_action)
+        self.banner = DemoBanner()
+        #: The demo's steps (None when no demo is on).
+        self.stepper: DemoStepper | None = None
+        #: Recorded session per step index (replayed instead of a live run).
+        self.sessions: dict[int, pathlib.Path] = {}
+
+    def start(self, sessions_folder: str | pathlib.Path | None = None) -> None:
+        """Starts the guided demo; steps with a matching session in the folder are replayed."""
+        if self.stepper is not None:
+            self.toggle()
+        self.sessions = sessions_for_steps(sessions_folder) if sessions_folder else {}
+        self.toggle()
+
+    def toggle(self) -> None:
+        """Starts the guided demo (predict, then run, then reveal), or ends it."""
+        if self.stepper is None:
+            self.stepper = DemoStepper()
+        else:
+            self.stepper = None
+            self.sessions = {}
+        on = self.stepper is not None
+        toggle, next_action, back_action = self._actions
+        toggle.setChecked(on)
+        next_action.setEnabled(on)
+        back_action.setEnabled(on)
+        self.banner.setVisible(on)
+        self._update_banner()
+
+    def _update_banner(self) -> None:
+        demo = self.stepper
+        if demo is None:
+            self.banner.setText("")
+            return
+        keys = "N / → next,  ← back" if demo.stage is not Stage.RUNNING else "running…"
+        self.banner.setText(
+            f"Step {demo.index + 1} of {len(demo.steps)}: "
+            f"{demo.step.title}\n{demo.text()}\n({keys})"
+        )
+
+    def next(self) -> None:
+        demo = self.stepper
+        if demo is None or self._controller.busy:
+            return
+        step = demo.next()
+        recorded = self.sessions.get(demo.index)
+        if step is not None and recorded is not None:
+            replayed = self._replay.session if self._open_session(recorded) else None
+            if replayed is not None:
+                demo.run_finished(replayed.result)
+            else:
+                demo.run_failed()
+        # The step's pool size for this run only: the user's setting is not touched.
+        elif step is not None and not self._start_run(step.strategy, step.pool_size):
+            demo.run_failed()
+        self._update_banner()
+
+    def back(self) -> None:
+        if self.stepper is None or self._controller.busy:
+            return
+        self.stepper.back()
+        self._update_banner()
+
+    def run_finished(self, result: RunResult) -> None:
+        """A live run ended: the step it was for moves on to its reveal."""
+        if self.stepper is not None and self.stepper.stage is Stage.RUNNING:
+            self.stepper.run_finished(result.as_dict())
+            self._update_banner()
+
+    def run_failed(self, _exc: EngineError) -> None:
+        if self.stepper is not None and self.stepper.stage is Stage.RUNNING:
+            self.stepper.run_failed()
+            self._update_banner()
