@@ -7,6 +7,7 @@ the store with ``QSettings.setPath`` (see tests/gui/conftest.py).
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtWidgets import QMainWindow, QSplitter
 
 #: Fields of the settings panel, stored as typed (``run/<name>``).
 RUN_FIELDS = ("heap_size", "pool_size", "batch_size", "block_size")
@@ -77,6 +78,26 @@ class AppSettings:
 
     def set_splitter_state(self, name: str, value: QByteArray) -> None:
         self._s.setValue(f"window/{name}", value)
+
+    def restore_window(
+        self, window: QMainWindow, splitters: dict[str, tuple[QSplitter, list[int]]]
+    ) -> None:
+        """Geometry and splitter positions as last left (or the given default sizes)."""
+        if self.geometry is not None:
+            window.restoreGeometry(self.geometry)
+        else:
+            window.resize(1600, 940)
+        for name, (splitter, sizes) in splitters.items():
+            state = self.splitter_state(name)
+            if state is not None:
+                splitter.restoreState(state)
+            else:
+                splitter.setSizes(sizes)
+
+    def save_window(self, window: QMainWindow, splitters: dict[str, QSplitter]) -> None:
+        self.geometry = window.saveGeometry()
+        for name, splitter in splitters.items():
+            self.set_splitter_state(name, splitter.saveState())
 
     # -- run settings and chart options --------------------------------------
 

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+import pathlib
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QToolButton, QVBoxLayout
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+)
 
-from engine import format_size
+from engine import InputError, Run, RunConfig, format_size
 from gui import inputs
+from gui.app_settings import AppSettings
+from gui.dialogs import GenerateDialog
+from gui.status_bar import ErrorBanner
 
 
 def input_size(path: str | None) -> int:
@@ -24,10 +37,21 @@ def block_count(size: int, block: int) -> int:
 
 
 class InputPanel(QVBoxLayout):
-    """Input name, size and folder over the Open…, Generate… and Samples buttons."""
+    """Input name, size and folder over the Open…, Generate… and Samples buttons.
 
-    def __init__(self) -> None:
+    Signals
+    -------
+    opened(str)
+        The input is now this path (it was checked: the engine can read it).
+    """
+
+    opened = Signal(str)
+
+    def __init__(self, banner: ErrorBanner) -> None:
         super().__init__()
+        self.banner = banner
+        #: The input the user has open (None until one opens).
+        self.path: str | None = None
         self.name = QLabel("No input yet: open a file, generate one, or pick a sample")
         self.name.setObjectName("inputName")
         self.info = QLabel("")
@@ -47,14 +71,68 @@ class InputPanel(QVBoxLayout):
             buttons.addWidget(b)
         buttons.addStretch(1)
         self.addLayout(buttons)
+        self.open_button.clicked.connect(self.ask_open)
+        self.generate_button.clicked.connect(self.ask_generate)
+        self.fill_samples()
 
-    def fill_samples(self, open_input: Callable[[str], object]) -> None:
+    def open(self, path: str | os.PathLike[str], remember: bool = True) -> bool:
+        """Makes ``path`` the current input; shows the engine's message if it can't be read."""
+        path = os.fspath(path)
+        reason = inputs.not_regular_reason(path)  # before the engine opens it: FIFOs block
+        if reason:
+            self.banner.show_error(reason)
+            return False
+        try:
+            probe = Run(path, RunConfig(telemetry=False))
+        except InputError as exc:
+            self.banner.show_error(str(exc))
+            return False
+        probe.close()
+        self.path = path
+        self.banner.clear()
+        if remember:
+            AppSettings().last_input = path
+        self.opened.emit(path)
+        return True
+
+    def generate(self, kind: str, size: int) -> pathlib.Path | None:
+        """Generates an input in the user data folder and opens it."""
+        try:
+            path = inputs.generate(kind, size)
+        except (ValueError, OSError) as exc:
+            self.banner.show_error(f"could not generate the input: {exc}")
+            return None
+        self.open(path)
+        return path
+
+    def ask_open(self) -> None:
+        start = os.path.dirname(self.path) if self.path else str(inputs.data_dir())
+        path, _ = QFileDialog.getOpenFileName(self.parentWidget(), "Open an input file", start)
+        if path:
+            self.open(path)
+
+    def ask_generate(self) -> None:
+        dialog = GenerateDialog(self.parentWidget())
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.generate(*dialog.choice())
+
+    def text(self, block: int) -> str:
+        """The input in a few words, for the exported dashboard."""
+        if not self.path:
+            return "no input"
+        size = input_size(self.path)
+        return (
+            f"{os.path.basename(self.path)} ({format_size(size)}, "
+            f"{block_count(size, block):,} blocks of {format_size(block)})"
+        )
+
+    def fill_samples(self) -> None:
         """One menu entry per bundled sample."""
         self.samples_menu.clear()
         samples = inputs.samples()
         for path in samples:
             a = self.samples_menu.addAction(f"{path.name}  ({format_size(path.stat().st_size)})")
-            a.triggered.connect(lambda _checked=False, p=str(path): open_input(p))
+            a.triggered.connect(lambda _checked=False, p=str(path): self.open(p))
         if not samples:
             self.samples_menu.addAction("(no bundled samples found)").setEnabled(False)
 

@@ -1,0 +1,150 @@
+"""Files the user asks for: save and open sessions, export PNGs and CSVs, each with its
+dialog and its remembered folder."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from engine import format_size
+from gui import session_file
+from gui.app_settings import AppSettings
+from gui.charts import ChartsPanel
+from gui.export import ExportSource, export_all
+from gui.heap_map import HeapMapView
+from gui.recording import Recording
+from gui.results_table import ResultsModel
+from gui.session_file import save_session
+from gui.status_bar import ErrorBanner, StatusFields
+
+SESSION_FILTER = f"heapscope sessions (*{session_file.SUFFIX})"
+
+
+class FileCommands:
+    """Save session, open session, demo from sessions, export: dialogs over ``parent``."""
+
+    def __init__(
+        self,
+        parent: QWidget,
+        recording: Recording,
+        charts: ChartsPanel,
+        heap_map: HeapMapView,
+        results: ResultsModel,
+        status: StatusFields,
+        banner: ErrorBanner,
+        input_text: Callable[[], str],
+    ):
+        self.parent = parent
+        self.recording = recording
+        self.charts = charts
+        self.heap_map = heap_map
+        self.results = results
+        self.status = status
+        self.banner = banner
+        self.input_text = input_text
+
+    def _ask_folder(self, title: str, start: str) -> str:
+        home = str(pathlib.Path.home())
+        return QFileDialog.getExistingDirectory(self.parent, title, start or home)
+
+    # -- sessions -------------------------------------------------------------
+
+    def save_session_to(self, path: str | os.PathLike[str]) -> pathlib.Path | None:
+        """Saves the last finished run as a session file; None (with a message) if none."""
+        session = self.recording.last_session
+        if session is None:
+            self.banner.show_error(
+                "no finished run to save yet: run baseline (B) or pooled (P) first"
+            )
+            return None
+        try:
+            out = save_session(session, path)
+        except OSError as exc:
+            self.banner.show_error(f"could not save the session: {exc}")
+            return None
+        self.status.say(f"Session saved to {out}", 15000)
+        return out
+
+    def ask_save_session(self) -> None:
+        if self.recording.last_session is None:
+            self.save_session_to("")
+            return
+        s = AppSettings()
+        start = pathlib.Path(s.session_dir or pathlib.Path.home()) / f"run{session_file.SUFFIX}"
+        path, _ = QFileDialog.getSaveFileName(
+            self.parent, "Save the last run as a session", str(start), SESSION_FILTER
+        )
+        if path and self.save_session_to(path):
+            s.session_dir = os.path.dirname(path)
+
+    def ask_session(self) -> str:
+        """A session file the user picks ("" when cancelled)."""
+        start = AppSettings().session_dir or str(pathlib.Path.home())
+        path, _ = QFileDialog.getOpenFileName(
+            self.parent, "Open a recorded session", start, SESSION_FILTER
+        )
+        return path
+
+    def ask_sessions_folder(self) -> str:
+        return self._ask_folder("Folder of recorded sessions", AppSettings().session_dir)
+
+    # -- export ---------------------------------------------------------------
+
+    def export_source(self) -> ExportSource:
+        configs = {}
+        for row in self.results.rows:
+            c = row.result.config
+            configs[(c.heap_size, c.block_size)] = c
+        shared = (
+            "; ".join(f"heap {format_size(h)}, blocks of {format_size(b)}" for h, b in configs)
+            or "no runs yet"
+        )
+        runs = "  ".join(t.label for t in self.charts.traces)
+        return ExportSource(
+            traces=list(self.charts.traces),
+            chart_options=self.charts.options(),
+            heap_map=self.heap_map,
+            results=self.results,
+            input_text=self.input_text(),
+            params_text=f"{shared}.  {runs}",
+        )
+
+    def export_to(
+        self,
+        folder: str | os.PathLike[str],
+        dashboard_size: tuple[int, int] = (1920, 1080),
+        chart_size: tuple[int, int] = (1600, 900),
+    ) -> list[pathlib.Path]:
+        """Exports every PNG and CSV into ``folder`` and remembers it.
+
+        Raises
+        ------
+        OSError
+            When the folder or a file cannot be written.
+        """
+        paths = export_all(folder, self.export_source(), dashboard_size, chart_size)
+        AppSettings().export_dir = os.fspath(folder)
+        self.status.say(f"Exported {len(paths)} files to {folder}", 15000)
+        return paths
+
+    def export_quick(self) -> None:
+        """Exports to the remembered folder, or asks for one the first time."""
+        folder = AppSettings().export_dir
+        if not folder or not os.path.isdir(folder):
+            self.ask_export()
+            return
+        self._export_or_say(folder)
+
+    def ask_export(self) -> None:
+        folder = self._ask_folder("Export PNGs and CSVs to", AppSettings().export_dir)
+        if folder:
+            self._export_or_say(folder)
+
+    def _export_or_say(self, folder: str) -> None:
+        try:
+            self.export_to(folder)
+        except OSError as exc:
+            self.banner.show_error(f"export failed: {exc}")
