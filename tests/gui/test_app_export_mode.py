@@ -12,6 +12,7 @@ import pytest
 
 from gui import export, file_modes
 from tests.conftest import VECTORS
+from tests.gui.app_env import isolated_app_env
 
 ROOT = VECTORS.parent.parent
 #: Sets the umask, makes os.umask() fail loudly, then runs the given module or code.
@@ -86,15 +87,7 @@ def test_atomic_write_never_replaces_a_fifo_or_a_directory(tmp_path):
 def test_exported_files_and_screenshot_follow_the_umask(tmp_path, umask, expected):
     out = tmp_path / "out"
     shot = out / "window.png"  # into the folder the export creates
-    env = dict(
-        os.environ,
-        QT_QPA_PLATFORM="offscreen",
-        HOME=str(tmp_path),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_RUNTIME_DIR=str(tmp_path),
-        HEAPSCOPE_DATA_DIR=str(tmp_path / "user-data"),
-    )
+    env = isolated_app_env(tmp_path)
     proc = subprocess.run(
         [
             sys.executable,

@@ -15,6 +15,7 @@ import pytest
 from gui import app
 from gui.inputs import shown_path
 from tests.conftest import VECTORS
+from tests.gui.app_env import isolated_app_env
 
 ROOT = VECTORS.parent.parent
 RAMP = str(VECTORS / "ramp.bin")
@@ -220,15 +221,7 @@ def test_unwritable_outputs_are_refused_before_running(capsys, tmp_path, fifo):
 
 
 def _offscreen(args, tmp_path, **popen):
-    env = dict(
-        os.environ,
-        QT_QPA_PLATFORM="offscreen",
-        HOME=str(tmp_path),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_RUNTIME_DIR=str(tmp_path),
-        HEAPSCOPE_DATA_DIR=str(tmp_path / "user-data"),
-    )
+    env = isolated_app_env(tmp_path)
     command = [sys.executable, "-m", "gui.app", *map(str, args)]
     if popen:
         return subprocess.Popen(

@@ -21,6 +21,7 @@ import pytest
 
 from gui import app, app_signals, export
 from tests.conftest import VECTORS
+from tests.gui.app_env import isolated_app_env
 
 ROOT = VECTORS.parent.parent
 BIG = 4 * 1024 * 1024
@@ -43,17 +44,7 @@ def big_input(tmp_path_factory):
 
 
 def _env(tmp_path, **extra):
-    env = dict(
-        os.environ,
-        QT_QPA_PLATFORM="offscreen",
-        HOME=str(tmp_path),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_RUNTIME_DIR=str(tmp_path),
-        HEAPSCOPE_DATA_DIR=str(tmp_path / "user-data"),
-    )
-    env.update(extra)
-    return env
+    return isolated_app_env(tmp_path, **extra)
 
 
 class App:
