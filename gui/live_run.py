@@ -11,7 +11,15 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QTableView
 
-from engine import EngineError, InputError, RunCancelled, RunResult, Strategy, format_size
+from engine import (
+    EngineError,
+    InputError,
+    RunCancelled,
+    RunConfig,
+    RunResult,
+    Strategy,
+    format_size,
+)
 from gui import inputs, replay_input
 from gui.charts import ChartsPanel, Trace, colour_for, run_label
 from gui.frame_pump import FramePump
@@ -22,6 +30,7 @@ from gui.results_table import ResultsModel
 from gui.run_controller import InputKey, Job, JobKind, RunController
 from gui.settings_panel import SettingsPanel
 from gui.status_bar import ErrorBanner, StatusFields
+from gui.worker import trim_heap
 
 
 class LiveRun(QObject):
@@ -222,3 +231,39 @@ class LiveRun(QObject):
     def _on_reference_failed(self, key: InputKey, message: str) -> None:
         self.results.set_reference_failed(key)
         self.banner.show_error(f"could not compute the single-threaded reference: {message}")
+
+    def clear_runs(self) -> None:
+        """Removes every row and curve (a run in progress keeps going)."""
+        self.results.clear()
+        self.controller.forget_wanted()
+        job = self.controller.current_job
+        live = [t for t in self.charts.traces if t.live and job is not None and t is job.trace]
+        self.charts.clear()
+        for trace in live:
+            self.charts.add_trace(trace)
+        if not self.controller.busy:
+            self.show_idle_map()
+        trim_heap()  # the rows' and curves' memory goes back to the system now
+
+    def show_idle_map(self) -> None:
+        """The empty heap of the current settings, and what to press (while nothing runs)."""
+        if self.controller.busy or (self.heap_map.layout is not None and self.results.rows):
+            return  # keep the last run's final state on screen
+        cfg = self.settings_panel.config_for(Strategy.POOLED)
+        if isinstance(cfg, str):
+            cfg = self.settings_panel.config_for(Strategy.BASELINE)
+        if isinstance(cfg, str):
+            cfg = RunConfig()
+        self.heap_map.set_layout(
+            cfg.heap_size,
+            cfg.pool_size,
+            None,
+            cfg.batch_size,
+            f"Heap: {format_size(cfg.heap_size)} = "
+            f"{cfg.heap_size // 16:,} cells of 16 bytes, one pixel each",
+        )
+        self.heap_map.set_hint(
+            "Press  B  Run Baseline   or   P  Run Pooled"
+            if self.input_path
+            else "Open an input first  (Ctrl+O)"
+        )

@@ -16,41 +16,30 @@ import pathlib
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
     QMainWindow,
-    QPushButton,
-    QSizePolicy,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from engine import (
-    RunConfig,
     Strategy,
-    format_size,
 )
 from gui import inputs
 from gui.actions import Actions, Slots, connect
 from gui.app_settings import AppSettings, settings
-from gui.charts import ChartsPanel
 from gui.demo_controller import DemoController
-from gui.export import ExportSource
 from gui.file_commands import FileCommands
-from gui.frame_pump import CaptionBoard, FramePump
-from gui.heap_map import HeapMapView
-from gui.input_panel import InputPanel, block_count, input_size
+from gui.frame_pump import FramePump
+from gui.input_panel import block_count, input_size
 from gui.live_run import LiveRun
 from gui.presenter import SPEEDS, Presenter, PresenterToolbar
 from gui.recording import Recording
 from gui.replay import ReplayController
-from gui.results_table import ResultsModel, ResultsTable
+from gui.results_table import ResultsModel
 from gui.run_controller import RunController
 from gui.session_file import Session, SessionRecorder
-from gui.settings_panel import SettingsPanel
 from gui.status_bar import ErrorBanner, StatusFields
-from gui.worker import trim_heap
+from gui.views import TopBar, ViewArea
 
 __all__ = ["MainWindow", "settings"]
 
@@ -67,13 +56,6 @@ def _load_style() -> str:
             return f.read()
     except OSError:
         return ""
-
-
-def _big_button(text: str, name: str, tip: str) -> QPushButton:
-    b = QPushButton(text)
-    b.setObjectName(name)
-    b.setToolTip(tip)
-    return b
 
 
 class MainWindow(QMainWindow):
@@ -157,7 +139,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_settings()
         self._update_buttons()
-        self._show_idle_map()
+        self.live.show_idle_map()
 
     # ------------------------------------------------------------------ build
 
@@ -166,77 +148,19 @@ class MainWindow(QMainWindow):
         self._layout = outer = QVBoxLayout(central)
         outer.setContentsMargins(8, 6, 8, 4)
         outer.setSpacing(6)
-        top = QHBoxLayout()
-        self.input_panel = InputPanel(self.banner)
-        top.addLayout(self.input_panel, 1)
-        self.baseline_button = _big_button(
-            "▶  Run Baseline", "runBaseline", "Every thread allocates under ONE global lock (B)"
-        )
-        self.pooled_button = _big_button(
-            "▶  Run Pooled", "runPooled", "Each thread bumps a pointer in its own pool, no lock (P)"
-        )
-        self.stop_button = _big_button("■  Stop", "stopButton", "Cancel the run (S or Esc)")
-        self.export_button = _big_button(
-            "Export…", "exportButton", "PNGs of the charts, heap map and dashboard, CSVs (E)"
-        )
-        for b in (self.baseline_button, self.pooled_button, self.stop_button):
-            b.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
-            top.addWidget(b)
-        top.addWidget(self.export_button)
+        top = TopBar(self.banner)
         outer.addLayout(top)
         outer.addWidget(self.banner)
-
-        self.settings_panel = SettingsPanel()
-        self.settings_panel.setObjectName("settingsPanel")
-        self.settings_panel.setMinimumWidth(230)
-        self.settings_panel.setMaximumWidth(340)
-        self.heap_map = HeapMapView()
-        self.heap_map.setMinimumSize(400, 260)
+        self.input_panel = top.input_panel
+        self.baseline_button, self.pooled_button = top.baseline, top.pooled
+        self.stop_button, self.export_button = top.stop, top.export
         self.results = ResultsModel(self)
-        self.table = ResultsTable(self.results)
-        self.charts = ChartsPanel()
-        self.charts.setMinimumWidth(380)
-
-        table_box = QWidget()
-        tl = QVBoxLayout(table_box)
-        tl.setContentsMargins(0, 0, 0, 0)
-        head = QHBoxLayout()
-        title = QLabel("Results: one row per run")
-        title.setObjectName("sectionTitle")
-        self.clear_button = QPushButton("Clear runs")
-        self.clear_button.setToolTip("Remove every row and curve (Ctrl+Delete)")
-        head.addWidget(title)
-        head.addStretch(1)
-        head.addWidget(self.clear_button)
-        tl.addLayout(head)
-        tl.addWidget(self.table)
-
-        # Settings | heap map | charts on top, the results table across the bottom.
-        heap_box = QWidget()
-        hl = QVBoxLayout(heap_box)
-        hl.setContentsMargins(0, 0, 0, 0)
-        hl.setSpacing(2)
-        hl.addWidget(self.heap_map, 1)
-        heap_caption = QLabel("")
-        heap_caption.setObjectName("caption")
-        heap_caption.setWordWrap(True)
-        hl.addWidget(heap_caption)
-        self.captions = CaptionBoard({"heap": heap_caption, **self.charts.captions})
-        self.main_split = QSplitter(Qt.Orientation.Horizontal)
-        self.main_split.setObjectName("mainSplit")
-        for i, (widget, stretch) in enumerate(
-            ((self.settings_panel, 0), (heap_box, 5), (self.charts, 4))
-        ):
-            self.main_split.addWidget(widget)
-            self.main_split.setStretchFactor(i, stretch)
-        self.center_split = QSplitter(Qt.Orientation.Vertical)
-        self.center_split.setObjectName("centerSplit")
-        self.center_split.addWidget(self.main_split)
-        self.center_split.addWidget(table_box)
-        self.center_split.setStretchFactor(0, 4)
-        self.center_split.setStretchFactor(1, 1)
-        outer.addWidget(self.center_split, 1)
+        self.center_split = views = ViewArea(self.results)
+        outer.addWidget(views, 1)
         self.setCentralWidget(central)
+        self.main_split, self.settings_panel = views.main_split, views.settings_panel
+        self.heap_map, self.charts, self.table = views.heap_map, views.charts, views.table
+        self.captions, self.clear_button = views.captions, views.clear_button
 
     def _slots(self) -> Slots:
         return Slots(
@@ -330,7 +254,7 @@ class MainWindow(QMainWindow):
         self.replay.input_path = self.live.input_path = path
         self._update_input_labels()
         self._update_buttons()
-        self._show_idle_map()
+        self.live.show_idle_map()
 
     def _update_input_labels(self) -> None:
         if not self.input_path:
@@ -347,14 +271,6 @@ class MainWindow(QMainWindow):
     @property
     def busy(self) -> bool:
         return self.controller.busy
-
-    @property
-    def speed(self) -> float:
-        return self.controller.speed
-
-    @property
-    def paused(self) -> bool:
-        return self.controller.paused
 
     def _run_baseline(self) -> None:
         self.start_run(Strategy.BASELINE)
@@ -395,38 +311,7 @@ class MainWindow(QMainWindow):
 
     def clear_runs(self) -> None:
         """Removes every row and curve (a run in progress keeps going)."""
-        self.results.clear()
-        self.controller.forget_wanted()
-        job = self.controller.current_job
-        live = [t for t in self.charts.traces if t.live and job is not None and t is job.trace]
-        self.charts.clear()
-        for trace in live:
-            self.charts.add_trace(trace)
-        if not self.busy:
-            self._show_idle_map()
-        trim_heap()  # the rows' and curves' memory goes back to the system now
-
-    def _show_idle_map(self) -> None:
-        if self.busy or (self.heap_map.layout is not None and self.results.rows):
-            return  # keep the last run's final state on screen
-        cfg = self.settings_panel.config_for(Strategy.POOLED)
-        if isinstance(cfg, str):
-            cfg = self.settings_panel.config_for(Strategy.BASELINE)
-        if isinstance(cfg, str):
-            cfg = RunConfig()
-        self.heap_map.set_layout(
-            cfg.heap_size,
-            cfg.pool_size,
-            None,
-            cfg.batch_size,
-            f"Heap: {format_size(cfg.heap_size)} = "
-            f"{cfg.heap_size // 16:,} cells of 16 bytes, one pixel each",
-        )
-        self.heap_map.set_hint(
-            "Press  B  Run Baseline   or   P  Run Pooled"
-            if self.input_path
-            else "Open an input first  (Ctrl+O)"
-        )
+        self.live.clear_runs()
 
     def _on_heap_map_hovered(self, text: str) -> None:
         if text:
@@ -436,7 +321,7 @@ class MainWindow(QMainWindow):
         self._update_input_labels()
         self._update_buttons()
         if not self.busy and not self.results.rows:
-            self._show_idle_map()
+            self.live.show_idle_map()
 
     def _update_buttons(self, *_job: object) -> None:
         idle = not self.busy
@@ -458,16 +343,8 @@ class MainWindow(QMainWindow):
         commands.open_input.setEnabled(idle)
         commands.generate.setEnabled(idle)
 
-    # ----------------------------------------------------------------- errors
-
-    def show_error(self, message: str) -> None:
-        """Shows a message in the banner above the views (the app stays usable)."""
-        self.banner.show_error(message)
-
-    def clear_error(self) -> None:
-        self.banner.clear()
-
     def error_text(self) -> str:
+        """The error banner's message ("" when none is shown)."""
         return self.banner.text()
 
     # ------------------------------------------------------- sessions, export
@@ -498,9 +375,6 @@ class MainWindow(QMainWindow):
         folder = self.files.ask_sessions_folder()
         if folder:
             self.demo.start(folder)
-
-    def export_source(self) -> ExportSource:
-        return self.files.export_source()
 
     def export_to(
         self,

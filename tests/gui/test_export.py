@@ -53,7 +53,7 @@ def test_export_writes_every_file_at_the_asked_size(two_runs, tmp_path):
 
 
 def test_default_dashboard_is_slide_sized(two_runs, tmp_path):
-    image = export.render_dashboard(two_runs.export_source())
+    image = export.render_dashboard(two_runs.files.export_source())
     assert (image.width(), image.height()) == (1920, 1080)
 
 

@@ -36,17 +36,22 @@ def test_b_and_p_run_baseline_and_pooled(presenter, qtbot):
 
 def test_speed_keys_step_through_the_choices(presenter, qtbot):
     w = presenter
-    assert w.speed == 1.0 and w.toolbar.speed_combo.currentText() == "1×"
+    assert w.controller.speed == 1.0 and w.toolbar.speed_combo.currentText() == "1×"
     key(qtbot, w, Qt.Key_BracketLeft)
-    assert w.speed == pytest.approx(0.1) and w.toolbar.speed_combo.currentText() == "1/10"
+    assert (
+        w.controller.speed == pytest.approx(0.1) and w.toolbar.speed_combo.currentText() == "1/10"
+    )
     for _ in range(5):
         key(qtbot, w, Qt.Key_BracketLeft)
-    assert w.speed == pytest.approx(MIN_SPEED) and w.toolbar.speed_combo.currentText() == "1/1000"
+    assert (
+        w.controller.speed == pytest.approx(MIN_SPEED)
+        and w.toolbar.speed_combo.currentText() == "1/1000"
+    )
     key(qtbot, w, Qt.Key_BracketRight)
-    assert w.speed == pytest.approx(0.01)
+    assert w.controller.speed == pytest.approx(0.01)
     for _ in range(5):
         key(qtbot, w, Qt.Key_BracketRight)
-    assert w.speed == 1.0
+    assert w.controller.speed == 1.0
 
 
 def test_space_pauses_then_resume_finishes_with_the_signature(presenter, qtbot):
@@ -57,7 +62,7 @@ def test_space_pauses_then_resume_finishes_with_the_signature(presenter, qtbot):
     run = w.controller.current_run
     qtbot.waitUntil(lambda: run.counters()["lock_acquisitions"] > 0, timeout=20000)
     key(qtbot, w, Qt.Key_Space)
-    assert w.paused
+    assert w.controller.paused
     assert w.status.strategy.text() == "Paused #1"
     assert w.statusBar().currentMessage() == "Paused"
     qtbot.waitUntil(
@@ -72,7 +77,7 @@ def test_space_pauses_then_resume_finishes_with_the_signature(presenter, qtbot):
     w.set_speed(1.0)
     with qtbot.waitSignal(w.sig_run_finished, timeout=30000) as done:
         key(qtbot, w, Qt.Key_Space)
-    assert not w.paused
+    assert not w.controller.paused
     result = done.args[0]
     assert result.signature == EXPECTED["random_64k.bin"]["signature"]
     assert result.lock_acquisitions == EXPECTED["random_64k.bin"]["lock_acquisitions_baseline"]
@@ -93,7 +98,7 @@ def test_s_stops_a_paused_run(presenter, qtbot):
         key(qtbot, w, Qt.Key_S)
     assert isinstance(failed.args[0], RunCancelled)
     qtbot.waitUntil(lambda: not w.busy, timeout=10000)
-    assert not w.paused and w.results.rows == []
+    assert not w.controller.paused and w.results.rows == []
     assert w.baseline_button.isEnabled()
 
 

@@ -1,0 +1,109 @@
+"""The window's two areas: the top bar (input and the big run buttons) and the views
+(settings | heap map | charts over the results table)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.charts import ChartsPanel
+from gui.frame_pump import CaptionBoard
+from gui.heap_map import HeapMapView
+from gui.input_panel import InputPanel
+from gui.results_table import ResultsModel, ResultsTable
+from gui.settings_panel import SettingsPanel
+from gui.status_bar import ErrorBanner
+
+
+def _big_button(text: str, name: str, tip: str) -> QPushButton:
+    b = QPushButton(text)
+    b.setObjectName(name)
+    b.setToolTip(tip)
+    return b
+
+
+class TopBar(QHBoxLayout):
+    """The input on the left, Run Baseline / Run Pooled / Stop and Export on the right."""
+
+    def __init__(self, banner: ErrorBanner):
+        super().__init__()
+        self.input_panel = InputPanel(banner)
+        self.addLayout(self.input_panel, 1)
+        self.baseline = _big_button(
+            "▶  Run Baseline", "runBaseline", "Every thread allocates under ONE global lock (B)"
+        )
+        self.pooled = _big_button(
+            "▶  Run Pooled", "runPooled", "Each thread bumps a pointer in its own pool, no lock (P)"
+        )
+        self.stop = _big_button("■  Stop", "stopButton", "Cancel the run (S or Esc)")
+        self.export = _big_button(
+            "Export…", "exportButton", "PNGs of the charts, heap map and dashboard, CSVs (E)"
+        )
+        for b in (self.baseline, self.pooled, self.stop):
+            b.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+            self.addWidget(b)
+        self.addWidget(self.export)
+
+
+class ViewArea(QSplitter):
+    """Settings | heap map (with its caption) | charts on top, the results table below."""
+
+    def __init__(self, results: ResultsModel):
+        super().__init__(Qt.Orientation.Vertical)
+        self.setObjectName("centerSplit")
+        self.settings_panel = SettingsPanel()
+        self.settings_panel.setObjectName("settingsPanel")
+        self.settings_panel.setMinimumWidth(230)
+        self.settings_panel.setMaximumWidth(340)
+        self.heap_map = HeapMapView()
+        self.heap_map.setMinimumSize(400, 260)
+        self.table = ResultsTable(results)
+        self.charts = ChartsPanel()
+        self.charts.setMinimumWidth(380)
+
+        heap_box = QWidget()
+        hl = QVBoxLayout(heap_box)
+        hl.setContentsMargins(0, 0, 0, 0)
+        hl.setSpacing(2)
+        hl.addWidget(self.heap_map, 1)
+        heap_caption = QLabel("")
+        heap_caption.setObjectName("caption")
+        heap_caption.setWordWrap(True)
+        hl.addWidget(heap_caption)
+        self.captions = CaptionBoard({"heap": heap_caption, **self.charts.captions})
+
+        self.main_split = QSplitter(Qt.Orientation.Horizontal)
+        self.main_split.setObjectName("mainSplit")
+        for i, (widget, stretch) in enumerate(
+            ((self.settings_panel, 0), (heap_box, 5), (self.charts, 4))
+        ):
+            self.main_split.addWidget(widget)
+            self.main_split.setStretchFactor(i, stretch)
+        self.addWidget(self.main_split)
+        self.addWidget(self._table_box())
+        self.setStretchFactor(0, 4)
+        self.setStretchFactor(1, 1)
+
+    def _table_box(self) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
+        title = QLabel("Results: one row per run")
+        title.setObjectName("sectionTitle")
+        self.clear_button = QPushButton("Clear runs")
+        self.clear_button.setToolTip("Remove every row and curve (Ctrl+Delete)")
+        head.addWidget(title)
+        head.addStretch(1)
+        head.addWidget(self.clear_button)
+        layout.addLayout(head)
+        layout.addWidget(self.table)
+        return box
