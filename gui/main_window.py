@@ -15,15 +15,9 @@ import pathlib
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QIcon
-from PySide6.QtWidgets import (
-    QMainWindow,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
-from engine import (
-    Strategy,
-)
+from engine import Strategy
 from gui import inputs
 from gui.actions import Actions, Slots, connect
 from gui.app_settings import AppSettings, settings

@@ -1,13 +1,13 @@
 """One engine run on a QThread, and who owns what until it is gone.
 
 ``Run.execute()`` releases the GIL while the C engine works, so the GUI
-thread keeps drawing.  The worker reports lifecycle only (started, finished,
-errored); the window reads telemetry itself on its draw timer.
+thread keeps drawing.  The worker reports the outcome only (finished or
+errored); the frame pump (gui.frame_pump) reads telemetry on its draw timer.
 
 Ownership: the worker and the QThread object both live on the GUI thread
 (nothing is moved to the run's thread), and the thread's ``run()`` simply
 calls :meth:`RunWorker.execute`.  Signals emitted from the run's thread reach
-GUI-thread receivers queued, as before.  Once the thread has finished,
+GUI-thread receivers queued.  Once the thread has finished,
 :meth:`RunThread.release` closes the :class:`engine.Run` (its C memory is
 freed at once) and drops every reference, so the Run, the worker and the
 QThread are freed on the GUI thread.  The old design moved the worker to the
@@ -39,15 +39,12 @@ class RunWorker(QObject):
 
     Signals
     -------
-    started()
-        The run is about to execute.
     finished(RunResult)
         The run completed.
     errored(EngineError)
         The run failed or was cancelled (:class:`engine.RunCancelled`).
     """
 
-    started = Signal()
     finished = Signal(object)
     errored = Signal(object)
 
@@ -59,7 +56,6 @@ class RunWorker(QObject):
         run = self.run
         if run is None:
             return
-        self.started.emit()
         try:
             result = run.execute()
         except EngineError as exc:
@@ -148,7 +144,7 @@ class RunThread:
         assert worker is not None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # "failed to disconnect": none were
-            for signal in (worker.started, worker.finished, worker.errored, thread.finished):
+            for signal in (worker.finished, worker.errored, thread.finished):
                 try:
                     signal.disconnect()
                 except (RuntimeError, TypeError):
