@@ -104,12 +104,6 @@ static void *sampler_main(void *p)
     uint64_t interval = (uint64_t)run->cfg.sample_interval_us * 1000u;
     pthread_mutex_lock(&run->sampler_lock);
     while (!run->sampler_stop) {
-        pthread_mutex_unlock(&run->sampler_lock);
-        /* After a compaction the rows kept are twice as far apart: keep the
-           spacing even by sampling half as often from then on. */
-        if (sample_row(run))
-            interval *= 2;
-        pthread_mutex_lock(&run->sampler_lock);
         struct timespec deadline;
         clock_gettime(CLOCK_MONOTONIC, &deadline); /* sampler_cond uses it */
         uint64_t ns = (uint64_t)deadline.tv_nsec + interval;
@@ -120,6 +114,14 @@ static void *sampler_main(void *p)
             if (rc == ETIMEDOUT)
                 break;
         }
+        if (run->sampler_stop)
+            break;
+        pthread_mutex_unlock(&run->sampler_lock);
+        /* After a compaction the rows kept are twice as far apart: keep the
+           spacing even by sampling half as often from then on. */
+        if (sample_row(run))
+            interval *= 2;
+        pthread_mutex_lock(&run->sampler_lock);
     }
     pthread_mutex_unlock(&run->sampler_lock);
     sample_row(run); /* the final state, always the last row */
@@ -128,6 +130,11 @@ static void *sampler_main(void *p)
 
 int sampler_start(engine_run *run)
 {
+    /* The first row is taken here, on the coordinator, before any work: every
+       series starts at the run's start and ends with its final state, however
+       late the sampler thread gets a core (a busy machine once left runs of a
+       millisecond with the final row alone). */
+    sample_row(run);
     run->sampler_stop = false;
     if (pthread_create(&run->sampler, NULL, sampler_main, run) != 0)
         return ENGINE_E_THREAD;

@@ -408,3 +408,15 @@ def test_sizes_people_type_badly(text, message):
 def test_sizes_are_exact_however_large():
     assert engine.parse_size("0.5M") == 524288
     assert engine.parse_size("99999999999999999999999M") == 99999999999999999999999 * 2**20
+
+
+@pytest.mark.parametrize("strategy", [Strategy.SINGLE, Strategy.BASELINE, Strategy.POOLED])
+def test_every_series_starts_before_the_work_and_ends_with_the_final_state(strategy):
+    """Even a run shorter than the sampler's first wake-up has both rows."""
+    for _ in range(20):
+        result = engine.run(VECTORS / "ramp.bin", strategy=strategy)
+        series = result.series
+        assert len(series["time_s"]) >= 2
+        assert series["blocks_done"][0] == 0 and series["lock_acquisitions"][0] == 0
+        assert series["blocks_done"][-1] == result.blocks == 5
+        assert series["lock_acquisitions"][-1] == result.lock_acquisitions
