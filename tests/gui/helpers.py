@@ -2,6 +2,10 @@
 
 from PySide6.QtCore import Qt
 
+import engine
+from engine import RunConfig, Strategy
+from gui import session_file
+from gui.session_file import SessionRecorder
 from tests.conftest import VECTORS
 
 
@@ -17,7 +21,6 @@ def open_vector(window, name="random_64k.bin"):
 
 def assert_baseline_then_pooled(rows, expected):
     """Two result rows, baseline then pooled, with the vector's signature and lock counts."""
-    from engine import Strategy
 
     assert [r.result.strategy for r in rows] == [Strategy.BASELINE, Strategy.POOLED]
     assert [r.result.signature for r in rows] == [expected["signature"]] * 2
@@ -54,3 +57,31 @@ def count_thread_starts(monkeypatch):
 
     monkeypatch.setattr(QThread, "start", start)
     return started
+
+
+def record(name="random_64k.bin", strategy=Strategy.POOLED):
+    """A real run recorded as a session: (session, result, final heap states),
+    with a heap-map frame before the run and one after."""
+    path = VECTORS / name
+    handle = engine.Run(path, RunConfig(strategy=strategy))
+    recorder = SessionRecorder(handle.heap_cells)
+    recorder.add_frame(0.0, handle.heap_states, handle.heap_owners)
+    result = handle.execute()
+    recorder.add_frame(result.wall_s, handle.heap_states, handle.heap_owners)
+    session = recorder.finish(
+        input_identity=session_file.file_identity(path),
+        config={
+            "strategy": strategy.label,
+            "heap_size": handle.config.heap_size,
+            "pool_size": handle.config.pool_size,
+            "batch_size": handle.config.batch_size,
+            "block_size": handle.config.block_size,
+        },
+        result=result.as_dict(),
+        series=result.series,
+        slot_count=handle.slot_count,
+        pool_reserved=handle.pool_reserved,
+    )
+    final_states = handle.heap_states.copy()
+    handle.close()
+    return session, result, final_states

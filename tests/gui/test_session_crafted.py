@@ -36,7 +36,7 @@ from tests.gui.crafted import (
     with_meta_text,
     write_zip,
 )
-from tests.gui.test_session_file import record
+from tests.gui.helpers import record
 
 LIMIT = (1 << 63) - 1
 

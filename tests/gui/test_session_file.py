@@ -7,37 +7,11 @@ import numpy as np
 import pytest
 
 import engine
-from engine import RunConfig, Strategy
+from engine import Strategy
 from gui import file_modes, session_file
 from gui.session_file import SessionError, SessionRecorder, load_session, save_session
-from tests.conftest import EXPECTED, VECTORS
-
-
-def record(name="random_64k.bin", strategy=Strategy.POOLED):
-    """A real run, with a heap-map frame every 50 sampler rows (like a draw timer)."""
-    path = VECTORS / name
-    handle = engine.Run(path, RunConfig(strategy=strategy))
-    recorder = SessionRecorder(handle.heap_cells)
-    recorder.add_frame(0.0, handle.heap_states, handle.heap_owners)
-    result = handle.execute()
-    recorder.add_frame(result.wall_s, handle.heap_states, handle.heap_owners)
-    session = recorder.finish(
-        input_identity=session_file.file_identity(path),
-        config={
-            "strategy": strategy.label,
-            "heap_size": handle.config.heap_size,
-            "pool_size": handle.config.pool_size,
-            "batch_size": handle.config.batch_size,
-            "block_size": handle.config.block_size,
-        },
-        result=result.as_dict(),
-        series=result.series,
-        slot_count=handle.slot_count,
-        pool_reserved=handle.pool_reserved,
-    )
-    final_states = handle.heap_states.copy()
-    handle.close()
-    return session, result, final_states
+from tests.conftest import EXPECTED
+from tests.gui.helpers import record
 
 
 def test_round_trip_keeps_results_series_and_final_heap_map(tmp_path):
