@@ -147,8 +147,9 @@ class RunConfig:
     @property
     def threads(self) -> int:
         """Worker thread slots: 1 for the single-threaded reference."""
-        return 1 if self.strategy is Strategy.SINGLE else self.batch_size
+        return int(lib.engine_config_thread_slots(self.to_c()))
 
     @property
     def pool_reserved(self) -> int:
-        return self.pool_size * self.batch_size if self.strategy is Strategy.POOLED else 0
+        """Bytes at the start of the arena reserved for the strategy (the pools)."""
+        return int(lib.engine_config_reserved_bytes(self.to_c()))

@@ -51,13 +51,13 @@ void engine_config_defaults(engine_config *cfg)
     cfg->telemetry = 1;
 }
 
-uint64_t config_reserved_bytes(const engine_config *cfg)
+uint64_t engine_config_reserved_bytes(const engine_config *cfg)
 {
     const strategy_ops *ops = strategy_for(cfg->strategy);
     return ops && ops->reserved_bytes ? ops->reserved_bytes(cfg) : 0;
 }
 
-uint32_t config_thread_slots(const engine_config *cfg)
+uint32_t engine_config_thread_slots(const engine_config *cfg)
 {
     const strategy_ops *ops = strategy_for(cfg->strategy);
     return ops && ops->threaded ? cfg->batch_size : 1;
@@ -102,7 +102,7 @@ int engine_config_check(const engine_config *cfg, char *message, size_t message_
                 "sample interval", " microseconds");
     RANGE_CHECK(sample_capacity, ENGINE_MIN_SAMPLE_CAPACITY, ENGINE_MAX_SAMPLE_CAPACITY,
                 "sample capacity", " rows");
-    uint64_t pools = config_reserved_bytes(cfg);
+    uint64_t pools = engine_config_reserved_bytes(cfg);
     if (pools + ENGINE_MIN_GLOBAL_REGION > cfg->heap_size) {
         uint64_t max_pool =
             cfg->heap_size > ENGINE_MIN_GLOBAL_REGION

@@ -161,6 +161,11 @@ const char *engine_strategy_name(int strategy);
 void engine_config_defaults(engine_config *cfg);
 /* Checks every field; on failure writes a message naming the valid range. */
 int engine_config_check(const engine_config *cfg, char *message, size_t message_len);
+/* What a checked config implies through its strategy: worker thread slots
+   (1 when the strategy is not threaded) and bytes reserved at the arena's
+   start (the pools). */
+uint32_t engine_config_thread_slots(const engine_config *cfg);
+uint64_t engine_config_reserved_bytes(const engine_config *cfg);
 
 /* ---- runs ---- */
 int engine_run_create(const engine_config *cfg, const char *path, engine_run **out,

@@ -82,9 +82,6 @@ struct strategy_ops {
 
 /* strategy_table.c: indexed by engine_strategy; NULL when out of range. */
 const strategy_ops *strategy_for(int strategy);
-/* config.c: what a (checked) config implies, through its strategy. */
-uint64_t config_reserved_bytes(const engine_config *cfg);
-uint32_t config_thread_slots(const engine_config *cfg);
 extern const strategy_ops strategy_single, strategy_baseline, strategy_pooled, strategy_floor;
 
 /* ---------------------------------------------------------------- arena */

@@ -76,10 +76,10 @@ int engine_run_create(const engine_config *cfg, const char *path, engine_run **o
     memcpy(run->path_shown, shown, sizeof shown);
     run->input_mtime = st.st_mtim;
     run->ops = strategy_for(cfg->strategy);
-    run->nslots = config_thread_slots(cfg);
+    run->nslots = engine_config_thread_slots(cfg);
     run->total_bytes = (uint64_t)st.st_size;
     run->total_blocks = (run->total_bytes + cfg->block_size - 1) / cfg->block_size;
-    run->pool_reserved = config_reserved_bytes(cfg);
+    run->pool_reserved = engine_config_reserved_bytes(cfg);
     run->ncells = cfg->heap_size / ENGINE_CELL_BYTES;
 
     bool ok = run->path != NULL;
