@@ -18,12 +18,15 @@
 /* ------------------------------------------------------------ create */
 
 /* The arena and its heap map come straight from the kernel: zeroed, page
-   aligned, untouched pages cost no memory, and munmap gives every byte back
-   at once (malloc would keep a freed 2 MiB arena in its heap, so a GUI doing
-   run after run grew by one arena each time). */
+   aligned, and munmap gives every byte back at once (malloc would keep a
+   freed 2 MiB arena in its heap, so a GUI doing run after run grew by one
+   arena each time).  MAP_POPULATE faults the pages in now, at create, as the
+   memset of the malloc days did: faulting them in mid-run cost pooled runs
+   2-6% of their wall time. */
 static void *map_zeroed(uint64_t bytes)
 {
-    void *p = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 
