@@ -168,7 +168,15 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_ENGINE
 
     if args.json:
-        print(json.dumps(result.as_dict()))
+        print(
+            json.dumps(
+                {
+                    **result.as_dict(),
+                    "time_breakdown_s": result.time_breakdown_s,
+                    **result.walk_figures,
+                }
+            )
+        )
     else:
         print(f"Final signature: {result.signature}")
         print(f"Lock acquisitions: {result.lock_acquisitions}")

@@ -22,6 +22,16 @@ from engine.errors import EngineError, InputError, check, error_from_status
 COUNTER_NAMES: tuple[str, ...] = tuple(
     ffi.string(lib.engine_counter_name(i)).decode() for i in range(lib.ENGINE_COUNTER_COUNT)
 )
+#: Where a thread slot's time goes (WORKLOAD.md section 10), in engine_time_state order.
+TIME_STATES: tuple[str, ...] = (
+    "compute",
+    "lock_wait",
+    "in_allocator",
+    "thread_start_join",
+    "read",
+    "idle",
+)
+assert len(TIME_STATES) == lib.ENGINE_TIME_STATE_COUNT
 #: Counters that are levels, not running totals (everything else never goes down).
 GAUGES = frozenset({"free_list_length", "arena_bytes_in_use"})
 
@@ -91,6 +101,36 @@ class RunResult:
     wall_s: float
     counters: dict[str, int]
     series: dict[str, np.ndarray]  # "time_s" plus every counter, one row per sample
+    #: Nanoseconds per slot (rows: worker slots, then the coordinator) and time
+    #: state (columns: TIME_STATES); None for results rebuilt from a session.
+    slot_times_ns: np.ndarray | None = None
+
+    @property
+    def time_breakdown_s(self) -> dict[str, float] | None:
+        """Seconds per time state, summed over every slot and the coordinator."""
+        if self.slot_times_ns is None:
+            return None
+        totals = self.slot_times_ns.sum(axis=0) / 1e9
+        return {name: float(totals[i]) for i, name in enumerate(TIME_STATES)}
+
+    @property
+    def walk_figures(self) -> dict[str, float]:
+        """Free-list nodes walked per umalloc and per ufree, the longest free list,
+        and the workers mid-block at an average lock acquisition (the pile-up)."""
+        c = self.counters
+        locks = c["lock_acquisitions"]
+        return {
+            "free_list_visits_per_alloc": c["free_list_visits_alloc"] / c["global_allocs"]
+            if c["global_allocs"]
+            else 0.0,
+            "free_list_visits_per_free": c["free_list_visits_free"] / c["global_frees"]
+            if c["global_frees"]
+            else 0.0,
+            "free_list_longest": float(c["free_list_longest"]),
+            "workers_mid_block_per_acquisition": c["mid_block_at_acquisitions"] / locks
+            if locks
+            else 0.0,
+        }
 
     @property
     def strategy(self) -> Strategy:
@@ -317,7 +357,18 @@ class Run:
             wall_s=lib.engine_run_wall_ns(handle) / 1e9,
             counters=counter_dict,
             series=_series_to_dict(rows[:n]),
+            slot_times_ns=self._slot_times(handle),
         )
+
+    def _slot_times(self, handle) -> np.ndarray:
+        out = np.zeros((self.slot_count + 1, lib.ENGINE_TIME_STATE_COUNT), dtype=np.uint64)
+        lib.engine_run_time_breakdown(handle, ffi.from_buffer("uint64_t[]", out))
+        return out
+
+    def time_breakdown(self) -> np.ndarray:
+        """Nanoseconds per slot (coordinator last) and TIME_STATES, now."""
+        with self._lock:
+            return self._slot_times(self._require_open().pointer)
 
     @property
     def phase(self) -> RunPhase:

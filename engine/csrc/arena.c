@@ -84,6 +84,7 @@ void arena_init(engine_arena *a, uint8_t *base, uint64_t size, uint64_t region_o
     a->head->size = a->region_size - HEADER_BYTES;
     a->head->next = NULL;
     atomic_store_explicit(&a->free_list_length, 1, RELAXED);
+    atomic_store_explicit(&a->free_list_longest, 1, RELAXED);
     mark(a, a->region, a->region_size, ENGINE_CELL_FREE, ENGINE_OWNER_NONE);
 }
 
@@ -194,6 +195,8 @@ int arena_ufree(engine_arena *a, void *ptr, engine_error *err)
     else
         a->head = c;
     counter_add(&a->free_list_length, 1);
+    if (counter_get(&a->free_list_length) > counter_get(&a->free_list_longest))
+        atomic_store_explicit(&a->free_list_longest, counter_get(&a->free_list_length), RELAXED);
 
     /* One full coalescing pass over the whole list. */
     for (cur = a->head; cur;) {
@@ -317,6 +320,7 @@ void engine_arena_counters(const engine_arena *a, uint64_t *out)
     out[ENGINE_C_GLOBAL_ALLOCS] = counter_get(&a->global_allocs);
     out[ENGINE_C_GLOBAL_FREES] = counter_get(&a->global_frees);
     out[ENGINE_C_FREE_LIST_LENGTH] = counter_get(&a->free_list_length);
+    out[ENGINE_C_FREE_LIST_LONGEST] = counter_get(&a->free_list_longest);
     out[ENGINE_C_VISITS_ALLOC] = counter_get(&a->visits_alloc);
     out[ENGINE_C_VISITS_FREE] = counter_get(&a->visits_free);
     out[ENGINE_C_ARENA_BYTES_IN_USE] = counter_get(&a->bytes_in_use);

@@ -92,6 +92,8 @@ typedef enum {
     ENGINE_C_ARENA_BYTES_IN_USE, /* gauge: headers + payloads + pool bytes used */
     ENGINE_C_SLIVER_BYTES,       /* bytes lost for good to 16-byte slivers */
     ENGINE_C_LOCK_ACQUISITIONS,  /* alloc + free acquisitions */
+    ENGINE_C_FREE_LIST_LONGEST,  /* the longest the free list has been */
+    ENGINE_C_MID_BLOCK_SUM,      /* workers mid-block, summed over lock acquisitions */
     ENGINE_COUNTER_COUNT
 } engine_counter;
 
@@ -103,6 +105,17 @@ typedef enum {
     ENGINE_SLOT_HOLDING = 3, /* holding an allocator lock */
     ENGINE_SLOT_PAUSED = 4
 } engine_slot_state;
+
+/* Where a thread slot's time goes (WORKLOAD.md section 10). */
+typedef enum {
+    ENGINE_T_COMPUTE = 0,           /* hashing, pool bumps included */
+    ENGINE_T_LOCK_WAIT = 1,         /* blocked on an allocator lock */
+    ENGINE_T_IN_ALLOCATOR = 2,      /* holding an allocator lock in umalloc/ufree */
+    ENGINE_T_THREAD_START_JOIN = 3, /* coordinator: creating and joining workers */
+    ENGINE_T_READ = 4,              /* coordinator: reading the input */
+    ENGINE_T_IDLE = 5,              /* everything else: the rest of the wall time */
+    ENGINE_TIME_STATE_COUNT = 6
+} engine_time_state;
 
 /* One byte per 16-byte arena cell. */
 typedef enum {
@@ -193,6 +206,10 @@ uint64_t engine_run_pool_reserved(const engine_run *run);
 
 /* Counters now: out[ENGINE_COUNTER_COUNT]. */
 void engine_run_snapshot(const engine_run *run, uint64_t *out);
+/* Nanoseconds per time state, per slot: out[(slot_count + 1) *
+   ENGINE_TIME_STATE_COUNT], the coordinator's row last.  Each row sums to the
+   run's elapsed time (idle takes the rest). */
+void engine_run_time_breakdown(const engine_run *run, uint64_t *out);
 /* Per-slot lock wait time now: out[slot_count]. */
 void engine_run_slot_wait_ns(const engine_run *run, uint64_t *out);
 

@@ -109,6 +109,7 @@ struct engine_arena {
        the arena), read by telemetry readers at any time. */
     atomic_u64 global_allocs, global_frees, free_list_length;
     atomic_u64 visits_alloc, visits_free, bytes_in_use, sliver_bytes;
+    atomic_u64 free_list_longest;
     /* Heap map, one byte per 16-byte cell; NULL when telemetry is off.
        Atomic bytes: workers write them while the GUI copies them. */
     atomic_u8 *cell_state;
@@ -144,7 +145,12 @@ enum {
     SC_BLOCKS_DONE,
     SC_BYTES_DONE,
     SC_POOL_BYTES_IN_USE,
-    SC_SLOW_DEBT_NS, /* slow motion owed but not yet slept */
+    SC_SLOW_DEBT_NS,  /* slow motion owed but not yet slept */
+    SC_ACTIVE_NS,     /* workers: time their threads ran */
+    SC_IN_ALLOC_NS,   /* time holding an allocator lock */
+    SC_READ_NS,       /* coordinator: reading the input */
+    SC_START_JOIN_NS, /* coordinator: creating and joining workers */
+    SC_MID_BLOCK_SUM, /* workers mid-block at each of this slot's acquisitions */
     SC_COUNT
 };
 
@@ -188,6 +194,9 @@ struct engine_run {
        coordinator, joining workers).  Equal while paused = nothing moves. */
     uint32_t engine_threads;
     uint32_t quiescent_threads;
+    /* Workers between the start and the end of their block: sampled at every
+       lock acquisition, it shows the pile-up that contention causes. */
+    _Atomic uint32_t mid_block;
 
     pthread_mutex_t error_lock;
     bool has_error;

@@ -171,9 +171,12 @@ static void run_single(engine_run *run)
     if (run->ops->worker_init)
         run->ops->worker_init(&w);
     slot_counters *sc = &run->slots[0];
-    uint64_t offset = 0;
+    atomic_u64 *read_ns = &run->slots[run->nslots].v[SC_READ_NS]; /* the coordinator's */
+    uint64_t offset = 0, started_at = now_ns();
     for (int64_t index = 0; run_checkpoint(run, 0); index++) {
+        uint64_t t = now_ns();
         int64_t len = input_read_block(run, buf, offset);
+        counter_add(read_ns, now_ns() - t);
         if (len <= 0)
             break;
         slot_set_state(run, 0, ENGINE_SLOT_COMPUTING);
@@ -186,6 +189,9 @@ static void run_single(engine_run *run)
         counter_add(&sc->v[SC_BLOCKS_DONE], 1);
         counter_add(&sc->v[SC_BYTES_DONE], (uint64_t)len);
     }
+    /* The one thread computes whenever it is not reading. */
+    uint64_t active = now_ns() - started_at, reading = counter_get(read_ns);
+    counter_add(&sc->v[SC_ACTIVE_NS], active > reading ? active - reading : 0);
     slot_set_state(run, 0, ENGINE_SLOT_IDLE);
     free(buf);
 }
@@ -204,6 +210,8 @@ static void *worker_main(void *p)
     worker *w = &task->w;
     engine_run *run = w->run;
     block_args *args = w->arg_record;
+    uint64_t started_at = now_ns();
+    atomic_fetch_add_explicit(&run->mid_block, 1, RELAXED);
     slot_set_state(run, w->slot, ENGINE_SLOT_COMPUTING);
 
     uint64_t hash = 0;
@@ -221,6 +229,8 @@ static void *worker_main(void *p)
             counter_add(&sc->v[SC_BYTES_DONE], length);
         }
     }
+    atomic_fetch_sub_explicit(&run->mid_block, 1, RELAXED);
+    counter_add(&run->slots[w->slot].v[SC_ACTIVE_NS], now_ns() - started_at);
     slot_set_state(run, w->slot, ENGINE_SLOT_IDLE);
     engine_threads_add(run, -1); /* the last thing this thread does to the run */
     return NULL;
@@ -268,12 +278,15 @@ static void run_threaded(engine_run *run)
     int64_t next_block = 0;
     bool at_end = false;
     const uint32_t coord = nslots;
+    slot_counters *coord_row = &run->slots[coord];
     while (!at_end && !run_should_stop(run)) {
         uint32_t started = 0;
         for (uint32_t s = 0; s < nslots; s++) {
             if (!run_checkpoint(run, coord))
                 break;
+            uint64_t t = now_ns();
             int64_t len = input_read_block(run, buf, offset);
+            counter_add(&coord_row->v[SC_READ_NS], now_ns() - t);
             if (len <= 0) {
                 at_end = true;
                 break;
@@ -295,7 +308,9 @@ static void run_threaded(engine_run *run)
             args->result = &task->result;
             task->w.arg_record = args;
             engine_threads_add(run, 1);
+            t = now_ns();
             int rc = pthread_create(&task->thread, &attr, worker_main, task);
+            counter_add(&coord_row->v[SC_START_JOIN_NS], now_ns() - t);
             if (rc != 0) {
                 engine_threads_add(run, -1);
                 engine_error err = {.block_index = next_block, .slot = (int32_t)s, .sys_errno = rc};
@@ -311,8 +326,10 @@ static void run_threaded(engine_run *run)
         /* While it joins, the coordinator changes nothing: it counts as parked
            (see engine_run_is_paused), and parks for real before it recycles. */
         quiescent_add(run, 1);
+        uint64_t t = now_ns();
         for (uint32_t s = 0; s < started; s++)
             pthread_join(tasks[s].thread, NULL);
+        counter_add(&coord_row->v[SC_START_JOIN_NS], now_ns() - t);
         quiescent_add(run, -1);
         (void)run_checkpoint(run, coord);
         for (uint32_t s = 0; s < started; s++) {

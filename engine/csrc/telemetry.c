@@ -30,6 +30,8 @@ static const char *const counter_names[ENGINE_COUNTER_COUNT] = {
     [ENGINE_C_ARENA_BYTES_IN_USE] = "arena_bytes_in_use",
     [ENGINE_C_SLIVER_BYTES] = "sliver_bytes",
     [ENGINE_C_LOCK_ACQUISITIONS] = "lock_acquisitions",
+    [ENGINE_C_FREE_LIST_LONGEST] = "free_list_longest",
+    [ENGINE_C_MID_BLOCK_SUM] = "mid_block_at_acquisitions",
 };
 
 const char *engine_counter_name(int counter)
@@ -56,6 +58,7 @@ void telemetry_snapshot(const engine_run *run, uint64_t *out)
     out[ENGINE_C_BYTES_DONE] = sum[SC_BYTES_DONE];
     out[ENGINE_C_ARENA_BYTES_IN_USE] += sum[SC_POOL_BYTES_IN_USE];
     out[ENGINE_C_LOCK_ACQUISITIONS] = sum[SC_ACQ_ALLOC] + sum[SC_ACQ_FREE];
+    out[ENGINE_C_MID_BLOCK_SUM] = sum[SC_MID_BLOCK_SUM];
 }
 
 void engine_run_snapshot(const engine_run *run, uint64_t *out)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from engine import COUNTER_NAMES
 from gui import session_read
 from gui.session_file import SessionError, load_session, save_session
 from tests.gui import crafted
@@ -517,7 +518,8 @@ CASES = [
     (
         "counter-names-text",
         meta(setitem("counter_names", "lock_contended")),
-        "its meta.json is invalid: counter_names must be a list of at most 16 counter names",
+        "its meta.json is invalid: counter_names must be a list of at most "
+        f"{len(COUNTER_NAMES)} counter names",
     ),
     (
         "counter-names-unknown",
@@ -630,7 +632,7 @@ CASES = [
     ),
     (
         "float32-series",
-        member("series.npy", lambda p: npy(np.zeros((2, 17), np.float32))),
+        member("series.npy", lambda p: npy(np.zeros((2, len(COUNTER_NAMES) + 1), np.float32))),
         "its series.npy is damaged (not a plain float64 array, or pickled objects)",
     ),
     (
@@ -684,8 +686,8 @@ CASES = [
     (
         "series-columns",
         member("series.npy", lambda p: npy(np.zeros((2, 3)))),
-        "its series.npy does not match its meta.json (shape (2, 3), expected (samples, 17) for "
-        "16 counters)",
+        "its series.npy does not match its meta.json (shape (2, 3), expected "
+        f"(samples, {len(COUNTER_NAMES) + 1}) for {len(COUNTER_NAMES)} counters)",
     ),
     (
         "frame-times-2d",
