@@ -10,6 +10,7 @@ import pytest
 
 from gui import app, export
 from tests.conftest import EXPECTED, VECTORS
+from tests.gui.app_env import isolated_app_env
 
 ROOT = VECTORS.parent.parent
 
@@ -90,18 +91,10 @@ def test_heapscope_runs_and_exports_under_xvfb(tmp_path):
 
 
 def _offscreen(args, tmp_path):
-    env = dict(
-        os.environ,
-        QT_QPA_PLATFORM="offscreen",
-        HOME=str(tmp_path),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_RUNTIME_DIR=str(tmp_path),
-    )
     return subprocess.run(
         [sys.executable, "-m", "gui.app", *args],
         cwd=ROOT,
-        env=env,
+        env=isolated_app_env(tmp_path),
         capture_output=True,
         text=True,
         timeout=120,
