@@ -172,9 +172,20 @@ _WORDS = [
 ]
 
 
+def escaped(text: str) -> str:
+    """``text`` with control characters (newlines too) escaped as ``\\xNN``."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+
+
+def one_line(text: object, limit: int) -> str:
+    """``str(text)`` escaped for a one-line message, cut with "..." past ``limit``."""
+    shown = escaped(str(text))
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
 def shown_path(path: str | os.PathLike, limit: int = 200) -> str:
     """A path for a one-line message: control characters escaped, long paths shortened."""
-    text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in os.fspath(path))
+    text = escaped(os.fspath(path))
     if len(text) <= limit:
         return text
     head = (limit - 3) // 3

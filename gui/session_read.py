@@ -22,8 +22,19 @@ import zlib
 
 import numpy as np
 
-from gui.inputs import file_kind
+from gui.inputs import file_kind, one_line
 from gui.session_validate import SessionError
+
+# What zipfile and zlib raise on a damaged member: reported as "damaged", never a crash.
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    RuntimeError,
+    NotImplementedError,
+)
 
 MEMBERS = ("meta.json", "series.npy", "frame_times.npy", "heap_states.npy", "heap_owners.npy")
 FILE_LIMIT = 256 << 20  # bytes of the .session file itself
@@ -181,15 +192,7 @@ def read_member(
             return out
     except SessionError:
         raise
-    except (
-        zipfile.BadZipFile,
-        zlib.error,
-        EOFError,
-        OSError,
-        ValueError,
-        RuntimeError,
-        NotImplementedError,
-    ) as exc:
+    except _READ_ERRORS as exc:
         raise SessionError(f"{prefix}its {info.filename} is damaged ({_why(exc)})") from None
 
 
@@ -217,15 +220,7 @@ def read_npy(
     try:
         stream = zf.open(info)
         head = stream.read(12)
-    except (
-        zipfile.BadZipFile,
-        zlib.error,
-        EOFError,
-        OSError,
-        ValueError,
-        RuntimeError,
-        NotImplementedError,
-    ) as exc:
+    except _READ_ERRORS as exc:
         raise damaged(_why(exc)) from None
     try:
         if len(head) < 10 or head[:6] != b"\x93NUMPY":
@@ -260,15 +255,7 @@ def read_npy(
     except SessionError:
         stream.close()
         raise
-    except (
-        zipfile.BadZipFile,
-        zlib.error,
-        EOFError,
-        OSError,
-        ValueError,
-        RuntimeError,
-        NotImplementedError,
-    ) as exc:
+    except _READ_ERRORS as exc:
         stream.close()
         raise damaged(_why(exc)) from None
     # A writable view of the buffer: no second copy of a big array.
@@ -283,5 +270,4 @@ def _why(exc: BaseException) -> str:
 
 
 def _shown(text: str, limit: int = 100) -> str:
-    text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in str(text))
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return one_line(text, limit)

@@ -26,6 +26,7 @@ from engine import (
     RunConfig,
     Strategy,
 )
+from gui.inputs import one_line
 
 FORMAT_NAME = "heapscope-session"
 #: Version 1: full-resolution heap maps.  Version 2: heap maps may be stored at one value
@@ -148,8 +149,7 @@ def parse_meta(data: bytes, prefix: str) -> dict:
 
 
 def _shown(text: object, limit: int = 60) -> str:
-    shown = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in str(text))
-    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+    return one_line(text, limit)
 
 
 def _is_int(value: object) -> TypeGuard[int]:
