@@ -48,6 +48,14 @@ static void run_free_memory(engine_run *run)
     free(run->path);
 }
 
+/* Undoes a create that failed before its locks were made. */
+static void discard_new_run(engine_run *run)
+{
+    close(run->fd);
+    run_free_memory(run);
+    free(run);
+}
+
 int engine_run_create(const engine_config *cfg, const char *path, engine_run **out,
                       engine_error *err)
 {
@@ -101,9 +109,7 @@ int engine_run_create(const engine_config *cfg, const char *path, engine_run **o
             run->cell_owner = run->cell_state + run->ncells;
     }
     if (!ok) {
-        close(fd);
-        run_free_memory(run);
-        free(run);
+        discard_new_run(run);
         error_set(err, ENGINE_E_NO_MEMORY, "out of host memory creating the run (heap %llu bytes)",
                   (unsigned long long)cfg->heap_size);
         return ENGINE_E_NO_MEMORY;
@@ -113,10 +119,7 @@ int engine_run_create(const engine_config *cfg, const char *path, engine_run **o
     arena_init(&run->arena, run->arena_memory, cfg->heap_size, run->pool_reserved, run->cell_state,
                run->cell_owner);
     if (run->ops->run_init && run->ops->run_init(run) != ENGINE_OK) {
-        close(fd);
-        run->fd = -1;
-        run_free_memory(run);
-        free(run);
+        discard_new_run(run);
         error_set(err, ENGINE_E_NO_MEMORY, "out of host memory creating the run's %s state",
                   engine_strategy_name(cfg->strategy));
         return ENGINE_E_NO_MEMORY;
