@@ -1,8 +1,13 @@
 """One plain sentence per view, derived from the telemetry (no Qt here).
 
-The sentences are computed from what the engine reports -- thread states and
-counter changes between two frames -- never scripted, so they are true for
-live runs and for replays alike.
+The sentences are computed from what the engine reports -- thread states,
+counter changes between two frames and, when the caller has it, the time
+breakdown per slot -- never scripted, so they are true for live runs and for
+replays alike.  They tell the measured cause of a slow baseline: the lock is
+busy most of the time while its holder walks a long free list (every ufree
+walks it; umalloc much less), and many workers are mid-block at once.
+Nothing is said that the engine does not measure: no share of the lock time
+is attributed to walking, only the walk lengths and the lock's busy time.
 """
 
 from __future__ import annotations
@@ -11,7 +16,10 @@ import dataclasses
 
 import numpy as np
 
-from engine import RunPhase, SlotState, Strategy
+from engine import TIME_STATES, RunPhase, SlotState, Strategy
+
+_IN_ALLOCATOR = TIME_STATES.index("in_allocator")
+_LOCK_WAIT = TIME_STATES.index("lock_wait")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,6 +31,36 @@ class Frame:
     elapsed_s: float
     counters: dict[str, int]
     slot_states: np.ndarray | None = None  # SlotState per worker slot; None in replays
+    #: Nanoseconds per slot (rows: worker slots, then the coordinator) and state
+    #: (columns: engine.TIME_STATES), summed since the run started: what
+    #: ``Run.time_breakdown()`` returns, ``RunResult.slot_times_ns``, or
+    #: ``Timeline.cumulative_at([t])[0] * 1e9`` in a replay.  None: not known,
+    #: and the captions leave out what needs it.
+    slot_times_ns: np.ndarray | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class LockTime:
+    """How the one lock's time was spent so far, from the time breakdown."""
+
+    busy: float  # in_allocator summed over slots / wall: the share of time the lock was held
+    waiting: float  # lock_wait summed over slots / wall: threads waiting, on average
+
+
+def lock_time(frame: Frame) -> LockTime | None:
+    """The lock's busy share and the average number of waiting threads, or None
+    when the frame carries no time breakdown."""
+    times = frame.slot_times_ns
+    if times is None or frame.elapsed_s <= 0:
+        return None
+    table = np.asarray(times, dtype=np.float64)
+    if table.ndim != 2 or table.shape[1] != len(TIME_STATES):
+        return None
+    wall_ns = frame.elapsed_s * 1e9
+    return LockTime(
+        busy=float(table[:, _IN_ALLOCATOR].sum()) / wall_ns,
+        waiting=float(table[:, _LOCK_WAIT].sum()) / wall_ns,
+    )
 
 
 VIEWS = ("heap", "locks", "throughput", "free_list")
@@ -30,6 +68,36 @@ VIEWS = ("heap", "locks", "throughput", "free_list")
 
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def _percent(fraction: float) -> str:
+    """97%, 4.2%, 0.3%, under 0.1%: whole percents unless that would say 0."""
+    pct = min(fraction, 1.0) * 100  # one lock: above 100% is only clock rounding
+    if pct >= 9.95:
+        return f"{pct:.0f}%"
+    if pct >= 0.05:
+        return f"{pct:.1f}%"
+    return "under 0.1%"
+
+
+def _count(x: float) -> str:
+    """An average as a lecture hall reads it: 1,037 or 13 or 7.7."""
+    return f"{x:,.0f}" if x >= 9.95 else f"{x:,.1f}"
+
+
+def _ratio(c: dict[str, int], top: str, bottom: str) -> float:
+    return c.get(top, 0) / c[bottom] if c.get(bottom) else 0.0
+
+
+def mid_block(c: dict[str, int]) -> float:
+    """Workers mid-block at an average lock acquisition (the pile-up)."""
+    return _ratio(c, "mid_block_at_acquisitions", "lock_acquisitions")
+
+
+def _waiting(frame: Frame) -> int:
+    if frame.slot_states is None:
+        return 0
+    return int(np.count_nonzero(frame.slot_states == SlotState.WAITING))
 
 
 def _delta(now: Frame, before: Frame | None, name: str) -> tuple[int, float]:
@@ -79,7 +147,11 @@ def heap_caption(now: Frame, before: Frame | None = None) -> str:
             return f"Pools are full: {waiting} of {active} threads queue for the shared heap lock"
         return "Each thread allocates from its own pool: no lock taken"
     if waiting:
-        return f"{waiting} of {active} threads are waiting for the one heap lock"
+        text = f"{waiting} of {active} threads are waiting for the one heap lock"
+        pile = mid_block(c)
+        if pile >= 2:  # two or more trees in progress: their chunks interleave
+            text += f"; {_count(pile)} unfinished trees interleave in the heap"
+        return text
     if holding:
         return "One thread holds the heap lock; the others must wait their turn"
     return f"{_plural(active, 'thread')} computing their Huffman trees"
@@ -88,11 +160,18 @@ def heap_caption(now: Frame, before: Frame | None = None) -> str:
 def locks_caption(now: Frame, before: Frame | None = None) -> str:
     locks, dt = _delta(now, before, "lock_acquisitions")
     total = now.counters["lock_acquisitions"]
+    lock = lock_time(now) if total else None
     if now.phase is RunPhase.RUNNING:
-        return f"{locks / dt:,.0f} lock acquisitions per second ({total:,} so far)"
+        text = f"{locks / dt:,.0f} lock acquisitions per second ({total:,} so far)"
+        if lock is not None:
+            text = f"The lock is busy {_percent(lock.busy)} of the time: {text}"
+        return text
     blocks = now.counters["blocks_done"]
     per_block = total / blocks if blocks else 0
-    return f"{total:,} lock acquisitions: {per_block:,.1f} per block"
+    text = f"{total:,} lock acquisitions: {per_block:,.1f} per block"
+    if lock is not None:
+        text += f"; the lock was busy {_percent(lock.busy)} of the run"
+    return text
 
 
 def throughput_caption(now: Frame, before: Frame | None = None) -> str:
@@ -105,14 +184,36 @@ def throughput_caption(now: Frame, before: Frame | None = None) -> str:
 
 
 def free_list_caption(now: Frame, before: Frame | None = None) -> str:
+    """The walks under the lock: every ufree walks the list (the long walk),
+    umalloc stops at the first fit; pooled runs bump a pointer instead."""
     c = now.counters
     length = c["free_list_length"]
-    allocs = c["global_allocs"]
-    walked = c["free_list_visits_alloc"] / allocs if allocs else 0.0
-    text = (
-        f"The free list has {_plural(length, 'chunk')}; each umalloc walked "
-        f"{walked:,.1f} of them on average"
-    )
+    running = now.phase is RunPhase.RUNNING
+    if running:
+        text = f"The free list has {_plural(length, 'chunk')}"
+    else:
+        text = f"The free list has {_plural(length, 'chunk')} left"
+        if c.get("free_list_longest", 0) > length:
+            text += f" ({c['free_list_longest']:,} at most)"
+    frees = c.get("global_frees", 0)
+    pooled = c.get("pool_allocs", 0)
+    if now.strategy is Strategy.POOLED and pooled >= c.get("global_allocs", 0):
+        text += f"; the pools served {_plural(pooled, 'allocation')} with a pointer bump, no walk"
+    elif frees:
+        verb = "walks" if running else "walked"
+        per_free = _ratio(c, "free_list_visits_free", "global_frees")
+        per_alloc = _ratio(c, "free_list_visits_alloc", "global_allocs")
+        locked = "" if now.strategy is Strategy.SINGLE else " under the lock"
+        text += (
+            f"; each free {verb} {_count(per_free)} of them{locked} "
+            f"(each umalloc {_count(per_alloc)})"
+        )
+        waiting = _waiting(now)
+        lock = lock_time(now)
+        if running and waiting:
+            text += f" while {_plural(waiting, 'thread')} {'waits' if waiting == 1 else 'wait'}"
+        elif not running and lock is not None and lock.waiting >= 0.05:
+            text += f" while {_count(lock.waiting)} threads waited on average"
     if c.get("sliver_bytes"):
         text += f"; {c['sliver_bytes']:,} bytes lost to slivers"
     return text
