@@ -279,7 +279,9 @@ def test_captions_from_a_real_run_with_its_time_breakdown():
             Strategy.BASELINE, snap.phase, result.wall_s, snap.counters, None, result.slot_times_ns
         )
     )
-    held = result.time_breakdown_s["in_allocator"] / result.wall_s
+    breakdown = result.time_breakdown_s
+    assert breakdown is not None
+    held = breakdown["in_allocator"] / result.wall_s
     figures = result.walk_figures
     assert 0 < held <= 1.01
     busy = f"{min(held, 1) * 100:.0f}%" if held >= 0.0995 else f"{held * 100:.1f}%"
