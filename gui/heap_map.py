@@ -8,6 +8,11 @@ an 8 x 8 grid: a 512 x 256 image whose first 20 tiles are exactly the 20
 pools of a pooled run.  Baseline and pooled runs use the same geometry, so the
 same place on the screen is the same address in both.
 
+When the whole heap is shared by several threads (the baseline), a zoom strip
+under the map (``gui.heap_zoom``) shows the 16 KiB where the threads' chunks
+alternate most, large enough to see the interleaving from the back of a hall,
+and a black-and-white frame on the map marks where it is.
+
 Colour = state and owner, folded into one byte per pixel and mapped through a
 fixed lookup table (``levels=(0, 255)``), so a frame costs two ``np.take``
 calls and one texture upload.
@@ -26,6 +31,8 @@ from PySide6.QtWidgets import QToolTip
 
 from engine import CELL_BYTES, OWNER_COORDINATOR, OWNER_NONE, CellState, Strategy, format_size
 from gui import palette
+from gui.heap_interleave import CELL_H, CELL_W, ROW_CELLS, ROW_GAP
+from gui.heap_zoom import ZoomStrip
 
 # Fixed colour indices (one byte per pixel); slot hues follow from index 8.
 IDX_FREE, IDX_HEADER, IDX_SLIVER, IDX_COORDINATOR, IDX_OUTSIDE, IDX_RESERVED_ANY = range(6)
@@ -182,6 +189,13 @@ class Layout:
         ty, tx = divmod(tile, self.tile_cols)
         return QRectF(tx * self.tile_w, ty * self.tile_h, self.tile_w, self.tile_h)
 
+    def cell_xy(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x, y, tile) of each cell in the image (the inverse of :attr:`pixel_cell`)."""
+        tile, within = np.divmod(np.asarray(cells, dtype=np.int64), self.tile_cells)
+        ty, tx = np.divmod(tile, self.tile_cols)
+        wy, wx = np.divmod(within, self.tile_w)
+        return tx * self.tile_w + wx, ty * self.tile_h + wy, tile
+
     def cell_at(self, x: int, y: int) -> int:
         """The cell under image pixel (x, y), or -1 outside the arena."""
         if not (0 <= x < self.width and 0 <= y < self.height):
@@ -224,8 +238,14 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self.border = pg.PlotCurveItem(pen=pg.mkPen("#606060", width=1))
         self.plot.addItem(self.outline)
         self.plot.addItem(self.border)
+        # Rows 2 and 3: the zoom strip's title and image, only while a shared heap is shown.
+        self.zoom = ZoomStrip(font_scale)
+        self.zoom_title = _Label("", size=f"{13 * font_scale:.0f}pt", bold=True, color="#202020")
+        self.zoom_shown = False
+        for item in self.zoom.frame_items:
+            self.plot.addItem(item)
         self.legend = _Label("", size=f"{12 * font_scale:.0f}pt", color="#202020")
-        self.addItem(self.legend, row=2, col=0)
+        self.addItem(self.legend, row=4, col=0)
         self.hint = pg.TextItem(
             "", color="#303030", anchor=(0.5, 0.5), fill=pg.mkBrush(255, 255, 255, 220)
         )
@@ -275,6 +295,24 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self.vb.setRange(QRectF(0, 0, layout.width, layout.height), padding=0.0)
         self.title.setText(title, size=f"{15 * self.font_scale:.0f}pt", bold=True, color="#202020")
         self._draw_regions(layout)
+        self.zoom.reset()
+        self._show_zoom(strategy is Strategy.BASELINE and slot_count > 1)
+
+    def _show_zoom(self, shown: bool) -> None:
+        """Puts the zoom strip into the layout (or takes it out, giving the map its room)."""
+        self.zoom_title.setText("")
+        if shown == self.zoom_shown:
+            return
+        self.zoom_shown = shown
+        if shown:
+            self.addItem(self.zoom_title, row=2, col=0)
+            self.addItem(self.zoom.plot, row=3, col=0)
+        else:
+            self.ci.removeItem(self.zoom_title)
+            self.ci.removeItem(self.zoom.plot)
+        for item in self.zoom.frame_items:
+            item.setVisible(shown)
+        self._set_legend()
 
     def _image(self) -> np.ndarray:
         if self.layout is None or self._pixels is None:
@@ -363,9 +401,15 @@ class HeapMapView(pg.GraphicsLayoutWidget):
             + swatch(palette.SLIVER, "lost 16-byte sliver")
             + "<br>"
             + swatch(palette.COORDINATOR, "coordinator's block copies")
-            + swatch(
-                palette.tint(palette.SLOT_COLOURS[0], palette.RESERVED_TINT),
-                "pale: pool reserved, unused",
+            + (
+                # The zoom's holes are white boxes with a black outline (a hollow square).
+                '<span style="color:#000000; font-size:' + big + '">&#9633;</span>'
+                "&nbsp;zoom: free hole&nbsp;&nbsp;&nbsp;"
+                if self.zoom_shown
+                else swatch(
+                    palette.tint(palette.SLOT_COLOURS[0], palette.RESERVED_TINT),
+                    "pale: pool reserved, unused",
+                )
             )
             + "<br>"
             + slots
@@ -405,6 +449,11 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         if not self._valid.all():
             pixels[~self._valid] = IDX_OUTSIDE
         self.image.updateImage(self._image())
+        if self.zoom_shown:
+            title = self.zoom.show(cells, who, self.layout.cell_xy)
+            self.zoom_title.setText(
+                title, size=f"{13 * self.font_scale:.0f}pt", bold=True, color="#202020"
+            )
 
     def cell_states(self) -> np.ndarray | None:
         """The last frame's state per cell (a copy)."""
@@ -446,12 +495,31 @@ class HeapMapView(pg.GraphicsLayoutWidget):
             f"{state_name}; {who}"
         )
 
+    def zoom_cell_at(self, x: float, y: float) -> int:
+        """The heap cell under point (x, y) of the zoom image, or -1 (gaps, off the strip)."""
+        region = self.zoom.region
+        if region is None or x < 0 or y < 0:
+            return -1
+        row, within = divmod(int(y), CELL_H + ROW_GAP)
+        col = int(x) // CELL_W
+        if within >= CELL_H or col >= ROW_CELLS:
+            return -1
+        index = row * ROW_CELLS + col
+        return region.start_cell + index if index < region.cells else -1
+
     def _on_scene_mouse_moved(self, pos: QPointF) -> None:
-        if self.layout is None or not self.vb.sceneBoundingRect().contains(pos):
+        if self.layout is None:
             self.sig_hovered.emit("")
             return
-        p = self.vb.mapSceneToView(pos)
-        cell = self.layout.cell_at(int(math.floor(p.x())), int(math.floor(p.y())))
+        if self.zoom_shown and self.zoom.vb.sceneBoundingRect().contains(pos):
+            p = self.zoom.vb.mapSceneToView(pos)
+            cell = self.zoom_cell_at(p.x(), p.y())
+        elif self.vb.sceneBoundingRect().contains(pos):
+            p = self.vb.mapSceneToView(pos)
+            cell = self.layout.cell_at(int(math.floor(p.x())), int(math.floor(p.y())))
+        else:
+            self.sig_hovered.emit("")
+            return
         text = self.describe_cell(cell)
         self.sig_hovered.emit(text)
         if text:
