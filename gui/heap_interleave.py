@@ -35,7 +35,7 @@ ROW_GAP = 3  # white pixels between rows
 STICKY = 1.25
 
 _FREE = -1  # label of a free cell
-_OTHER = -2  # label of a cell nobody owns that is not free (never in practice)
+_SLIVER = -2  # label of a lost sliver
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,9 +58,11 @@ class Region:
 
 
 def cell_labels(states: np.ndarray, owners: np.ndarray) -> np.ndarray:
-    """One int per cell: the owner of used cells, _FREE for free ones."""
+    """One int per cell: the owner of used cells, _FREE for free ones and
+    _SLIVER for lost slivers (they keep an owner, but hold nobody's tree)."""
     labels = owners.astype(np.int16)
     labels[states == CellState.FREE] = _FREE
+    labels[states == CellState.SLIVER] = _SLIVER
     return labels
 
 
