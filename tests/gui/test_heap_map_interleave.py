@@ -176,7 +176,7 @@ def view(qtbot):
 
 def interleaved_heap():
     states, owners = empty()
-    # The busiest stretch: 20 threads in turn, 150 chunks from cell 9000 (offset 0x23280 = 140.6 KiB).
+    # The busiest stretch: 20 threads in turn, 150 chunks from cell 9000 (0x23280).
     put_chunks(states, owners, 9000, tuple(range(20)), 150)
     put_chunks(states, owners, 0, (2,), 100)  # one thread alone at the start
     return states, owners
