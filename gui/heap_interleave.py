@@ -17,6 +17,7 @@ reports (``engine.CellState``, owners = slot number, ``OWNER_COORDINATOR``,
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
@@ -47,6 +48,11 @@ class Region:
     alternations: int  # owner changes between neighbouring worker / free cells
     threads: int  # distinct worker slots owning cells in it
     free_holes: int  # runs of free cells that start inside it
+
+    @property
+    def score(self) -> int:
+        """How much interleaving there is to see: owner changes x threads present."""
+        return self.alternations * self.threads
 
     @property
     def offset(self) -> int:
@@ -96,12 +102,37 @@ def _region(labels: np.ndarray, csum: np.ndarray, start: int, cells: int) -> Reg
     )
 
 
-def window_scores(csum: np.ndarray, cells: int, step: int) -> tuple[np.ndarray, np.ndarray]:
-    """(starts, alternations) of every window of ``cells`` cells, ``step`` apart."""
+def window_threads(labels: np.ndarray, starts: np.ndarray, cells: int) -> np.ndarray:
+    """Distinct worker slots owning cells in each window (slivers and free cells aside)."""
+    block = math.gcd(cells, int(starts[1] - starts[0])) if len(starts) > 1 else cells
+    blocks = -(-len(labels) // block)
+    slot = (labels >= 0) & (labels < OWNER_COORDINATOR)
+    where = np.flatnonzero(slot)
+    # present[b, owner]: some cell of block b belongs to that worker slot.
+    owners = labels[where]
+    width = int(owners.max()) + 1 if len(owners) else 1  # slots in use, not all 254
+    present = np.zeros((blocks + 1, width), dtype=np.int32)
+    present[where // block, owners] = 1
+    # Windows are whole blocks: a cumulative sum over blocks counts each slot's blocks.
+    csum = np.zeros_like(present)
+    np.cumsum(present[:-1], axis=0, out=csum[1:])
+    first = starts // block
+    last = np.minimum(first + cells // block, blocks)
+    return np.count_nonzero(csum[last] - csum[first], axis=1)
+
+
+def window_scores(
+    labels: np.ndarray, csum: np.ndarray, cells: int, step: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, scores) of every window of ``cells`` cells, ``step`` apart.
+
+    Score: owner changes times the threads present, so that a dozen threads'
+    chunks side by side beat two threads taking turns (both alternate; the
+    first is the pile-up the zoom is for)."""
     last = max(len(csum) - cells, 0)
     starts = np.arange(0, last + 1, step, dtype=np.int64)
     ends = np.minimum(starts + cells - 1, len(csum) - 1)
-    return starts, csum[ends] - csum[starts]
+    return starts, (csum[ends] - csum[starts]) * window_threads(labels, starts, cells)
 
 
 def _best(
@@ -115,7 +146,7 @@ def _best(
     step = max(1, step if step is not None else cells // 4)
     labels = cell_labels(states, owners)
     csum = _changes_sum(labels)
-    starts, scores = window_scores(csum, cells, step)
+    starts, scores = window_scores(labels, csum, cells, step)
     best = int(starts[int(np.argmax(scores))])  # argmax: the first (lowest) of equals
     return _region(labels, csum, best, cells), labels, csum
 
@@ -124,8 +155,8 @@ def busiest_region(
     states: np.ndarray, owners: np.ndarray, cells: int = ZOOM_CELLS, step: int | None = None
 ) -> Region:
     """The window of ``cells`` cells (starting at a multiple of ``step``, a
-    quarter window by default) with the most alternation; the lowest offset
-    wins a tie, and an empty heap gives the first window."""
+    quarter window by default) with the highest :attr:`Region.score`; the
+    lowest offset wins a tie, and an empty heap gives the first window."""
     return _best(states, owners, cells, step)[0]
 
 
@@ -145,7 +176,7 @@ class ZoomTracker:
         current = self.region
         if current is not None and current.cells == best.cells:
             now = _region(labels, csum, current.start_cell, current.cells)
-            if best.alternations <= now.alternations * STICKY:
+            if best.score <= now.score * STICKY:
                 self.region = now
                 return now
         self.region = best

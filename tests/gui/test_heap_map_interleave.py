@@ -70,6 +70,38 @@ def test_the_window_with_both_edges_of_the_interleaved_stretch_wins():
     assert hi.busiest_region(states, owners, step=512).alternations == 100
 
 
+def test_a_dozen_threads_side_by_side_beat_two_taking_turns():
+    states, owners = empty(8192)
+    put_chunks(states, owners, 512, (1, 2), 160)  # 160 changes, 2 threads: score 320
+    put_chunks(states, owners, 4096, tuple(range(12)), 60)  # 60 changes, 12 threads: 720
+    region = hi.busiest_region(states, owners, cells=512, step=512)
+    assert (region.start_cell, region.alternations, region.threads) == (4096, 60, 12)
+    assert region.score == 720
+
+
+@pytest.mark.parametrize("cells,step", [(512, 128), (300, 128), (256, 100), (64, 64)])
+def test_window_scores_match_a_plain_count(cells, step):
+    rng = np.random.default_rng(cells + step)
+    n = 5000
+    states = rng.choice(
+        [CellState.FREE, CellState.HEADER, CellState.GLOBAL, CellState.SLIVER], size=n
+    ).astype(np.uint8)
+    owners = rng.choice([0, 1, 2, 5, 19, OWNER_COORDINATOR], size=n).astype(np.uint8)
+    owners[states == CellState.FREE] = OWNER_NONE
+    labels = hi.cell_labels(states, owners)
+    starts, scores = hi.window_scores(labels, hi._changes_sum(labels), cells, step)
+    assert starts.tolist() == list(range(0, n - cells + 1, step))
+    for start, score in zip(starts.tolist(), scores.tolist(), strict=True):
+        seg = labels[start : start + cells]
+        changes = sum(
+            1
+            for a, b in zip(seg[:-1].tolist(), seg[1:].tolist(), strict=True)
+            if a != b and OWNER_COORDINATOR not in (a, b)
+        )
+        threads = len({x for x in seg.tolist() if 0 <= x < OWNER_COORDINATOR})
+        assert score == changes * threads, start
+
+
 def test_a_tie_goes_to_the_lowest_offset():
     states, owners = empty(8192)
     put_chunks(states, owners, 4096, (0, 1, 2), 30)
