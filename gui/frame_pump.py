@@ -3,7 +3,9 @@
 Data flows one way: the engine's threads fill C-owned telemetry; on each tick
 the pump takes ONE race-free copy (``run.snapshot()``: the workers write the
 heap map meanwhile, so the live views are never read for drawing) and hands it
-to the heap map, the captions, the charts, the status bar and the recorder.
+to the heap map, the captions, the charts, the status bar and the recorder; the
+lanes and the time breakdown read the timeline rows sampled since the last
+frame (``run.timeline(after_s)``, see :mod:`gui.time_feed`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from gui.heap_map import HeapMapView
 from gui.recording import Recording
 from gui.run_controller import Job, JobKind, RunController
 from gui.status_bar import StatusFields
+from gui.time_feed import TimeFeed
 
 #: Draw timer period: 30 frames/s keeps the map fluid and leaves the cores to the engine.
 DRAW_INTERVAL_MS = 33
@@ -61,6 +64,7 @@ class FramePump(QObject):
         board: CaptionBoard,
         status: StatusFields,
         recording: Recording,
+        time_feed: TimeFeed,
         parent: QObject | None = None,
     ):
         super().__init__(parent)
@@ -70,6 +74,7 @@ class FramePump(QObject):
         self.board = board
         self.status = status
         self.recording = recording
+        self.time_feed = time_feed
         self._frame_times: collections.deque[float] = collections.deque(maxlen=120)
         self.frames_drawn = 0
         self.draw_fps = 0.0
@@ -111,6 +116,7 @@ class FramePump(QObject):
         if trace is not None and (final or self.frames_drawn % 2 == 1):
             trace.series = run.series()
             self.charts.update_trace(trace)
+            self.time_feed.frame(run, final)  # the lanes scroll at the charts' rate
         fps = None
         if len(self._frame_times) >= 2:
             span = self._frame_times[-1] - self._frame_times[0]

@@ -30,6 +30,7 @@ from gui.results_table import ResultsModel
 from gui.run_controller import InputKey, Job, JobKind, RunController
 from gui.settings_panel import SettingsPanel
 from gui.status_bar import ErrorBanner, StatusFields
+from gui.time_feed import TimeFeed, run_name
 from gui.worker import trim_heap
 
 
@@ -61,6 +62,7 @@ class LiveRun(QObject):
         recording: Recording,
         frame_pump: FramePump,
         replay: ReplayController,
+        time_feed: TimeFeed,
     ):
         super().__init__()
         self.controller = controller
@@ -74,6 +76,7 @@ class LiveRun(QObject):
         self.recording = recording
         self.frame_pump = frame_pump
         self.replay = replay
+        self.time_feed = time_feed
         #: The input the user has open (runs read it).
         self.input_path: str | None = None
         controller.started.connect(self._on_job_started)
@@ -123,6 +126,7 @@ class LiveRun(QObject):
             colour_for(strategy.label, self.charts.traces),
         )
         self.charts.add_trace(trace)
+        self.time_feed.begin(run_id, strategy.label)
         title = f"Run #{run_id} {strategy.label}: {run.slot_count} thread slots, " + (
             f"{run.slot_count} pools of {format_size(config.pool_size)} + shared region"
             if strategy is Strategy.POOLED
@@ -181,6 +185,7 @@ class LiveRun(QObject):
         trace.series = result.series
         trace.live = False
         self.charts.update_trace(trace)
+        self.time_feed.finish(job.run_id, result.strategy.label, result)
         self.recording.finish(run, result)
         references = self.controller.references
         reference = references.get(job.key)
@@ -213,7 +218,10 @@ class LiveRun(QObject):
         trace, run = job.trace, job.run
         assert trace is not None and run is not None
         self.charts.remove_trace(trace.run_id)
-        if isinstance(exc, RunCancelled):
+        stopped = isinstance(exc, RunCancelled)
+        name = run_name(job.run_id, run.config.strategy.label)
+        self.time_feed.end(f"{name} — stopped" if stopped else None)
+        if stopped:
             self.status.set_state(f"Stopped #{job.run_id}")
             self.status.say(
                 f"Run #{job.run_id} stopped after {run.elapsed_s:.2f} s; finished runs are kept",
@@ -241,6 +249,7 @@ class LiveRun(QObject):
         self.charts.clear()
         for trace in live:
             self.charts.add_trace(trace)
+        self.time_feed.clear()
         if not self.controller.busy:
             self.show_idle_map()
         trim_heap()  # the rows' and curves' memory goes back to the system now

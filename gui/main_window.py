@@ -33,6 +33,7 @@ from gui.results_table import ResultsModel
 from gui.run_controller import RunController
 from gui.session_file import Session, SessionRecorder
 from gui.status_bar import ErrorBanner, StatusFields
+from gui.time_feed import TimeFeed
 from gui.views import TopBar, ViewArea
 
 __all__ = ["MainWindow", "settings"]
@@ -92,9 +93,10 @@ class MainWindow(QMainWindow):
         self.controller.started.connect(self._update_buttons)  # before the views hear of it
         self.controller.ended.connect(self._update_buttons)
         self._build_views()
+        self.time_feed = TimeFeed(self.timeline, self.breakdown)
         self.frame_pump = FramePump(
             self.controller, self.heap_map, self.charts, self.captions, self.status,
-            self.recording,
+            self.recording, self.time_feed,
         )  # fmt: skip
         self.commands = Actions(self, self.input_panel.samples_menu)
         self.toolbar = PresenterToolbar(self.commands.presentation, self.commands.pause)
@@ -115,6 +117,7 @@ class MainWindow(QMainWindow):
         self.live = LiveRun(
             self.controller, self.settings_panel, self.charts, self.results, self.table,
             self.heap_map, self.status, self.banner, self.recording, self.frame_pump, self.replay,
+            self.time_feed,
         )  # fmt: skip
         for mine, theirs in (
             (self.sig_run_started, self.live.sig_run_started),
@@ -149,12 +152,13 @@ class MainWindow(QMainWindow):
         self.baseline_button, self.pooled_button = top.baseline, top.pooled
         self.stop_button, self.export_button = top.stop, top.export
         self.results = ResultsModel(self)
-        self.center_split = views = ViewArea(self.results)
+        self.center_split = self.views = views = ViewArea(self.results)
         outer.addWidget(views, 1)
         self.setCentralWidget(central)
         self.main_split, self.settings_panel = views.main_split, views.settings_panel
         self.heap_map, self.charts, self.table = views.heap_map, views.charts, views.table
         self.captions, self.clear_button = views.captions, views.clear_button
+        self.timeline, self.breakdown = views.timeline, views.breakdown
 
     def _slots(self) -> Slots:
         return Slots(
@@ -191,6 +195,7 @@ class MainWindow(QMainWindow):
         self.clear_button.clicked.connect(self.clear_runs)
         self.settings_panel.sig_changed.connect(self._on_settings_changed)
         self.heap_map.sig_hovered.connect(self._on_heap_map_hovered)
+        self.timeline.sig_hovered.connect(self._on_heap_map_hovered)
         self.controller.idle.connect(self.sig_idle)
         self.sig_run_finished.connect(self.demo.run_finished)
         self.sig_run_failed.connect(self.demo.run_failed)
@@ -204,6 +209,8 @@ class MainWindow(QMainWindow):
             {
                 "main_split": (self.main_split, [250, 800, 580]),
                 "center_split": (self.center_split, [660, 200]),
+                "heap_split": (self.views.heap_split, [430, 240]),
+                "table_split": (self.views.table_split, [900, 600]),
             },
         )
         self.settings_panel.set_values(s.run_values())
@@ -219,7 +226,15 @@ class MainWindow(QMainWindow):
 
     def save_settings(self) -> None:
         s = AppSettings()
-        s.save_window(self, {"main_split": self.main_split, "center_split": self.center_split})
+        s.save_window(
+            self,
+            {
+                "main_split": self.main_split,
+                "center_split": self.center_split,
+                "heap_split": self.views.heap_split,
+                "table_split": self.views.table_split,
+            },
+        )
         s.set_run_values(self.settings_panel.raw_values())
         s.chart_rate = self.charts.rate_box.isChecked()
         s.chart_log = self.charts.log_box.isChecked()

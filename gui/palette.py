@@ -71,3 +71,55 @@ def font(point_size: float = 12, bold: bool = False) -> QFont:
     f.setPointSizeF(point_size)
     f.setBold(bold)
     return f
+
+
+#: Time states (engine.TIME_STATES order) in the timeline lanes and the breakdown
+#: bars; Okabe-Ito hues, chosen so waiting reads from the back row and survives
+#: colour blindness: lock_wait is vermillion (the baseline's colour), the lock's
+#: holder black (the only near-zero luminance), compute blue (opposite hue to
+#: vermillion on the blue-yellow axis every common colour blindness keeps),
+#: idle almost the background so the busy states stand out.
+TIME_STATE_COLOURS = {
+    "compute": "#0072B2",
+    "lock_wait": "#D55E00",
+    "in_allocator": "#000000",
+    "thread_start_join": "#CC79A7",
+    "read": "#F0E442",
+    "idle": "#E4E4E4",
+}
+#: What each state means, for tooltips (the state names stay as in the trace).
+TIME_STATE_MEANINGS = {
+    "compute": "counting, building and hashing the tree (pool bumps included)",
+    "lock_wait": "waiting for the allocator lock",
+    "in_allocator": "holding the lock inside umalloc/ufree: walking the free list",
+    "thread_start_join": "the coordinator creating and joining worker threads",
+    "read": "the coordinator reading the input",
+    "idle": "no thread in this slot",
+}
+#: The legends' short gloss of the states that tell the story.
+TIME_STATE_GLOSS = {"lock_wait": "waiting", "in_allocator": "holding the lock"}
+#: Lanes / bars whose state is unknown yet (the future of a live run).
+NO_DATA = "#ffffff"
+
+
+def rgb(colour: str) -> tuple[int, int, int]:
+    """'#rrggbb' as (r, g, b)."""
+    c = QColor(colour)
+    return c.red(), c.green(), c.blue()
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2 relative luminance (0 black .. 1 white)."""
+
+    def linear(v: int) -> float:
+        s = v / 255
+        return s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(v) for v in rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two colours (1 .. 21)."""
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)

@@ -1,5 +1,5 @@
 """The window's two areas: the top bar (input and the big run buttons) and the views
-(settings | heap map | charts over the results table)."""
+(settings | heap map over the lanes | charts, over the results table | the time breakdown)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.breakdown_chart import BreakdownChart
 from gui.charts import ChartsPanel
 from gui.frame_pump import CaptionBoard
 from gui.heap_map import HeapMapView
@@ -21,6 +22,7 @@ from gui.input_panel import InputPanel
 from gui.results_table import ResultsModel, ResultsTable
 from gui.settings_panel import SettingsPanel
 from gui.status_bar import ErrorBanner
+from gui.timeline_view import TimelineView
 
 
 def _big_button(text: str, name: str, tip: str) -> QPushButton:
@@ -53,8 +55,19 @@ class TopBar(QHBoxLayout):
         self.addWidget(self.export)
 
 
+def _split(orientation: Qt.Orientation, name: str, *parts: tuple[QWidget, int]) -> QSplitter:
+    """A splitter of ``parts`` (widget, stretch)."""
+    split = QSplitter(orientation)
+    split.setObjectName(name)
+    for i, (widget, stretch) in enumerate(parts):
+        split.addWidget(widget)
+        split.setStretchFactor(i, stretch)
+    return split
+
+
 class ViewArea(QSplitter):
-    """Settings | heap map (with its caption) | charts on top, the results table below."""
+    """Settings | heap map (with its caption) over the lanes | charts on top; the results
+    table and the time breakdown (one bar per row's run) below."""
 
     def __init__(self, results: ResultsModel):
         super().__init__(Qt.Orientation.Vertical)
@@ -68,6 +81,10 @@ class ViewArea(QSplitter):
         self.table = ResultsTable(results)
         self.charts = ChartsPanel()
         self.charts.setMinimumWidth(380)
+        self.timeline = TimelineView()
+        self.timeline.setMinimumHeight(170)
+        self.breakdown = BreakdownChart()
+        self.breakdown.setMinimumWidth(300)
 
         heap_box = QWidget()
         hl = QVBoxLayout(heap_box)
@@ -80,15 +97,23 @@ class ViewArea(QSplitter):
         hl.addWidget(heap_caption)
         self.captions = CaptionBoard({"heap": heap_caption, **self.charts.captions})
 
-        self.main_split = QSplitter(Qt.Orientation.Horizontal)
-        self.main_split.setObjectName("mainSplit")
-        for i, (widget, stretch) in enumerate(
-            ((self.settings_panel, 0), (heap_box, 5), (self.charts, 4))
-        ):
-            self.main_split.addWidget(widget)
-            self.main_split.setStretchFactor(i, stretch)
+        self.heap_split = _split(
+            Qt.Orientation.Vertical, "heapSplit", (heap_box, 3), (self.timeline, 2)
+        )
+        self.main_split = _split(
+            Qt.Orientation.Horizontal,
+            "mainSplit",
+            (self.settings_panel, 0),
+            (self.heap_split, 5),
+            (self.charts, 4),
+        )
+        self.table_split = _split(
+            Qt.Orientation.Horizontal, "tableSplit", (self._table_box(), 3), (self.breakdown, 2)
+        )
+        for split in (self.heap_split, self.table_split):
+            split.setChildrenCollapsible(False)  # the lanes and bars never vanish by a drag
         self.addWidget(self.main_split)
-        self.addWidget(self._table_box())
+        self.addWidget(self.table_split)
         self.setStretchFactor(0, 4)
         self.setStretchFactor(1, 1)
 

@@ -1,0 +1,170 @@
+"""The "where the time went" chart: one stacked bar per run, runs one under the other.
+
+Each bar splits the run's time, summed over every thread slot and the
+coordinator, into the time states (same colours as the lanes). By default a
+bar is the share of (lanes x wall time), so a 0.05 s pooled run and a 2 s
+baseline compare at a glance (the baseline's bar is mostly vermillion:
+waiting for the lock); "in seconds" shows the summed seconds instead. Idle
+goes last and almost in the background colour, so the busy states lead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from engine import TIME_STATES
+from gui import palette
+
+#: Segments narrower than this share of the widest bar get no number.
+_MIN_LABELLED = 0.07
+_BAR_HEIGHT = 0.64
+
+
+@dataclasses.dataclass(frozen=True)
+class BreakdownItem:
+    """One run's bar: its name ("#1 baseline") and seconds per state (summed over slots)."""
+
+    label: str
+    seconds: Mapping[str, float]
+
+    def values(self, share: bool) -> np.ndarray:
+        """Per TIME_STATES: seconds, or percent of the run's total."""
+        s = np.array([max(0.0, float(self.seconds.get(k, 0.0))) for k in TIME_STATES])
+        if not share:
+            return s
+        total = s.sum()
+        return s * (100.0 / total) if total > 0 else s
+
+
+def _items(items: Iterable[BreakdownItem | tuple[str, Mapping[str, float]]]) -> list[BreakdownItem]:
+    return [i if isinstance(i, BreakdownItem) else BreakdownItem(i[0], i[1]) for i in items]
+
+
+class BreakdownChart(QWidget):
+    """Stacked horizontal bars, the first run on top."""
+
+    def __init__(self, parent: QWidget | None = None, font_scale: float = 1.0):
+        super().__init__(parent)
+        self.items: list[BreakdownItem] = []
+        self._font_scale = font_scale
+        self._bars: list[pg.BarGraphItem] = []
+        self._texts: list[pg.TextItem] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        head = QHBoxLayout()
+        self.title = QLabel("Where the time went (all threads)")
+        self.title.setObjectName("sectionTitle")
+        self.seconds_box = QCheckBox("in seconds")
+        self.seconds_box.setToolTip(
+            "Seconds summed over every thread slot instead of the share of the run"
+        )
+        head.addWidget(self.title)
+        head.addStretch(1)
+        head.addWidget(self.seconds_box)
+        layout.addLayout(head)
+        self.plot = pg.PlotWidget(background="w")
+        item = self.plot.getPlotItem()
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.setMouseEnabled(x=False, y=False)
+        item.getViewBox().invertY(True)
+        layout.addWidget(self.plot, 1)
+        self.seconds_box.toggled.connect(self._draw)
+        self._set_fonts()
+        self._draw()
+
+    # ------------------------------------------------------------ public API
+
+    def set_runs(self, items: Iterable[BreakdownItem | tuple[str, Mapping[str, float]]]) -> None:
+        """One bar per item, in order: (label, {state: seconds}) or BreakdownItem."""
+        self.items = _items(items)
+        self._draw()
+
+    def clear(self) -> None:
+        self.set_runs([])
+
+    @property
+    def share(self) -> bool:
+        return not self.seconds_box.isChecked()
+
+    def set_share(self, share: bool) -> None:
+        self.seconds_box.setChecked(not share)
+
+    def segments(self) -> list[dict[str, tuple[float, float]]]:
+        """Per bar, per state: (start, width) as drawn (for tests and exports)."""
+        out: list[dict[str, tuple[float, float]]] = [{} for _ in self.items]
+        for k, bar in enumerate(self._bars):
+            x0, widths = bar.opts["x0"], bar.opts["width"]
+            for i in range(len(self.items)):
+                out[i][TIME_STATES[k]] = (float(x0[i]), float(widths[i]))
+        return out
+
+    def set_font_scale(self, font_scale: float) -> None:
+        self._font_scale = font_scale
+        self._set_fonts()
+        self._draw()
+
+    # -------------------------------------------------------------- internals
+
+    def _set_fonts(self) -> None:
+        item = self.plot.getPlotItem()
+        s = self._font_scale
+        for name in ("left", "bottom"):
+            axis = item.getAxis(name)
+            axis.setTickFont(palette.font(11 * s))
+            axis.setPen(pg.mkPen("#303030", width=1))
+            axis.setTextPen(pg.mkPen("#202020"))
+        item.getAxis("left").setWidth(int(130 * s))
+
+    def _draw(self) -> None:
+        item = self.plot.getPlotItem()
+        for graphic in (*self._bars, *self._texts):
+            item.removeItem(graphic)
+        self._bars, self._texts = [], []
+        share = self.share
+        n = len(self.items)
+        style = {"font-size": f"{11 * self._font_scale:.0f}pt", "color": "#202020"}
+        axis = "share of every thread slot's time (%)" if share else "seconds over all slots"
+        item.setLabel("bottom", axis, **style)
+        item.getAxis("left").setTicks([[(i, it.label) for i, it in enumerate(self.items)], []])
+        if n == 0:
+            item.setRange(xRange=(0, 100 if share else 1), yRange=(-0.5, 0.5), padding=0)
+            return
+        values = np.array([it.values(share) for it in self.items])  # (runs, states)
+        starts = np.concatenate([np.zeros((n, 1)), np.cumsum(values, axis=1)[:, :-1]], axis=1)
+        ys = np.arange(n, dtype=float)
+        widest = float(values.sum(axis=1).max()) or 1.0
+        for k, state in enumerate(TIME_STATES):
+            colour = palette.TIME_STATE_COLOURS[state]
+            bar = pg.BarGraphItem(
+                x0=starts[:, k],
+                y=ys,
+                width=values[:, k],
+                height=_BAR_HEIGHT,
+                brush=pg.mkBrush(colour),
+                pen=pg.mkPen("#ffffff", width=1),
+            )
+            item.addItem(bar)
+            self._bars.append(bar)
+            for i in range(n):
+                if values[i, k] >= _MIN_LABELLED * widest:
+                    self._label(state, values[i, k], starts[i, k], ys[i], share)
+        item.setRange(xRange=(0, widest * 1.02), yRange=(-0.5, n - 0.5), padding=0)
+
+    def _label(self, state: str, value: float, start: float, y: float, share: bool) -> None:
+        text = f"{value:.0f}%" if share else f"{value:.3g} s"
+        dark = palette.relative_luminance(palette.TIME_STATE_COLOURS[state]) < 0.3
+        label = pg.TextItem(text, color="#ffffff" if dark else "#101010", anchor=(0.5, 0.5))
+        label.setFont(palette.font(11 * self._font_scale, bold=True))
+        label.setPos(start + value / 2, y)
+        self.plot.getPlotItem().addItem(label)
+        self._texts.append(label)
+
+
+__all__ = ["BreakdownChart", "BreakdownItem"]
