@@ -14,7 +14,6 @@ from engine.run import (
     MIN_SPEED,
     OWNER_COORDINATOR,
     OWNER_NONE,
-    TIME_STATES,
     CellState,
     Run,
     RunPhase,
@@ -24,6 +23,7 @@ from engine.run import (
     block_hash,
     run,
 )
+from engine.timeline import TIME_STATES, Timeline, lane_names
 from engine.units import format_size, parse_size
 
 __all__ = [
@@ -51,9 +51,11 @@ __all__ = [
     "TIME_STATES",
     "Strategy",
     "Telemetry",
+    "Timeline",
     "USER_STRATEGIES",
     "block_hash",
     "format_size",
+    "lane_names",
     "parse_size",
     "run",
 ]

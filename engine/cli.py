@@ -1,14 +1,15 @@
 """``python -m engine FILE``: the exercise's output lines, from the engine.
 
-Exit status: 0 done, 2 bad input or parameters (a changed input too), 3 heap
-exhausted, 4 invalid free, 5 any other engine failure, 130 interrupted (Ctrl+C),
-143 terminated (SIGTERM).
+Exit status: 0 done, 1 the trace could not be written, 2 bad input or
+parameters (a changed input too), 3 heap exhausted, 4 invalid free, 5 any
+other engine failure, 130 interrupted (Ctrl+C), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -16,10 +17,12 @@ import threading
 from engine.config import USER_STRATEGIES, RunConfig, Strategy
 from engine.errors import EngineError, HeapExhausted, InputError, InvalidFree, RunCancelled
 from engine.run import Run
+from engine.trace import write_trace
 from engine.units import parse_size
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_HEAP_EXHAUSTED, EXIT_INVALID_FREE, EXIT_ENGINE = 0, 2, 3, 4, 5
 EXIT_INTERRUPTED = 130
+EXIT_WRITE_FAILED = 1
 
 
 class _Parser(argparse.ArgumentParser):
@@ -74,7 +77,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-telemetry", action="store_true", help="skip the heap map and sampler (benchmarks)"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--trace",
+        metavar="OUT.json",
+        help="also write the run's timeline as a Chrome trace (Perfetto, chrome://tracing)",
+    )
     return parser
+
+
+def _trace_path_problem(path: str, input_path: str) -> str | None:
+    """Why the trace cannot go to ``path`` (checked before the run), or None."""
+    if not path or "\0" in path:
+        return "the trace path is empty or holds a NUL byte"
+    shown = os.fsencode(path).decode("utf-8", "backslashreplace")[:200]
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.lexists(path) and not os.path.isfile(path):
+        return f"cannot write the trace '{shown}': it is not a regular file"
+    if not os.path.isdir(folder):
+        return f"cannot write the trace '{shown}': its folder does not exist"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"cannot write the trace '{shown}': Permission denied"
+    if os.path.exists(input_path) and os.path.exists(path) and os.path.samefile(path, input_path):
+        return f"the trace '{shown}' would overwrite the input"
+    return None
 
 
 class Interrupted(Exception):
@@ -141,6 +166,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    if args.trace is not None:
+        problem = (
+            "--trace needs the timeline: drop --no-telemetry"
+            if args.no_telemetry
+            else _trace_path_problem(args.trace, args.file)
+        )
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     try:
         config = RunConfig(
             strategy=Strategy.parse(args.strategy),
@@ -185,4 +219,12 @@ def _main(argv: list[str] | None) -> int:
             f"Wall time: {result.wall_s:.6f} s ({result.mb_per_s:.2f} MB/s, "
             f"{config.strategy.label}, {config.threads} thread(s) per batch)"
         )
+    if args.trace is not None:
+        try:
+            size = write_trace(result, args.trace)
+        except OSError as exc:
+            print(f"error: cannot write the trace: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_WRITE_FAILED
+        if not args.json:
+            print(f"Trace: {args.trace} ({size:,} bytes)")
     return EXIT_OK

@@ -18,20 +18,11 @@ import numpy as np
 from engine._ffi import ffi, lib
 from engine.config import RunConfig, Strategy
 from engine.errors import EngineError, InputError, check, error_from_status
+from engine.timeline import TIME_STATES, Timeline
 
 COUNTER_NAMES: tuple[str, ...] = tuple(
     ffi.string(lib.engine_counter_name(i)).decode() for i in range(lib.ENGINE_COUNTER_COUNT)
 )
-#: Where a thread slot's time goes (WORKLOAD.md section 10), in engine_time_state order.
-TIME_STATES: tuple[str, ...] = (
-    "compute",
-    "lock_wait",
-    "in_allocator",
-    "thread_start_join",
-    "read",
-    "idle",
-)
-assert len(TIME_STATES) == lib.ENGINE_TIME_STATE_COUNT
 #: Counters that are levels, not running totals (everything else never goes down).
 GAUGES = frozenset({"free_list_length", "arena_bytes_in_use"})
 
@@ -104,6 +95,9 @@ class RunResult:
     #: Nanoseconds per slot (rows: worker slots, then the coordinator) and time
     #: state (columns: TIME_STATES); None for results rebuilt from a session.
     slot_times_ns: np.ndarray | None = None
+    #: Where each lane's time went, sampled each millisecond (None without
+    #: telemetry, and for results rebuilt from older sessions).
+    timeline: Timeline | None = None
 
     @property
     def time_breakdown_s(self) -> dict[str, float] | None:
@@ -358,7 +352,27 @@ class Run:
             counters=counter_dict,
             series=_series_to_dict(rows[:n]),
             slot_times_ns=self._slot_times(handle),
+            timeline=self._timeline(handle, -1) if self.config.telemetry else None,
         )
+
+    @property
+    def timeline_capacity(self) -> int:
+        """Rows the engine keeps for the timeline (older ones are thinned)."""
+        return int(lib.engine_timeline_capacity(self.slot_count))
+
+    def _timeline(self, handle, after_ns: int) -> Timeline:
+        capacity = self.timeline_capacity
+        words = int(lib.engine_timeline_row_words(self.slot_count))
+        rows = np.empty((capacity, words), dtype=np.uint64)
+        n = lib.engine_run_timeline(handle, after_ns, ffi.from_buffer("uint64_t[]", rows), capacity)
+        return Timeline.from_engine_rows(rows[:n], self.slot_count + 1)
+
+    def timeline(self, after_s: float = -1.0) -> Timeline:
+        """The timeline rows sampled after ``after_s`` seconds (all by default),
+        now; extend a copy you keep with ``Timeline.extended`` each frame."""
+        after_ns = -1 if after_s < 0 else int(after_s * 1e9)
+        with self._lock:
+            return self._timeline(self._require_open().pointer, after_ns)
 
     def _slot_times(self, handle) -> np.ndarray:
         out = np.zeros((self.slot_count + 1, lib.ENGINE_TIME_STATE_COUNT), dtype=np.uint64)

@@ -25,6 +25,11 @@
 #define ENGINE_DEFAULT_BLOCK_SIZE 1024
 #define ENGINE_DEFAULT_SAMPLE_INTERVAL_US 2000
 #define ENGINE_DEFAULT_SAMPLE_CAPACITY 4096
+/* The timeline: a row each millisecond, about 4 MiB a run at most. */
+#define ENGINE_TIMELINE_INTERVAL_US 1000
+#define ENGINE_TIMELINE_BYTES 4194304
+#define ENGINE_TIMELINE_MAX_ROWS 4096
+#define ENGINE_TIMELINE_MIN_ROWS 256
 
 #define ENGINE_MIN_HEAP_SIZE 4096
 #define ENGINE_MAX_HEAP_SIZE 268435456
@@ -232,6 +237,20 @@ uint64_t engine_run_heap_cells(const engine_run *run);
    consistently even while the sampler downsamples.  Returns rows copied. */
 uint64_t engine_run_series(const engine_run *run, uint64_t *out, uint64_t max_rows);
 uint64_t engine_run_series_capacity(const engine_run *run);
+
+/* Timeline: rows of engine_timeline_row_words(slot_count) uint64: the time in
+   ns since execute started, then per lane (worker slots, the coordinator
+   last) the cumulative ns in each busy time state (ENGINE_T_IDLE of them;
+   idle is the time minus their sum).  Sampled every
+   ENGINE_TIMELINE_INTERVAL_US; when full the older half is thinned (rows are
+   cumulative, so no time is lost); the last row is the run's final state at
+   its wall time.  Copies the rows sampled after after_ns (-1: all), oldest
+   first, at most max_rows, consistently while the sampler writes.  Returns
+   rows copied; 0 without telemetry. */
+uint64_t engine_run_timeline(const engine_run *run, int64_t after_ns, uint64_t *out,
+                             uint64_t max_rows);
+uint64_t engine_timeline_row_words(uint32_t worker_slots);
+uint64_t engine_timeline_capacity(uint32_t worker_slots);
 
 /* ---- the bare allocator, for tests and teaching ---- */
 int engine_arena_create(uint64_t size, engine_arena **out);

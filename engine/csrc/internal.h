@@ -139,28 +139,57 @@ enum {
     SC_ACQ_ALLOC,
     SC_ACQ_FREE,
     SC_CONTENDED,
-    SC_WAIT_NS,
     SC_POOL_ALLOCS,
     SC_POOL_FREES,
     SC_BLOCKS_DONE,
     SC_BYTES_DONE,
     SC_POOL_BYTES_IN_USE,
     SC_SLOW_DEBT_NS,  /* slow motion owed but not yet slept */
-    SC_ACTIVE_NS,     /* workers: time their threads ran */
-    SC_IN_ALLOC_NS,   /* time holding an allocator lock */
-    SC_READ_NS,       /* coordinator: reading the input */
-    SC_START_JOIN_NS, /* coordinator: creating and joining workers */
     SC_MID_BLOCK_SUM, /* workers mid-block at each of this slot's acquisitions */
+    /* Where the slot's time goes (slot_enter): nanoseconds per engine_time_state
+       up to the last transition, the state since then and when it began, and a
+       sequence number, odd while a transition is being written. */
+    SC_TIME,
+    SC_TIME_END = SC_TIME + ENGINE_T_IDLE, /* idle is the rest of the wall time */
+    SC_TSTATE = SC_TIME_END,
+    SC_TSINCE,
+    SC_TSEQ,
     SC_COUNT
 };
+/* The finished lock waits, and the other states' time so far. */
+#define SC_WAIT_NS (SC_TIME + ENGINE_T_LOCK_WAIT)
 
 /* One row per thread slot (plus one for the coordinator), each written by a
    single thread at a time, padded so slots never share a cache line. */
 typedef struct {
-    _Alignas(128) atomic_u64 v[16];
+    _Alignas(128) atomic_u64 v[32];
 } slot_counters;
 
-_Static_assert(SC_COUNT <= 16, "slot counter row too small");
+_Static_assert(SC_COUNT <= 32, "slot counter row too small");
+
+/* Moves a slot to another time state now.  A seqlock lets readers on other
+   threads see the three words change together; the clock is read after the
+   sequence turns odd, so a reader that saw an even sequence after reading its
+   own time t has every transition from before t (rows never go backwards). */
+static inline void slot_enter(slot_counters *sc, int state)
+{
+    atomic_u64 *v = sc->v;
+    uint64_t seq = counter_get(&v[SC_TSEQ]);
+    atomic_store_explicit(&v[SC_TSEQ], seq + 1, RELAXED);
+    atomic_thread_fence(memory_order_seq_cst);
+    uint64_t now = now_ns();
+    uint64_t current = counter_get(&v[SC_TSTATE]), since = counter_get(&v[SC_TSINCE]);
+    if (current < ENGINE_T_IDLE && now > since)
+        counter_add(&v[SC_TIME + current], now - since);
+    atomic_store_explicit(&v[SC_TSTATE], (uint64_t)state, RELAXED);
+    atomic_store_explicit(&v[SC_TSINCE], now, RELAXED);
+    atomic_store_explicit(&v[SC_TSEQ], seq + 2, memory_order_release);
+}
+
+/* A slot's nanoseconds per busy state (ENGINE_T_IDLE entries), the state in
+   progress counted up to now (a time the caller read before calling); safe
+   from any thread. */
+void slot_times(const slot_counters *sc, uint64_t now, uint64_t *out);
 
 struct engine_run {
     engine_config cfg;
@@ -204,6 +233,14 @@ struct engine_run {
 
     uint64_t signature;
     atomic_u64 t0_ns, wall_ns;
+
+    /* Timeline: every lane's cumulative busy time per state, sampled each
+       millisecond; rows of 1 + (nslots + 1) * ENGINE_T_IDLE words.  When full,
+       the older half is thinned, so the last seconds keep full resolution. */
+    atomic_u64 *timeline;
+    uint64_t timeline_capacity, timeline_words;
+    atomic_u64 timeline_rows;
+    atomic_u64 timeline_generation; /* odd while thinning */
 
     /* Sampler: a time series that downsamples itself when full. */
     atomic_u64 *series; /* capacity rows of 1 + COUNTER_COUNT */

@@ -2,59 +2,55 @@
  * The global allocator lock.  Every acquisition is counted (umalloc and ufree
  * separately); a trylock first tells whether the lock was busy, and only then
  * is the wait timed.  The time the lock is held (in the allocator) is timed
- * always: two clock reads per locked call, never on a pool's fast path.
+ * always: two clock reads per locked call (three when it waits), never on a
+ * pool's fast path.
  */
 #include <stdio.h>
 
 #include "internal.h"
 
-/* Returns when the lock was taken (the start of the time in the allocator). */
-static uint64_t lock_acquire(engine_run *run, uint32_t slot, int counter)
+static void lock_acquire(engine_run *run, uint32_t slot, int counter)
 {
     slot_counters *sc = &run->slots[slot];
-    uint64_t held_from;
     if (pthread_mutex_trylock(&run->heap_lock) != 0) {
         slot_set_state(run, slot, ENGINE_SLOT_WAITING);
-        uint64_t t = now_ns();
+        slot_enter(sc, ENGINE_T_LOCK_WAIT);
         pthread_mutex_lock(&run->heap_lock);
-        held_from = now_ns();
-        counter_add(&sc->v[SC_WAIT_NS], held_from - t);
         counter_add(&sc->v[SC_CONTENDED], 1);
-    } else {
-        held_from = now_ns();
     }
+    slot_enter(sc, ENGINE_T_IN_ALLOCATOR);
     counter_add(&sc->v[counter], 1);
     counter_add(&sc->v[SC_MID_BLOCK_SUM], atomic_load_explicit(&run->mid_block, RELAXED));
     slot_set_state(run, slot, ENGINE_SLOT_HOLDING);
-    return held_from;
 }
 
-static void lock_release(engine_run *run, uint32_t slot, uint64_t held_from)
+static void lock_release(engine_run *run, uint32_t slot)
 {
-    counter_add(&run->slots[slot].v[SC_IN_ALLOC_NS], now_ns() - held_from);
+    /* back to computing; the coordinator has no compute state (WORKLOAD.md 10) */
+    slot_enter(&run->slots[slot], slot == run->nslots ? ENGINE_T_IDLE : ENGINE_T_COMPUTE);
     pthread_mutex_unlock(&run->heap_lock);
     slot_set_state(run, slot, ENGINE_SLOT_COMPUTING);
 }
 
 void *locked_alloc(engine_run *run, uint32_t slot, int64_t block, uint64_t size, const char *what)
 {
-    uint64_t held_from = lock_acquire(run, slot, SC_ACQ_ALLOC);
+    lock_acquire(run, slot, SC_ACQ_ALLOC);
     uint8_t owner = slot == run->nslots ? ENGINE_OWNER_COORDINATOR : (uint8_t)slot;
     void *p = arena_umalloc(&run->arena, size, owner);
     if (p)
         run_slow_motion(run, slot); /* inside the lock: the others really queue */
     else
         run_fail_exhausted(run, slot, block, size, what);
-    lock_release(run, slot, held_from);
+    lock_release(run, slot);
     return p;
 }
 
 int locked_free(engine_run *run, uint32_t slot, int64_t block, void *ptr, const char *what)
 {
     engine_error err = {0};
-    uint64_t held_from = lock_acquire(run, slot, SC_ACQ_FREE);
+    lock_acquire(run, slot, SC_ACQ_FREE);
     int rc = arena_ufree(&run->arena, ptr, &err);
-    lock_release(run, slot, held_from);
+    lock_release(run, slot);
     if (rc != ENGINE_OK) {
         err.block_index = block;
         err.slot = slot == run->nslots ? ENGINE_OWNER_COORDINATOR : (int32_t)slot;

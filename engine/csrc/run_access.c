@@ -78,18 +78,10 @@ uint64_t engine_run_elapsed_ns(const engine_run *run)
 void engine_run_time_breakdown(const engine_run *run, uint64_t *out)
 {
     uint64_t elapsed = engine_run_elapsed_ns(run);
+    uint64_t now = counter_get(&run->t0_ns) + elapsed;
     for (uint32_t s = 0; s <= run->nslots; s++) {
-        const atomic_u64 *v = run->slots[s].v;
         uint64_t *row = out + (uint64_t)s * ENGINE_TIME_STATE_COUNT;
-        uint64_t wait = counter_get(&v[SC_WAIT_NS]), held = counter_get(&v[SC_IN_ALLOC_NS]);
-        uint64_t active = counter_get(&v[SC_ACTIVE_NS]);
-        /* A worker's block counts once it ends; until then its waits may
-           already be in while its active time is not. */
-        row[ENGINE_T_COMPUTE] = active > wait + held ? active - wait - held : 0;
-        row[ENGINE_T_LOCK_WAIT] = wait;
-        row[ENGINE_T_IN_ALLOCATOR] = held;
-        row[ENGINE_T_THREAD_START_JOIN] = counter_get(&v[SC_START_JOIN_NS]);
-        row[ENGINE_T_READ] = counter_get(&v[SC_READ_NS]);
+        slot_times(&run->slots[s], now, row);
         uint64_t busy = 0;
         for (int t = 0; t < ENGINE_T_IDLE; t++)
             busy += row[t];

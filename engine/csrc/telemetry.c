@@ -4,8 +4,11 @@
  * snapshot sums them.  The sampler thread appends one snapshot row every few
  * milliseconds; when its buffer is full it keeps every other row and doubles
  * its interval, so a run of any length keeps its start and stays bounded.
+ * Every millisecond it also appends a timeline row: each lane's cumulative
+ * time per state (see slot_enter), thinned from the oldest end when full.
  */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 
@@ -72,14 +75,148 @@ void engine_run_slot_wait_ns(const engine_run *run, uint64_t *out)
         out[s] = counter_get(&run->slots[s].v[SC_WAIT_NS]);
 }
 
+void slot_times(const slot_counters *sc, uint64_t now, uint64_t *out)
+{
+    atomic_u64 *v = (atomic_u64 *)sc->v;
+    for (;;) {
+        uint64_t seq = atomic_load_explicit(&v[SC_TSEQ], memory_order_acquire);
+        if (seq & 1u) {
+            sched_yield(); /* a transition is being written: a few instructions */
+            continue;
+        }
+        for (int t = 0; t < ENGINE_T_IDLE; t++)
+            out[t] = counter_get(&v[SC_TIME + t]);
+        uint64_t state = counter_get(&v[SC_TSTATE]), since = counter_get(&v[SC_TSINCE]);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&v[SC_TSEQ], RELAXED) != seq)
+            continue;
+        if (state < ENGINE_T_IDLE && now > since)
+            out[state] += now - since;
+        return;
+    }
+}
+
+/* A final row stamped with the run's wall time may come after rows the
+   sampler stamped a little later (it woke between the end and the stop):
+   those go, so time never runs backwards.  No counts are lost (each row holds
+   running totals or levels), and readers retry while the generation is odd. */
+static void drop_rows_from(atomic_u64 *rows, uint64_t words, atomic_u64 *count,
+                           atomic_u64 *generation, uint64_t t)
+{
+    uint64_t n = counter_get(count), kept = n;
+    while (kept > 1 && counter_get(&rows[(kept - 1) * words]) >= t)
+        kept--;
+    if (kept == n)
+        return;
+    atomic_fetch_add(generation, 1);
+    atomic_store_explicit(count, kept, memory_order_release);
+    atomic_fetch_add(generation, 1);
+}
+
+/* ------------------------------------------------------------ timeline */
+
+static uint64_t elapsed_now(const engine_run *run)
+{
+    return now_ns() - counter_get(&run->t0_ns);
+}
+
+uint64_t engine_timeline_row_words(uint32_t worker_slots)
+{
+    return 1u + ((uint64_t)worker_slots + 1u) * ENGINE_T_IDLE;
+}
+
+uint64_t engine_timeline_capacity(uint32_t worker_slots)
+{
+    /* About 4 MiB a run whatever the batch size; 4096 rows (4 s at full
+       resolution) for the default 20 threads. */
+    uint64_t rows = ENGINE_TIMELINE_BYTES / (engine_timeline_row_words(worker_slots) * 8u);
+    if (rows > ENGINE_TIMELINE_MAX_ROWS)
+        rows = ENGINE_TIMELINE_MAX_ROWS;
+    return rows < ENGINE_TIMELINE_MIN_ROWS ? ENGINE_TIMELINE_MIN_ROWS : rows & ~(uint64_t)3;
+}
+
+/* Appends one row of every lane's cumulative busy time: states in progress
+   counted up to elapsed ns, the row stamped with the time after the lanes
+   were read (or with elapsed itself for the final row, when nothing is in
+   progress), so no lane is ever busier than the row's time.  When full, the
+   older half keeps every other row: cumulative rows lose resolution there,
+   never time, and the newer half keeps every sample. */
+static void timeline_row(engine_run *run, uint64_t elapsed, bool final)
+{
+    uint64_t words = run->timeline_words;
+    atomic_u64 *rows = run->timeline;
+    if (final)
+        drop_rows_from(rows, words, &run->timeline_rows, &run->timeline_generation, elapsed);
+    uint64_t n = counter_get(&run->timeline_rows);
+    if (n == run->timeline_capacity) {
+        uint64_t half = n / 2, kept = 1; /* row 0, the start, always stays */
+        atomic_fetch_add(&run->timeline_generation, 1);
+        for (uint64_t i = 2; i < half; i += 2, kept++)
+            for (uint64_t w = 0; w < words; w++)
+                atomic_store_explicit(&rows[kept * words + w], counter_get(&rows[i * words + w]),
+                                      RELAXED);
+        for (uint64_t i = half; i < n; i++, kept++)
+            for (uint64_t w = 0; w < words; w++)
+                atomic_store_explicit(&rows[kept * words + w], counter_get(&rows[i * words + w]),
+                                      RELAXED);
+        n = kept;
+        atomic_store_explicit(&run->timeline_rows, n, memory_order_release);
+        atomic_fetch_add(&run->timeline_generation, 1);
+    }
+    uint64_t now = counter_get(&run->t0_ns) + elapsed;
+    uint64_t times[ENGINE_T_IDLE];
+    atomic_u64 *row = rows + n * words;
+    for (uint32_t s = 0; s <= run->nslots; s++) {
+        slot_times(&run->slots[s], now, times);
+        for (int t = 0; t < ENGINE_T_IDLE; t++)
+            atomic_store_explicit(&row[1 + s * ENGINE_T_IDLE + t], times[t], RELAXED);
+    }
+    atomic_store_explicit(&row[0], final ? elapsed : elapsed_now(run), RELAXED);
+    atomic_store_explicit(&run->timeline_rows, n + 1, memory_order_release);
+}
+
+uint64_t engine_run_timeline(const engine_run *run, int64_t after_ns, uint64_t *out,
+                             uint64_t max_rows)
+{
+    if (!run->timeline)
+        return 0;
+    engine_run *r = (engine_run *)run;
+    uint64_t words = run->timeline_words;
+    for (;;) {
+        uint64_t g1 = atomic_load_explicit(&r->timeline_generation, memory_order_acquire);
+        if (g1 & 1u)
+            continue;
+        uint64_t n = atomic_load_explicit(&r->timeline_rows, memory_order_acquire);
+        /* Rows are in time order: skip those at or before after_ns (binary
+           search), copy the rest, oldest first, up to max_rows. */
+        uint64_t lo = 0, hi = n;
+        while (lo < hi) {
+            uint64_t mid = lo + (hi - lo) / 2;
+            uint64_t t = atomic_load_explicit(&r->timeline[mid * words], RELAXED);
+            if (after_ns >= 0 && t <= (uint64_t)after_ns)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        uint64_t count = n - lo < max_rows ? n - lo : max_rows;
+        for (uint64_t i = 0; i < count * words; i++)
+            out[i] = atomic_load_explicit(&r->timeline[lo * words + i], RELAXED);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&r->timeline_generation, RELAXED) == g1)
+            return count;
+    }
+}
+
 /* ------------------------------------------------------------ sampler */
 
 /* Appends one row; true when the series had to be halved first. */
-static bool sample_row(engine_run *run)
+static bool sample_row(engine_run *run, uint64_t elapsed, bool final)
 {
     bool compacted = false;
+    if (final)
+        drop_rows_from(run->series, ROW_WORDS, &run->series_rows, &run->series_generation, elapsed);
     uint64_t row[ROW_WORDS];
-    row[0] = now_ns() - counter_get(&run->t0_ns);
+    row[0] = elapsed;
     telemetry_snapshot(run, row + 1);
 
     uint64_t n = counter_get(&run->series_rows);
@@ -104,15 +241,17 @@ static bool sample_row(engine_run *run)
 static void *sampler_main(void *p)
 {
     engine_run *run = p;
-    uint64_t interval = (uint64_t)run->cfg.sample_interval_us * 1000u;
+    uint64_t t0 = counter_get(&run->t0_ns);
+    uint64_t series_interval = (uint64_t)run->cfg.sample_interval_us * 1000u;
+    const uint64_t timeline_interval = ENGINE_TIMELINE_INTERVAL_US * 1000u;
+    uint64_t next_series = series_interval, next_timeline = timeline_interval;
     pthread_mutex_lock(&run->sampler_lock);
     while (!run->sampler_stop) {
-        struct timespec deadline;
-        clock_gettime(CLOCK_MONOTONIC, &deadline); /* sampler_cond uses it */
-        uint64_t ns = (uint64_t)deadline.tv_nsec + interval;
-        deadline.tv_sec += (time_t)(ns / 1000000000u);
-        deadline.tv_nsec = (long)(ns % 1000000000u);
+        uint64_t due = t0 + (next_series < next_timeline ? next_series : next_timeline);
+        struct timespec deadline = {.tv_sec = (time_t)(due / 1000000000u),
+                                    .tv_nsec = (long)(due % 1000000000u)};
         while (!run->sampler_stop) {
+            /* sampler_cond runs on CLOCK_MONOTONIC, like now_ns */
             int rc = pthread_cond_timedwait(&run->sampler_cond, &run->sampler_lock, &deadline);
             if (rc == ETIMEDOUT)
                 break;
@@ -120,14 +259,27 @@ static void *sampler_main(void *p)
         if (run->sampler_stop)
             break;
         pthread_mutex_unlock(&run->sampler_lock);
-        /* After a compaction the rows kept are twice as far apart: keep the
-           spacing even by sampling half as often from then on. */
-        if (sample_row(run))
-            interval *= 2;
+        uint64_t elapsed = elapsed_now(run);
+        if (elapsed >= next_timeline) {
+            timeline_row(run, elapsed, false);
+            next_timeline = elapsed + timeline_interval;
+        }
+        if (elapsed >= next_series) {
+            /* After a compaction the rows kept are twice as far apart: keep
+               the spacing even by sampling half as often from then on. */
+            if (sample_row(run, elapsed, false))
+                series_interval *= 2;
+            next_series = elapsed + series_interval;
+        }
         pthread_mutex_lock(&run->sampler_lock);
     }
     pthread_mutex_unlock(&run->sampler_lock);
-    sample_row(run); /* the final state, always the last row */
+    /* The final state, always the last row of both, at the run's wall time
+       (engine_run_execute stored it before stopping the sampler). */
+    uint64_t wall = counter_get(&run->wall_ns);
+    uint64_t end = wall ? wall : elapsed_now(run);
+    timeline_row(run, end, true);
+    sample_row(run, end, true);
     return NULL;
 }
 
@@ -137,7 +289,7 @@ int sampler_start(engine_run *run)
        series starts at the run's start and ends with its final state, however
        late the sampler thread gets a core (a busy machine once left runs of a
        millisecond with the final row alone). */
-    sample_row(run);
+    sample_row(run, elapsed_now(run), false);
     run->sampler_stop = false;
     if (pthread_create(&run->sampler, NULL, sampler_main, run) != 0)
         return ENGINE_E_THREAD;

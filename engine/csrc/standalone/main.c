@@ -75,6 +75,11 @@ static void *reader_main(void *p)
     uint64_t cells = engine_run_heap_cells(rs->run);
     uint8_t *states = cells ? malloc(cells) : NULL, *owners = cells ? malloc(cells) : NULL;
     uint8_t slot_states[256];
+    uint32_t slots = engine_run_slot_count(rs->run);
+    uint64_t tl_cap = engine_timeline_capacity(slots), tl_words = engine_timeline_row_words(slots);
+    uint64_t *timeline = malloc(tl_cap * tl_words * 8);
+    uint64_t *times = malloc((slots + 1u) * ENGINE_TIME_STATE_COUNT * 8);
+    uint64_t *last_row = calloc(tl_words, 8);
     while (!atomic_load(&rs->done)) {
         engine_run_snapshot(rs->run, now);
         if (now[ENGINE_C_LOCK_ACQUISITIONS] < prev[ENGINE_C_LOCK_ACQUISITIONS] ||
@@ -87,8 +92,25 @@ static void *reader_main(void *p)
             engine_run_copy_heap_map(rs->run, states, owners);
         engine_run_copy_slot_states(rs->run, slot_states);
         (void)engine_run_is_paused(rs->run);
+        if (times)
+            engine_run_time_breakdown(rs->run, times);
+        /* The timeline's new rows: time and every cumulative value never go
+           down from one row to the next. */
+        uint64_t n = timeline && last_row
+                         ? engine_run_timeline(rs->run, last_row[0] ? (int64_t)last_row[0] : -1,
+                                               timeline, tl_cap)
+                         : 0;
+        for (uint64_t r = 0; r < n; r++) {
+            for (uint64_t w = 0; w < tl_words; w++)
+                if (timeline[r * tl_words + w] < last_row[w])
+                    rs->went_backwards = 1;
+            memcpy(last_row, timeline + r * tl_words, tl_words * 8);
+        }
         rs->polls++;
     }
+    free(timeline);
+    free(times);
+    free(last_row);
     free(rows);
     free(states);
     free(owners);
