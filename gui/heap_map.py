@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QToolTip
@@ -242,6 +243,8 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self.zoom = ZoomStrip(font_scale)
         self.zoom_title = _Label("", size=f"{13 * font_scale:.0f}pt", bold=True, color="#202020")
         self.zoom_shown = False
+        self.compact = False  # a short panel showing the zoom: see _fit
+        self.zoom_text = ""
         for item in self.zoom.frame_items:
             self.plot.addItem(item)
         self.legend = _Label("", size=f"{12 * font_scale:.0f}pt", color="#202020")
@@ -300,19 +303,53 @@ class HeapMapView(pg.GraphicsLayoutWidget):
 
     def _show_zoom(self, shown: bool) -> None:
         """Puts the zoom strip into the layout (or takes it out, giving the map its room)."""
+        self.zoom_text = ""
         self.zoom_title.setText("")
-        if shown == self.zoom_shown:
-            return
         self.zoom_shown = shown
-        if shown:
-            self.addItem(self.zoom_title, row=2, col=0)
-            self.addItem(self.zoom.plot, row=3, col=0)
-        else:
-            self.ci.removeItem(self.zoom_title)
-            self.ci.removeItem(self.zoom.plot)
         for item in self.zoom.frame_items:
             item.setVisible(shown)
+        self._fit(force=True)
+
+    #: Below this height (at font scale 1) a panel with the zoom is compact: no
+    #: title row over the strip, and a one-line legend that carries the title.
+    COMPACT_BELOW = 480
+
+    def _fit(self, force: bool = False) -> None:
+        """Shares a short panel between the map and the zoom (see :meth:`ZoomStrip.fit`)."""
+        self.zoom.fit(self.height())
+        compact = self.zoom_shown and self.height() < self.COMPACT_BELOW * self.font_scale
+        if compact == self.compact and not force:
+            return
+        self.compact = compact
+        shown = self.zoom_shown
+        rows = ((self.zoom_title, 2, shown and not compact), (self.zoom.plot, 3, shown))
+        for item, row, wanted in rows:
+            if wanted and item not in self.ci.items:
+                self.addItem(item, row=row, col=0)
+            elif not wanted and item in self.ci.items:
+                self.ci.removeItem(item)
         self._set_legend()
+        self._set_zoom_text(self.zoom_text)
+
+    def _set_zoom_text(self, text: str) -> None:
+        """The zoom's title: over the strip, or in the legend line when compact."""
+        changed = text != self.zoom_text
+        self.zoom_text = text
+        if self.compact:
+            if changed:
+                self._set_legend()
+        elif changed or self.zoom_title.text != text:
+            self.zoom_title.setText(
+                text, size=f"{13 * self.font_scale:.0f}pt", bold=True, color="#202020"
+            )
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        # Qt resizes before __init__ has built the zoom, and again after close()
+        # has deleted the scene's items: an exception here would crash Qt.
+        zoom = getattr(self, "zoom", None)
+        if zoom is not None and shiboken6.isValid(zoom.plot):
+            self._fit()
 
     def _image(self) -> np.ndarray:
         if self.layout is None or self._pixels is None:
@@ -394,6 +431,14 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         slots = "".join(
             f'<span style="color:{c}; font-size:{big}">&#9632;</span>' for c in palette.SLOT_COLOURS
         )
+        if self.compact:
+            # A short panel with the zoom: one line, the map and the zoom need the
+            # room; the zoom's title says what matters (how many threads interleave).
+            self.legend.setText(
+                f"<b>{self.zoom_text}</b>&nbsp;&nbsp;"
+                f'<span style="color:#000000; font-size:{big}">&#9633;</span>&nbsp;free hole'
+            )
+            return
         # Three short lines: the legend must fit a narrow map without clipping.
         self.legend.setText(
             swatch(palette.FREE, "free")
@@ -450,10 +495,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
             pixels[~self._valid] = IDX_OUTSIDE
         self.image.updateImage(self._image())
         if self.zoom_shown:
-            title = self.zoom.show(cells, who, self.layout.cell_xy)
-            self.zoom_title.setText(
-                title, size=f"{13 * self.font_scale:.0f}pt", bold=True, color="#202020"
-            )
+            self._set_zoom_text(self.zoom.show(cells, who, self.layout.cell_xy))
 
     def cell_states(self) -> np.ndarray | None:
         """The last frame's state per cell (a copy)."""

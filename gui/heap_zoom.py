@@ -72,12 +72,19 @@ class ZoomStrip:
         self.rgb: np.ndarray | None = None  # the image now shown (height, width, 3)
 
     def set_font_scale(self, font_scale: float) -> None:
-        # The image's own height at 1x (4 rows of cells, 14 px each): big enough
-        # for the back row, small enough to leave the map most of the room.
-        _, height = heap_interleave.zoom_geometry()
-        self.plot.setPreferredHeight(height * font_scale)
-        self.plot.setMaximumHeight(height * font_scale)
-        self.plot.setMinimumHeight(height * 0.75)
+        self.font_scale = font_scale
+        self.fit(10_000)
+
+    def fit(self, widget_height: float) -> None:
+        """Sizes the strip for a heap map ``widget_height`` pixels tall: the
+        image's own height (4 rows of 14 px: big enough for the back row) when
+        there is room, never more than a fifth of the widget, so the map keeps
+        most of a short panel."""
+        _, natural = heap_interleave.zoom_geometry()
+        height = max(32.0, min(natural * self.font_scale, widget_height * 0.2))
+        self.plot.setMinimumHeight(height)
+        self.plot.setMaximumHeight(height)
+        self.plot.setPreferredHeight(height)
 
     def reset(self) -> None:
         self.tracker.reset()

@@ -272,3 +272,22 @@ def test_the_pooled_view_keeps_its_tiles_and_has_no_zoom(view):
     assert not view.zoom_shown
     view.set_layout(HEAP, POOL, None, 20, "")
     assert not view.zoom_shown
+
+
+def test_a_short_panel_moves_the_zoom_title_into_a_one_line_legend(view, qtbot):
+    view.set_layout(HEAP, POOL, Strategy.BASELINE, 20, "Run #1 baseline")
+    states, owners = interleaved_heap()
+    view.show_cells(states, owners)
+    title = "Zoom 0x23000–0x25000: 20 threads' trees interleaved, 2 free holes"
+    assert not view.compact and view.zoom_title.text == title
+    assert view.zoom_title in view.ci.items and view.zoom.plot in view.ci.items
+    view.resize(900, 260)
+    qtbot.waitUntil(lambda: view.compact, timeout=5000)
+    assert view.zoom_title not in view.ci.items and view.zoom.plot in view.ci.items
+    assert view.legend.text.startswith(f"<b>{title}</b>")
+    # A fifth of the panel for the strip, at least 32 px.
+    assert view.zoom.plot.maximumHeight() == pytest.approx(52)
+    view.resize(900, 700)
+    qtbot.waitUntil(lambda: not view.compact, timeout=5000)
+    assert view.zoom_title in view.ci.items and view.zoom_title.text == title
+    assert "used by thread T0" in view.legend.text
