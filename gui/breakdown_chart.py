@@ -15,13 +15,14 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine import TIME_STATES
 from gui import palette
 
 #: Segments narrower than this share of the widest bar get no number.
-_MIN_LABELLED = 0.07
+_MIN_LABELLED = 0.04
 _BAR_HEIGHT = 0.64
 
 
@@ -68,6 +69,11 @@ class BreakdownChart(QWidget):
         head.addStretch(1)
         head.addWidget(self.seconds_box)
         layout.addLayout(head)
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setToolTip(palette.time_legend_tooltip())
+        layout.addWidget(self.legend)
         self.plot = pg.PlotWidget(background="w")
         item = self.plot.getPlotItem()
         item.setMenuEnabled(False)
@@ -112,9 +118,15 @@ class BreakdownChart(QWidget):
 
     # -------------------------------------------------------------- internals
 
+    def set_controls_visible(self, visible: bool) -> None:
+        """The title and the seconds toggle (an export's stamp says what it is)."""
+        self.title.setVisible(visible)
+        self.seconds_box.setVisible(visible)
+
     def _set_fonts(self) -> None:
         item = self.plot.getPlotItem()
         s = self._font_scale
+        self.legend.setText(palette.time_legend_html(11 * s))
         for name in ("left", "bottom"):
             axis = item.getAxis(name)
             axis.setTickFont(palette.font(11 * s))

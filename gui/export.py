@@ -1,4 +1,5 @@
-"""Export: PNGs of each chart and of the heap map, a slide-sized dashboard, CSVs.
+"""Export: PNGs of each chart, the heap map, the lanes and the time breakdown, a
+slide-sized dashboard, CSVs, and the last run's trace (Chrome Trace Event JSON).
 
 Every picture is rendered from a fresh, off-screen copy of the view at exactly
 the requested size (so exports never depend on the window's size), and is
@@ -14,6 +15,7 @@ import dataclasses
 import datetime
 import errno
 import io
+import json
 import os
 import pathlib
 import stat
@@ -26,11 +28,15 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QWidget
 
-from engine import COUNTER_NAMES
+from engine import COUNTER_NAMES, RunResult
+from engine.trace import trace_document
+from gui.breakdown_chart import BreakdownChart, BreakdownItem
 from gui.charts import CHART_KINDS, ChartView, Trace, throughput_curve
 from gui.file_modes import shared_file_mode
 from gui.heap_map import HeapMapView
-from gui.results_table import HEADERS, ResultsModel, ResultsTable
+from gui.results_table import HEADERS, ResultRow, ResultsModel, ResultsTable
+from gui.time_feed import run_name
+from gui.timeline_view import TimelineView
 
 DASHBOARD_SIZE = (1920, 1080)
 CHART_SIZE = (1600, 900)
@@ -42,6 +48,9 @@ FILE_NAMES = {
     "heap_map": "heapscope_heap_map.png",
     "heap_map_peak": "heapscope_heap_map_fullest.png",
     "dashboard": "heapscope_dashboard.png",
+    "timeline": "heapscope_timeline.png",
+    "breakdown": "heapscope_time_breakdown.png",
+    "trace": "heapscope_trace.json",
     "series": "heapscope_series.csv",
     "results": "heapscope_results.csv",
 }
@@ -357,6 +366,79 @@ def render_dashboard(source: ExportSource, size=DASHBOARD_SIZE) -> QImage:
     return image
 
 
+def _last_timed_row(results: ResultsModel) -> ResultRow | None:
+    """The last finished run that has a timeline (a run without telemetry has none)."""
+    for row in reversed(results.rows):
+        if row.result.timeline is not None and row.result.timeline.rows:
+            return row
+    return None
+
+
+def _grab(widget: QWidget, width: int, height: int) -> QImage:
+    """A laid-out off-screen widget (labels included) as an image of exactly that size."""
+    QApplication.processEvents()  # the lanes re-render for their laid-out width
+    image = widget.grab().toImage()
+    if image.width() != width or image.height() != height:
+        image = image.scaled(
+            width,
+            height,
+            Qt.AspectRatioMode.IgnoreAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+    return image
+
+
+def render_timeline(source: ExportSource, size=CHART_SIZE) -> QImage:
+    """The lanes of the last finished run (empty when none has a timeline), stamped."""
+    width, height = size
+    head = stamp_height(height)
+    row = _last_timed_row(source.results)
+    view = TimelineView(font_scale=max(0.6, min(width / 1600, height / 900) * 1.35))
+    try:
+        _offscreen(view, width, height - head)
+        if row is not None and row.result.timeline is not None:
+            view.show_timeline(row.result.timeline, live=False)
+        body = _grab(view, width, height - head)
+    finally:
+        view.close()
+        view.deleteLater()
+    title = "Lanes: where each thread's time went"
+    if row is not None:
+        title += f", run {run_name(row.run_id, row.result.strategy.label)}"
+    return _compose(body, width, height, head, title, source)
+
+
+def breakdown_items(results: ResultsModel) -> list[BreakdownItem]:
+    """One bar per finished run that has a time breakdown, in the table's order."""
+    items = []
+    for row in results.rows:
+        seconds = row.result.time_breakdown_s
+        if seconds is not None:
+            items.append(BreakdownItem(run_name(row.run_id, row.result.strategy.label), seconds))
+    return items
+
+
+def render_breakdown(source: ExportSource, size=CHART_SIZE) -> QImage:
+    """The "where the time went" bars, one per finished run, stamped."""
+    width, height = size
+    head = stamp_height(height)
+    view = BreakdownChart(font_scale=max(0.6, min(width / 1600, height / 900) * 1.35))
+    try:
+        view.set_runs(breakdown_items(source.results))
+        view.set_controls_visible(False)
+        _offscreen(view, width, height - head)
+        body = _grab(view, width, height - head)
+    finally:
+        view.close()
+        view.deleteLater()
+    return _compose(body, width, height, head, "Where the time went (all threads)", source)
+
+
+def trace_bytes(result: RunResult) -> bytes:
+    """The run's Chrome Trace Event JSON (opens in Perfetto's UI and chrome://tracing)."""
+    return json.dumps(trace_document(result), separators=(",", ":")).encode("utf-8")
+
+
 # -- CSV ---------------------------------------------------------------------
 
 SERIES_HEADER = ["run", "strategy", "label", "time_s", "mb_per_s", *COUNTER_NAMES]
@@ -399,7 +481,8 @@ def export_all(
     dashboard_size=DASHBOARD_SIZE,
     chart_size=CHART_SIZE,
 ) -> list[pathlib.Path]:
-    """Writes every PNG and CSV into ``folder`` (created if missing); returns the paths.
+    """Writes every PNG and CSV into ``folder`` (created if missing), and the trace of
+    the last finished run that has a timeline; returns the paths.
 
     Raises
     ------
@@ -427,6 +510,15 @@ def export_all(
         )
     )
     written.append(
+        atomic_save_image(folder / FILE_NAMES["timeline"], render_timeline(source, chart_size))
+    )
+    written.append(
+        atomic_save_image(folder / FILE_NAMES["breakdown"], render_breakdown(source, chart_size))
+    )
+    timed = _last_timed_row(source.results)
+    if timed is not None:  # no finished run with a timeline: no trace to write
+        written.append(atomic_write_bytes(folder / FILE_NAMES["trace"], trace_bytes(timed.result)))
+    written.append(
         atomic_write_csv(folder / FILE_NAMES["series"], SERIES_HEADER, series_rows(source.traces))
     )
     written.append(
@@ -445,9 +537,13 @@ __all__ = [
     "atomic_save_image",
     "atomic_write_bytes",
     "atomic_write_csv",
+    "breakdown_items",
     "export_all",
     "render_chart",
     "render_dashboard",
+    "render_breakdown",
     "render_heap_map",
+    "render_timeline",
     "series_rows",
+    "trace_bytes",
 ]

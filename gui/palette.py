@@ -98,6 +98,24 @@ TIME_STATE_MEANINGS = {
 }
 #: The legends' short gloss of the states that tell the story.
 TIME_STATE_GLOSS = {"lock_wait": "waiting", "in_allocator": "holding the lock"}
+
+
+def time_legend_html(point_size: float, title: str = "") -> str:
+    """A line of coloured swatches and state names for a QLabel (wraps when narrow)."""
+    parts = [f"<b>{title}</b>"] if title else []
+    for state, colour in TIME_STATE_COLOURS.items():
+        gloss = TIME_STATE_GLOSS.get(state)
+        parts.append(
+            f'<span style="color:{colour}">&#9608;&#9608;</span>&nbsp;{state}'
+            + (f" ({gloss})" if gloss else "")
+        )
+    return f'<span style="font-size:{point_size:.0f}pt">' + " &nbsp; ".join(parts) + "</span>"
+
+
+def time_legend_tooltip() -> str:
+    return "\n".join(f"{state}: {meaning}" for state, meaning in TIME_STATE_MEANINGS.items())
+
+
 #: Lanes / bars whose state is unknown yet (the future of a live run).
 NO_DATA = "#ffffff"
 

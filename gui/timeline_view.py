@@ -33,23 +33,6 @@ _MIN_BINS, _MAX_BINS = 64, 4096
 _LANE_MIDDLE = (ROWS_PER_LANE - 1) / ROWS_PER_LANE / 2
 
 
-def legend_html(point_size: float, title: str = "") -> str:
-    """A line of coloured swatches and state names (wraps when narrow)."""
-    parts = [f"<b>{title}</b>"] if title else []
-    for state in TIME_STATES:
-        colour = palette.TIME_STATE_COLOURS[state]
-        gloss = palette.TIME_STATE_GLOSS.get(state)
-        parts.append(
-            f'<span style="color:{colour}">&#9608;&#9608;</span>&nbsp;{state}'
-            + (f" ({gloss})" if gloss else "")
-        )
-    return f'<span style="font-size:{point_size:.0f}pt">' + " &nbsp; ".join(parts) + "</span>"
-
-
-def legend_tooltip() -> str:
-    return "\n".join(f"{s}: {palette.TIME_STATE_MEANINGS[s]}" for s in TIME_STATES)
-
-
 def live_range(end_s: float, current: tuple[float, float] | None) -> tuple[float, float]:
     """The time window while live: grows from 0 in 1.5x steps up to LIVE_WINDOW_S,
     then scrolls a quarter window at a time (in steps: re-ranging repaints the axis)."""
@@ -93,7 +76,7 @@ class TimelineView(QWidget):
         self.legend.setObjectName("timelineLegend")
         self.legend.setWordWrap(True)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setToolTip(legend_tooltip())
+        self.legend.setToolTip(palette.time_legend_tooltip())
         self.readout = QLabel("")
         self.readout.setObjectName("timelineReadout")
         head.addWidget(self.legend, 1)
@@ -219,7 +202,7 @@ class TimelineView(QWidget):
 
     def _set_fonts(self) -> None:
         s = self._font_scale
-        self.legend.setText(legend_html(11 * s, "Lanes:"))
+        self.legend.setText(palette.time_legend_html(11 * s, "Lanes:"))
         item = self.plot.getPlotItem()
         label_style = {"font-size": f"{11 * s:.0f}pt", "color": "#202020"}
         for name in ("left", "bottom"):
@@ -327,4 +310,4 @@ class TimelineView(QWidget):
         return True
 
 
-__all__ = ["LIVE_WINDOW_S", "TimelineView", "legend_html", "live_range"]
+__all__ = ["LIVE_WINDOW_S", "TimelineView", "live_range"]
