@@ -103,3 +103,105 @@ def test_export_to_an_unwritable_place_is_an_oserror(two_runs, tmp_path):
     blocker.write_text("x")
     with pytest.raises(OSError):
         two_runs.export_to(blocker / "sub")
+
+
+# -- lanes, time breakdown, trace ----------------------------------------------
+
+
+def baseline_like(result):
+    """``result`` with a crafted timeline of 20 workers and the coordinator over 1 s:
+    every worker waits for the lock, but T7 holds it (in_allocator) from 0.2 s on;
+    the coordinator starts and joins threads."""
+    import dataclasses
+
+    from engine import Timeline
+    from engine.timeline import BUSY_STATES
+
+    t = np.arange(1, 101) * 0.01
+    busy = np.zeros((100, 21, len(BUSY_STATES)))
+    wait, hold, start_join = (
+        BUSY_STATES.index(s) for s in ("lock_wait", "in_allocator", "thread_start_join")
+    )
+    busy[:, :20, wait] = t[:, None]
+    busy[:, 7, wait] = np.minimum(t, 0.2)
+    busy[:, 7, hold] = np.maximum(t - 0.2, 0.0)
+    busy[:, 20, start_join] = t
+    timeline = Timeline(t, busy)
+    slot_ns = np.rint(timeline.totals_s() * 1e9).astype(np.uint64)
+    return dataclasses.replace(result, timeline=timeline, slot_times_ns=slot_ns, wall_s=1.0)
+
+
+@pytest.fixture
+def crafted_source(qtbot):
+    import engine
+    from engine import RunConfig, Strategy
+    from gui.heap_map import HeapMapView
+    from gui.results_table import ResultsModel
+    from tests.conftest import VECTORS
+
+    real = engine.run(VECTORS / "random_64k.bin", RunConfig(strategy=Strategy.BASELINE))
+    results = ResultsModel()
+    results.add_result(1, baseline_like(real), None)
+    heap = HeapMapView()
+    qtbot.addWidget(heap)
+    return export.ExportSource([], {}, heap, results, "crafted.bin", "crafted")
+
+
+def colour_count(image: QImage, rgb: int) -> int:
+    image = image.convertToFormat(QImage.Format_RGB32)
+    data = np.frombuffer(image.constBits(), dtype=np.uint32, count=image.width() * image.height())
+    return int((data == (0xFF000000 | rgb)).sum())
+
+
+def test_lanes_png_of_a_baseline_like_run_is_mostly_waiting(crafted_source):
+    image = export.render_timeline(crafted_source, (960, 540))
+    assert (image.width(), image.height()) == (960, 540)
+    body = 960 * (540 - export.stamp_height(540))
+    waiting = colour_count(image, 0xD55E00)
+    holding = colour_count(image, 0x000000)
+    # 19.2 of 21 lanes wait; lanes fill most of the body (axes, legend, gaps aside).
+    assert waiting > 0.4 * body
+    assert 0 < holding < waiting / 10  # T7 alone holds the lock
+    assert colour_count(image, 0xCC79A7) > 0  # the coordinator starting threads
+
+
+def test_breakdown_png_shows_the_run_s_states(crafted_source):
+    image = export.render_breakdown(crafted_source, (960, 540))
+    assert (image.width(), image.height()) == (960, 540)
+    assert colour_count(image, 0xD55E00) > colour_count(image, 0xCC79A7) > 0
+    items = export.breakdown_items(crafted_source.results)
+    assert [i.label for i in items] == ["#1 baseline"]
+    assert items[0].seconds["lock_wait"] == pytest.approx(19 * 1.0 + 0.2)
+    assert items[0].seconds["in_allocator"] == pytest.approx(0.8)
+
+
+def test_trace_json_of_the_last_finished_run(two_runs, tmp_path):
+    import json
+
+    window = two_runs
+    written = window.export_to(tmp_path)
+    assert tmp_path / export.FILE_NAMES["trace"] in written
+    with open(tmp_path / export.FILE_NAMES["trace"], encoding="utf-8") as f:
+        document = json.load(f)
+    events = document["traceEvents"]
+    assert isinstance(events, list)
+    names = {e["tid"]: e["args"]["name"] for e in events if e.get("name") == "thread_name"}
+    last = window.results.rows[-1].result
+    assert last.timeline is not None
+    assert [names[i] for i in sorted(names)] == list(last.timeline.lane_names)
+    assert names[20] == "coordinator" and names[0] == "T0"
+    states = {e["name"] for e in events if e.get("ph") == "X"}
+    assert "compute" in states and states <= {
+        "compute",
+        "lock_wait",
+        "in_allocator",
+        "thread_start_join",
+        "read",
+    }
+
+
+def test_no_finished_run_writes_no_trace(window, tmp_path):
+    written = window.export_to(tmp_path / "out")
+    names = sorted(p.name for p in written)
+    assert names == sorted(n for k, n in export.FILE_NAMES.items() if k != "trace")
+    assert sorted(os.listdir(tmp_path / "out")) == names

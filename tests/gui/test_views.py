@@ -2,12 +2,14 @@
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 import engine
-from engine import OWNER_COORDINATOR, OWNER_NONE, CellState, RunConfig, Strategy
+from engine import OWNER_COORDINATOR, OWNER_NONE, CellState, RunCancelled, RunConfig, Strategy
 from gui import charts, inputs
 from gui import heap_map as hm
 from tests.conftest import EXPECTED, VECTORS
+from tests.gui.helpers import open_vector, run_and_wait
 
 
 def test_default_layout_is_8_by_8_pool_tiles():
@@ -136,3 +138,53 @@ def pg_point(x, y):
     from PySide6.QtCore import QPointF
 
     return QPointF(x, y)
+
+
+# -- lanes and time breakdown in the window ----------------------------------
+
+
+def test_lanes_and_bars_follow_finished_runs_and_clear(window, qtbot):
+    open_vector(window)
+    run_and_wait(qtbot, window, window.baseline_button)
+    baseline = window.results.rows[-1].result
+    assert baseline.timeline is not None and baseline.time_breakdown_s is not None
+    assert window.timeline.timeline is baseline.timeline and not window.timeline.live
+    assert window.timeline.vb.state["mouseEnabled"] == [True, False]  # zoom and pan now
+    run_and_wait(qtbot, window, window.pooled_button)
+    pooled = window.results.rows[-1].result
+    assert window.timeline.timeline is pooled.timeline
+    assert [(i.label, dict(i.seconds)) for i in window.breakdown.items] == [
+        ("#1 baseline", baseline.time_breakdown_s),
+        ("#2 pooled", pooled.time_breakdown_s),
+    ]
+    window.breakdown.set_share(False)
+    widths = [{k: w for k, (_, w) in bar.items()} for bar in window.breakdown.segments()]
+    assert widths == [baseline.time_breakdown_s, pooled.time_breakdown_s]
+    qtbot.mouseClick(window.clear_button, Qt.LeftButton)
+    assert window.breakdown.items == [] and window.breakdown.segments() == []
+    assert window.timeline.timeline is None
+
+
+def test_lanes_scroll_live_and_a_stopped_run_keeps_its_lanes_and_bar(window, qtbot):
+    open_vector(window)
+    window.set_speed(0.01)  # slow motion: the test sees the lanes live
+    assert window.start_run(Strategy.BASELINE)
+    lanes = window.timeline
+
+    def live_with_rows():
+        assert lanes.live and lanes.timeline is not None and lanes.timeline.rows >= 20
+        assert lanes.timeline.lanes == 21
+        assert [i.label for i in window.breakdown.items] == ["#1 baseline …"]
+
+    qtbot.waitUntil(live_with_rows, timeout=20000)
+    assert lanes.vb.state["mouseEnabled"] == [False, False]
+    seen = lanes.timeline.time_s[-1]
+    qtbot.waitUntil(lambda: lanes.timeline.time_s[-1] > seen, timeout=10000)  # it moves
+    with qtbot.waitSignal(window.sig_run_failed, timeout=20000) as failed:
+        window.stop()
+    assert isinstance(failed.args[0], RunCancelled)
+    assert not lanes.live and lanes.timeline is not None and lanes.timeline.rows >= 20
+    assert [i.label for i in window.breakdown.items] == ["#1 baseline — stopped"]
+    kept = window.breakdown.items[0].seconds
+    # The stopped bar is the lanes' own total: every lane's time adds up to the last sample.
+    assert sum(kept.values()) == pytest.approx(21 * float(lanes.timeline.time_s[-1]), rel=1e-6)
