@@ -154,6 +154,23 @@ def test_the_zoom_stays_put_unless_another_region_is_clearly_busier():
     assert tracker.region is None
 
 
+def test_the_zoom_keeps_its_place_when_the_heap_empties_past_it():
+    states, owners = empty(8192)
+    put_chunks(states, owners, 6144, (1, 2, 3), 100)
+    tracker = hi.ZoomTracker(cells=512, step=512)
+    assert tracker.update(states, owners).start_cell == 6144
+    # Everything freed: no region beats another, so the zoom stays, and says so
+    # (its cells lie past the last used one: the finder must still look at them).
+    states, owners = empty(8192)
+    kept = tracker.update(states, owners)
+    assert kept == hi.Region(start_cell=6144, cells=512, alternations=0, threads=0, free_holes=1)
+    assert hi.describe(kept) == "Zoom 0x18000–0x1A000: nothing allocated here now, 1 free hole"
+    # One chunk somewhere is something to see (free -> chunk -> free): the zoom moves.
+    put_chunks(states, owners, 10, (4,), 1)
+    moved = tracker.update(states, owners)
+    assert (moved.start_cell, moved.alternations, moved.threads) == (0, 2, 1)
+
+
 def test_mismatched_arrays_are_refused():
     states, owners = empty(100)
     with pytest.raises(ValueError, match="100 cell states but 99 owners"):
