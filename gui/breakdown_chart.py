@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine import TIME_STATES
@@ -23,6 +24,10 @@ from gui import palette
 
 #: Segments narrower than this share of the widest bar get no number.
 _MIN_LABELLED = 0.04
+#: Segments at least this share of the widest bar also name their state, so the
+#: bars read without the legend (hidden when the chart is short).
+_MIN_NAMED = 0.25
+_LEGEND_MIN_HEIGHT = 200
 _BAR_HEIGHT = 0.64
 
 
@@ -166,11 +171,20 @@ class BreakdownChart(QWidget):
             self._bars.append(bar)
             for i in range(n):
                 if values[i, k] >= _MIN_LABELLED * widest:
-                    self._label(state, values[i, k], starts[i, k], ys[i], share)
+                    named = values[i, k] >= _MIN_NAMED * widest
+                    self._label(state, values[i, k], starts[i, k], ys[i], share, named)
         item.setRange(xRange=(0, widest * 1.02), yRange=(-0.5, n - 0.5), padding=0)
 
-    def _label(self, state: str, value: float, start: float, y: float, share: bool) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.legend.setVisible(self.height() >= _LEGEND_MIN_HEIGHT)
+
+    def _label(
+        self, state: str, value: float, start: float, y: float, share: bool, named: bool
+    ) -> None:
         text = f"{value:.0f}%" if share else f"{value:.3g} s"
+        if named:
+            text = f"{state} {text}"
         dark = palette.relative_luminance(palette.TIME_STATE_COLOURS[state]) < 0.3
         label = pg.TextItem(text, color="#ffffff" if dark else "#101010", anchor=(0.5, 0.5))
         label.setFont(palette.font(11 * self._font_scale, bold=True))

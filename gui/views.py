@@ -82,7 +82,7 @@ class ViewArea(QSplitter):
         self.charts = ChartsPanel()
         self.charts.setMinimumWidth(380)
         self.timeline = TimelineView()
-        self.timeline.setMinimumHeight(170)
+        self.timeline.setMinimumHeight(100)  # the window still fits 1280x720
         self.breakdown = BreakdownChart()
         self.breakdown.setMinimumWidth(300)
 

@@ -56,10 +56,19 @@ def test_bars_as_shares_of_the_run(chart):
     assert segments[1]["thread_start_join"] == (pytest.approx(6.25), pytest.approx(12.5))
     assert sum(w for _, w in segments[1].values()) == pytest.approx(100.0)
     texts = sorted(t.textItem.toPlainText() for t in chart._texts)
-    # Segments of at least 4 % of the widest bar are numbered.
-    assert texts == sorted(["52%", "37%", "5%", "6%", "12%", "78%"])
+    # Segments of at least 4 % of the widest bar are numbered, from 25 % also named.
+    assert texts == sorted(["lock_wait 52%", "idle 37%", "5%", "6%", "12%", "idle 78%"])
     chart.set_share(False)
     assert chart.segments()[0]["lock_wait"] == (1.5, 31.25)
+
+
+def test_the_legend_shows_when_there_is_room(chart, qtbot):
+    chart.show()
+    chart.resize(700, 120)
+    qtbot.waitUntil(lambda: not chart.legend.isVisible())
+    chart.resize(700, 400)
+    qtbot.waitUntil(chart.legend.isVisible)
+    assert "lock_wait" in chart.legend.text() and "in_allocator" in chart.legend.text()
 
 
 def test_clear_and_empty_runs(chart):
