@@ -9,7 +9,9 @@ ratios, all measured in the same run:
 - Python-driven / standalone binary: the same strategy and file, telemetry on
   on both sides, both timed by the engine's own clock (``RunResult.wall_s`` and
   the binary's ``Wall time:``); whole-call times are shown beside them;
-- telemetry on / off (Python; pooled and baseline);
+- telemetry on / off (Python; pooled and baseline): the whole cost of
+  watching a run (time accounting per lane, the 1 ms timeline, heap map,
+  sampled counters);
 - pooled / floor: pooled with telemetry off against Strategy.FLOOR, the same
   threads with no allocator cost at all.
 
@@ -51,8 +53,15 @@ STANDALONE_FLAGS = [*CFLAGS["COMMON"], *CFLAGS["RELEASE"], *CFLAGS["WERROR"]]
 # Short names for the strategies compared below.
 S, B, P, F = Strategy.SINGLE, Strategy.BASELINE, Strategy.POOLED, Strategy.FLOOR
 
-# Targets on a 2-core machine (issue 2).
-TARGETS = {"python/standalone": 1.03, "telemetry on/off": 1.03, "pooled/floor": 1.05}
+# Targets on a 2-core machine (issues 2 and 9). Telemetry covers everything a
+# run observes: the time accounting per lane, the timeline, the heap map and
+# the sampled counters (issue 9's budget: 3% pooled, 5% baseline).
+TARGETS = {
+    "python/standalone": 1.03,
+    "telemetry on/off pooled": 1.03,
+    "telemetry on/off baseline": 1.05,
+    "pooled/floor": 1.05,
+}
 
 
 # ------------------------------------------------------------------ runners
@@ -298,7 +307,7 @@ def main(argv=None) -> int:
                 f"{label} pooled: telemetry on / off",
                 variants[label, "tel pooled on"].median(),
                 variants[label, "tel pooled off"].median(),
-                TARGETS["telemetry on/off"],
+                TARGETS["telemetry on/off pooled"],
             )
         )
         if (label, "py baseline off") in variants:
@@ -307,7 +316,7 @@ def main(argv=None) -> int:
                     f"{label} baseline: telemetry on / off",
                     variants[label, "py baseline"].median(),
                     variants[label, "py baseline off"].median(),
-                    TARGETS["telemetry on/off"],
+                    TARGETS["telemetry on/off baseline"],
                 )
             )
     for label in files:

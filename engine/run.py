@@ -93,7 +93,8 @@ class RunResult:
     counters: dict[str, int]
     series: dict[str, np.ndarray]  # "time_s" plus every counter, one row per sample
     #: Nanoseconds per slot (rows: worker slots, then the coordinator) and time
-    #: state (columns: TIME_STATES); None for results rebuilt from a session.
+    #: state (columns: TIME_STATES); None without telemetry (nothing is timed
+    #: then) and for results rebuilt from older sessions.
     slot_times_ns: np.ndarray | None = None
     #: Where each lane's time went, sampled each millisecond (None without
     #: telemetry, and for results rebuilt from older sessions).
@@ -351,7 +352,7 @@ class Run:
             wall_s=lib.engine_run_wall_ns(handle) / 1e9,
             counters=counter_dict,
             series=_series_to_dict(rows[:n]),
-            slot_times_ns=self._slot_times(handle),
+            slot_times_ns=self._slot_times(handle) if self.config.telemetry else None,
             timeline=self._timeline(handle, -1) if self.config.telemetry else None,
         )
 

@@ -64,13 +64,13 @@ def _lane_events(lane: int, edges: np.ndarray, seconds: np.ndarray) -> list[dict
                 open_end = t + float(shares[i])
             else:
                 if open_event is not None:
-                    open_event["dur"] = _us(open_end) - open_event["ts"]
+                    open_event["dur"] = round(_us(open_end) - open_event["ts"], 3)
                     events.append(open_event)
                 open_event = {"name": name, "ph": "X", "pid": _PID, "tid": lane, "ts": _us(t)}
                 open_end = t + float(shares[i])
             t += float(shares[i])
     if open_event is not None:
-        open_event["dur"] = _us(open_end) - open_event["ts"]
+        open_event["dur"] = round(_us(open_end) - open_event["ts"], 3)
         events.append(open_event)
     return events
 

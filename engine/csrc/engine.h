@@ -84,7 +84,7 @@ typedef enum {
     ENGINE_C_LOCK_ACQ_ALLOC = 0, /* allocator lock taken by umalloc */
     ENGINE_C_LOCK_ACQ_FREE,      /* allocator lock taken by ufree */
     ENGINE_C_LOCK_CONTENDED,     /* acquisitions that found the lock busy */
-    ENGINE_C_LOCK_WAIT_NS,       /* nanoseconds spent waiting for the lock */
+    ENGINE_C_LOCK_WAIT_NS,       /* nanoseconds spent waiting for the lock (0 without telemetry) */
     ENGINE_C_POOL_ALLOCS,        /* allocations served by a thread's pool */
     ENGINE_C_POOL_FREES,         /* frees of pool memory (no-ops) */
     ENGINE_C_GLOBAL_ALLOCS,      /* allocations served by the free list */

@@ -167,25 +167,6 @@ typedef struct {
 
 _Static_assert(SC_COUNT <= 32, "slot counter row too small");
 
-/* Moves a slot to another time state now.  A seqlock lets readers on other
-   threads see the three words change together; the clock is read after the
-   sequence turns odd, so a reader that saw an even sequence after reading its
-   own time t has every transition from before t (rows never go backwards). */
-static inline void slot_enter(slot_counters *sc, int state)
-{
-    atomic_u64 *v = sc->v;
-    uint64_t seq = counter_get(&v[SC_TSEQ]);
-    atomic_store_explicit(&v[SC_TSEQ], seq + 1, RELAXED);
-    atomic_thread_fence(memory_order_seq_cst);
-    uint64_t now = now_ns();
-    uint64_t current = counter_get(&v[SC_TSTATE]), since = counter_get(&v[SC_TSINCE]);
-    if (current < ENGINE_T_IDLE && now > since)
-        counter_add(&v[SC_TIME + current], now - since);
-    atomic_store_explicit(&v[SC_TSTATE], (uint64_t)state, RELAXED);
-    atomic_store_explicit(&v[SC_TSINCE], now, RELAXED);
-    atomic_store_explicit(&v[SC_TSEQ], seq + 2, memory_order_release);
-}
-
 /* A slot's nanoseconds per busy state (ENGINE_T_IDLE entries), the state in
    progress counted up to now (a time the caller read before calling); safe
    from any thread. */
@@ -331,6 +312,27 @@ static inline void slot_set_state(engine_run *run, uint32_t slot, uint8_t state)
 {
     if (run->slot_states)
         atomic_store_explicit(&run->slot_states[slot], state, RELAXED);
+}
+
+/* Moves a slot to another time state now.  A seqlock lets readers on other
+   threads see the three words change together; the clock is read after the
+   sequence turns odd, so a reader that saw an even sequence after reading its
+   own time t has every transition from before t (rows never go backwards). */
+static inline void slot_enter(engine_run *run, uint32_t slot, int state)
+{
+    if (!run->cfg.telemetry)
+        return; /* without telemetry nothing is timed: what benchmarks compare */
+    atomic_u64 *v = run->slots[slot].v;
+    uint64_t seq = counter_get(&v[SC_TSEQ]);
+    atomic_store_explicit(&v[SC_TSEQ], seq + 1, RELAXED);
+    atomic_thread_fence(memory_order_seq_cst);
+    uint64_t now = now_ns();
+    uint64_t current = counter_get(&v[SC_TSTATE]), since = counter_get(&v[SC_TSINCE]);
+    if (current < ENGINE_T_IDLE && now > since)
+        counter_add(&v[SC_TIME + current], now - since);
+    atomic_store_explicit(&v[SC_TSTATE], (uint64_t)state, RELAXED);
+    atomic_store_explicit(&v[SC_TSINCE], now, RELAXED);
+    atomic_store_explicit(&v[SC_TSEQ], seq + 2, memory_order_release);
 }
 
 /* control.c: engine threads in and out of the pause accounting */

@@ -1,9 +1,9 @@
 /*
  * The global allocator lock.  Every acquisition is counted (umalloc and ufree
  * separately); a trylock first tells whether the lock was busy, and only then
- * is the wait timed.  The time the lock is held (in the allocator) is timed
- * always: two clock reads per locked call (three when it waits), never on a
- * pool's fast path.
+ * is the wait timed.  With telemetry on, the time the lock is held (in the
+ * allocator) is timed too: two clock reads per locked call (three when it
+ * waits), never on a pool's fast path.
  */
 #include <stdio.h>
 
@@ -14,11 +14,11 @@ static void lock_acquire(engine_run *run, uint32_t slot, int counter)
     slot_counters *sc = &run->slots[slot];
     if (pthread_mutex_trylock(&run->heap_lock) != 0) {
         slot_set_state(run, slot, ENGINE_SLOT_WAITING);
-        slot_enter(sc, ENGINE_T_LOCK_WAIT);
+        slot_enter(run, slot, ENGINE_T_LOCK_WAIT);
         pthread_mutex_lock(&run->heap_lock);
         counter_add(&sc->v[SC_CONTENDED], 1);
     }
-    slot_enter(sc, ENGINE_T_IN_ALLOCATOR);
+    slot_enter(run, slot, ENGINE_T_IN_ALLOCATOR);
     counter_add(&sc->v[counter], 1);
     counter_add(&sc->v[SC_MID_BLOCK_SUM], atomic_load_explicit(&run->mid_block, RELAXED));
     slot_set_state(run, slot, ENGINE_SLOT_HOLDING);
@@ -27,7 +27,7 @@ static void lock_acquire(engine_run *run, uint32_t slot, int counter)
 static void lock_release(engine_run *run, uint32_t slot)
 {
     /* back to computing; the coordinator has no compute state (WORKLOAD.md 10) */
-    slot_enter(&run->slots[slot], slot == run->nslots ? ENGINE_T_IDLE : ENGINE_T_COMPUTE);
+    slot_enter(run, slot, slot == run->nslots ? ENGINE_T_IDLE : ENGINE_T_COMPUTE);
     pthread_mutex_unlock(&run->heap_lock);
     slot_set_state(run, slot, ENGINE_SLOT_COMPUTING);
 }

@@ -182,16 +182,16 @@ static void run_single(engine_run *run)
         run->ops->worker_init(&w);
     /* One thread does everything: its time is slot 0's while it hashes and
        the coordinator's while it reads. */
-    slot_counters *sc = &run->slots[0], *coord = &run->slots[run->nslots];
+    slot_counters *sc = &run->slots[0];
     uint64_t offset = 0;
     for (int64_t index = 0; run_checkpoint(run, 0); index++) {
-        slot_enter(sc, ENGINE_T_IDLE);
-        slot_enter(coord, ENGINE_T_READ);
+        slot_enter(run, 0, ENGINE_T_IDLE);
+        slot_enter(run, run->nslots, ENGINE_T_READ);
         int64_t len = input_read_block(run, buf, offset);
-        slot_enter(coord, ENGINE_T_IDLE);
+        slot_enter(run, run->nslots, ENGINE_T_IDLE);
         if (len <= 0)
             break;
-        slot_enter(sc, ENGINE_T_COMPUTE);
+        slot_enter(run, 0, ENGINE_T_COMPUTE);
         slot_set_state(run, 0, ENGINE_SLOT_COMPUTING);
         w.block_index = index;
         uint64_t hash = 0;
@@ -202,7 +202,7 @@ static void run_single(engine_run *run)
         counter_add(&sc->v[SC_BLOCKS_DONE], 1);
         counter_add(&sc->v[SC_BYTES_DONE], (uint64_t)len);
     }
-    slot_enter(sc, ENGINE_T_IDLE);
+    slot_enter(run, 0, ENGINE_T_IDLE);
     slot_set_state(run, 0, ENGINE_SLOT_IDLE);
     free(buf);
 }
@@ -221,7 +221,7 @@ static void *worker_main(void *p)
     worker *w = &task->w;
     engine_run *run = w->run;
     block_args *args = w->arg_record;
-    slot_enter(&run->slots[w->slot], ENGINE_T_COMPUTE);
+    slot_enter(run, w->slot, ENGINE_T_COMPUTE);
     atomic_fetch_add_explicit(&run->mid_block, 1, RELAXED);
     slot_set_state(run, w->slot, ENGINE_SLOT_COMPUTING);
 
@@ -241,7 +241,7 @@ static void *worker_main(void *p)
         }
     }
     atomic_fetch_sub_explicit(&run->mid_block, 1, RELAXED);
-    slot_enter(&run->slots[w->slot], ENGINE_T_IDLE);
+    slot_enter(run, w->slot, ENGINE_T_IDLE);
     slot_set_state(run, w->slot, ENGINE_SLOT_IDLE);
     engine_threads_add(run, -1); /* the last thing this thread does to the run */
     return NULL;
@@ -289,15 +289,14 @@ static void run_threaded(engine_run *run)
     int64_t next_block = 0;
     bool at_end = false;
     const uint32_t coord = nslots;
-    slot_counters *coord_row = &run->slots[coord];
     while (!at_end && !run_should_stop(run)) {
         uint32_t started = 0;
         for (uint32_t s = 0; s < nslots; s++) {
             if (!run_checkpoint(run, coord))
                 break;
-            slot_enter(coord_row, ENGINE_T_READ);
+            slot_enter(run, coord, ENGINE_T_READ);
             int64_t len = input_read_block(run, buf, offset);
-            slot_enter(coord_row, ENGINE_T_IDLE);
+            slot_enter(run, coord, ENGINE_T_IDLE);
             if (len <= 0) {
                 at_end = true;
                 break;
@@ -319,9 +318,9 @@ static void run_threaded(engine_run *run)
             args->result = &task->result;
             task->w.arg_record = args;
             engine_threads_add(run, 1);
-            slot_enter(coord_row, ENGINE_T_THREAD_START_JOIN);
+            slot_enter(run, coord, ENGINE_T_THREAD_START_JOIN);
             int rc = pthread_create(&task->thread, &attr, worker_main, task);
-            slot_enter(coord_row, ENGINE_T_IDLE);
+            slot_enter(run, coord, ENGINE_T_IDLE);
             if (rc != 0) {
                 engine_threads_add(run, -1);
                 engine_error err = {.block_index = next_block, .slot = (int32_t)s, .sys_errno = rc};
@@ -337,10 +336,10 @@ static void run_threaded(engine_run *run)
         /* While it joins, the coordinator changes nothing: it counts as parked
            (see engine_run_is_paused), and parks for real before it recycles. */
         quiescent_add(run, 1);
-        slot_enter(coord_row, ENGINE_T_THREAD_START_JOIN);
+        slot_enter(run, coord, ENGINE_T_THREAD_START_JOIN);
         for (uint32_t s = 0; s < started; s++)
             pthread_join(tasks[s].thread, NULL);
-        slot_enter(coord_row, ENGINE_T_IDLE);
+        slot_enter(run, coord, ENGINE_T_IDLE);
         quiescent_add(run, -1);
         (void)run_checkpoint(run, coord);
         for (uint32_t s = 0; s < started; s++) {
@@ -379,7 +378,7 @@ int engine_run_execute(engine_run *run, engine_error *err)
     } else {
         run_threaded(run);
     }
-    slot_enter(&run->slots[run->nslots], ENGINE_T_IDLE);
+    slot_enter(run, run->nslots, ENGINE_T_IDLE);
     /* read after every lane's last transition: no lane is busy past the end */
     atomic_store(&run->wall_ns, now_ns() - t0);
     sampler_stop(run);

@@ -135,7 +135,7 @@ def test_the_5mib_baseline_trace_stays_small(runs, tmp_path):
             if e.get("ph") == "X" and e["tid"] == tid
         )
         for (_, end), (begin, _) in zip(spans, spans[1:], strict=False):
-            assert begin >= end, tid
+            assert begin >= end - 0.001, tid  # microseconds, rounded to the nanosecond
 
 
 def test_the_timeline_is_read_live_and_never_goes_backwards():
