@@ -5,6 +5,11 @@ A bin shows the state that took most of its time (at 1 ms samples and a screen
 pixel per bin, that is what the eye can resolve anyway). Bins after the last
 sample have no state yet (NO_DATA) and are drawn as the background, so a live
 run's future is never shown as idle.
+
+Above the lanes, one more row says how much of each bin the allocator lock was
+held by anyone (in_allocator summed over the lanes): black when it never
+rests, white when it is free. Each holder is a sliver in its own lane; this
+row shows that together they keep the lock busy.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ NO_DATA = 255
 #: between lanes, so two neighbours in the same state still read as two lanes.
 ROWS_PER_LANE = 8
 
+_IN_ALLOCATOR = TIME_STATES.index("in_allocator")
 _LUT = np.zeros((256, 3), dtype=np.uint8)
 _LUT[:] = palette.rgb(palette.NO_DATA)
 for _i, _state in enumerate(TIME_STATES):
@@ -56,6 +62,30 @@ def cumulative_window(timeline: Timeline, times_s: np.ndarray) -> np.ndarray:
     return ys[i] + w * (ys[j] - ys[i])
 
 
+def window_seconds(
+    timeline: Timeline, start_s: float, end_s: float, bins: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(edges, seconds): ``bins`` equal bins from ``start_s`` to ``end_s`` and the
+    seconds per bin, lane and state (bins, lanes, 6)."""
+    if not end_s > start_s or bins < 1:
+        raise ValueError(f"a timeline window needs start < end and bins >= 1, not {bins!r} bins")
+    edges = np.linspace(start_s, end_s, bins + 1)
+    if timeline.rows == 0:
+        return edges, np.zeros((bins, timeline.lanes, len(TIME_STATES)))
+    return edges, np.maximum(np.diff(cumulative_window(timeline, edges), axis=0), 0.0)
+
+
+def lock_held(timeline: Timeline, edges: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+    """(bins,): the share of each bin during which some lane held the allocator
+    lock (0..1); -1 where the bin starts at or after the last sample."""
+    held = seconds[:, :, _IN_ALLOCATOR].sum(axis=1) / np.maximum(np.diff(edges), 1e-12)
+    held = np.clip(held, 0.0, 1.0)
+    if timeline.rows == 0:
+        return np.full(len(held), -1.0)
+    held[edges[:-1] >= timeline.time_s[-1]] = -1.0
+    return held
+
+
 def window_states(
     timeline: Timeline, start_s: float, end_s: float, bins: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -65,13 +95,17 @@ def window_states(
     took most of the bin, NO_DATA where the bin starts at or after the last
     sample. ``shares``: (lanes, bins), that state's fraction of the bin's time.
     """
-    if not end_s > start_s or bins < 1:
-        raise ValueError(f"a timeline window needs start < end and bins >= 1, not {bins!r} bins")
-    edges = np.linspace(start_s, end_s, bins + 1)
-    lanes = timeline.lanes
+    edges, seconds = window_seconds(timeline, start_s, end_s, bins)
+    return (edges, *states_of(timeline, edges, seconds))
+
+
+def states_of(
+    timeline: Timeline, edges: np.ndarray, seconds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(states, shares) of :func:`window_states` from :func:`window_seconds`' output."""
+    lanes, bins = timeline.lanes, len(edges) - 1
     if timeline.rows == 0:
-        return edges, np.full((lanes, bins), NO_DATA, np.uint8), np.zeros((lanes, bins))
-    seconds = np.maximum(np.diff(cumulative_window(timeline, edges), axis=0), 0.0)
+        return np.full((lanes, bins), NO_DATA, np.uint8), np.zeros((lanes, bins))
     states = np.argmax(seconds, axis=2).astype(np.uint8)  # (bins, lanes)
     total = seconds.sum(axis=2)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -79,17 +113,30 @@ def window_states(
     unknown = (edges[:-1] >= timeline.time_s[-1]) | (total.max(axis=1) <= 0)
     states[unknown] = NO_DATA
     shares[unknown] = 0.0
-    return edges, np.ascontiguousarray(states.T), np.ascontiguousarray(shares.T)
+    return np.ascontiguousarray(states.T), np.ascontiguousarray(shares.T)
 
 
-def lanes_rgb(states: np.ndarray) -> np.ndarray:
-    """(lanes * ROWS_PER_LANE, bins, 3) uint8, lane 0 on top: each lane's colour
-    rows, then one background row."""
+def lock_rgb(held: np.ndarray) -> np.ndarray:
+    """(bins, 3) uint8: white (lock free) to the holders' black (held throughout)."""
+    white = _LUT[NO_DATA].astype(np.float64)
+    holder = _LUT[_IN_ALLOCATOR].astype(np.float64)
+    f = np.clip(held, 0.0, 1.0)[:, None]
+    return np.rint(white + (holder - white) * f).astype(np.uint8)
+
+
+def lanes_rgb(states: np.ndarray, held: np.ndarray | None = None) -> np.ndarray:
+    """(rows * ROWS_PER_LANE, bins, 3) uint8: the lock row first when ``held`` is
+    given, then lane 0 downwards; each row's colour rows, then one background row."""
     lanes, bins = states.shape
-    image = np.empty((lanes, ROWS_PER_LANE, bins, 3), dtype=np.uint8)
-    image[:, :-1] = _LUT[states][:, None]
+    rows = lanes + (held is not None)
+    image = np.empty((rows, ROWS_PER_LANE, bins, 3), dtype=np.uint8)
+    first = 0
+    if held is not None:
+        image[0, :-1] = lock_rgb(held)[None]
+        first = 1
+    image[first:, :-1] = _LUT[states][:, None]
     image[:, -1] = _LUT[NO_DATA]
-    return image.reshape(lanes * ROWS_PER_LANE, bins, 3)
+    return image.reshape(rows * ROWS_PER_LANE, bins, 3)
 
 
 __all__ = [
@@ -97,6 +144,10 @@ __all__ = [
     "ROWS_PER_LANE",
     "cumulative_window",
     "lanes_rgb",
+    "lock_held",
+    "lock_rgb",
     "state_rgb",
+    "states_of",
+    "window_seconds",
     "window_states",
 ]

@@ -1,7 +1,9 @@
 """The lanes: one row per thread slot and one for the coordinator, coloured by
 what the slot's time went to (compute, waiting for the lock, holding it, ...).
 
-Drawn as ONE image (lanes x time bins, a bin per screen pixel; see
+A first row, "lock held", shades each moment by how much of it some thread
+held the allocator lock: black when the lock never rests. Drawn as ONE image
+(rows x time bins, a bin per screen pixel; see
 :mod:`gui.timeline_image`), re-rendered for the visible window whenever the
 data, the zoom or the size change: thousands of intervals cost one texture
 upload. While a run is live the window scrolls with it; afterwards (or in a
@@ -22,7 +24,14 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolTip, QVBoxLayout, QWidge
 
 from engine import TIME_STATES, Timeline
 from gui import palette
-from gui.timeline_image import NO_DATA, ROWS_PER_LANE, lanes_rgb, window_states
+from gui.timeline_image import (
+    NO_DATA,
+    ROWS_PER_LANE,
+    lanes_rgb,
+    lock_held,
+    states_of,
+    window_seconds,
+)
 
 #: While live, the lanes show at most the last LIVE_WINDOW_S seconds.
 LIVE_WINDOW_S = 5.0
@@ -31,6 +40,8 @@ MIN_WINDOW_S = 0.002
 _MIN_BINS, _MAX_BINS = 64, 4096
 #: Lane label tick at the middle of a lane's coloured rows.
 _LANE_MIDDLE = (ROWS_PER_LANE - 1) / ROWS_PER_LANE / 2
+#: The lock row's label; lane i is drawn at y = 1 + i.
+LOCK_ROW = "lock held"
 
 
 def live_range(end_s: float, current: tuple[float, float] | None) -> tuple[float, float]:
@@ -62,6 +73,7 @@ class TimelineView(QWidget):
         self.edges = np.zeros(0)
         self.states = np.zeros((0, 0), np.uint8)
         self.shares = np.zeros((0, 0))
+        self.held = np.zeros(0)
         self.hover_text = ""
         self._font_scale = font_scale
         self._window: tuple[float, float] | None = None
@@ -137,6 +149,7 @@ class TimelineView(QWidget):
         self.edges = np.zeros(0)
         self.states = np.zeros((0, 0), np.uint8)
         self.shares = np.zeros((0, 0))
+        self.held = np.zeros(0)
         self.image.clear()
         self.plot.getPlotItem().getAxis("left").setTicks([[]])
         self.vb.setLimits(xMin=None, xMax=None)
@@ -155,22 +168,27 @@ class TimelineView(QWidget):
             self._set_lanes(self.timeline)
 
     def describe(self, time_s: float, lane: int) -> str:
-        """What the lanes show at ``time_s`` in ``lane`` ("" outside the data)."""
-        if self.timeline is None or len(self.edges) < 2 or not 0 <= lane < self.timeline.lanes:
+        """What the lanes show at ``time_s`` in ``lane`` ("" outside the data);
+        lane -1 is the lock row."""
+        if self.timeline is None or len(self.edges) < 2 or not -1 <= lane < self.timeline.lanes:
             return ""
         b = int(np.searchsorted(self.edges, time_s, side="right")) - 1
         if not 0 <= b < self.states.shape[1]:
             return ""
+        if lane == -1:
+            if self.held[b] < 0:
+                return ""
+            return f"{LOCK_ROW} {100 * self.held[b]:.0f}% of the time · {time_s:.3f} s"
         state = int(self.states[lane, b])
         if state == NO_DATA:
             return ""
         return f"{self.timeline.lane_names[lane]} · {TIME_STATES[state]} · {time_s:.3f} s"
 
     def colour_at(self, lane: int, bin_index: int) -> tuple[int, int, int]:
-        """The RGB of ``lane`` in bin ``bin_index`` of the shown image (for tests)."""
+        """The RGB of ``lane`` (-1: the lock row) in bin ``bin_index`` of the shown image."""
         image = self.image.image
         assert image is not None
-        r, g, b = image[lane * ROWS_PER_LANE, bin_index][:3]
+        r, g, b = image[(lane + 1) * ROWS_PER_LANE, bin_index][:3]
         return int(r), int(g), int(b)
 
     def time_window(self) -> tuple[float, float]:
@@ -223,20 +241,22 @@ class TimelineView(QWidget):
         lanes = timeline.lanes
         step = self._label_step(lanes)
         names = timeline.lane_names
-        ticks = [
-            (i + _LANE_MIDDLE, names[i]) for i in range(lanes) if i % step == 0 or i == lanes - 1
+        ticks = [(_LANE_MIDDLE, LOCK_ROW)] + [
+            (1 + i + _LANE_MIDDLE, names[i])
+            for i in range(lanes)
+            if i % step == 0 or i == lanes - 1
         ]
         self.plot.getPlotItem().getAxis("left").setTicks([ticks, []])
         self._setting_range = True
         try:
-            self.vb.setYRange(0, lanes, padding=0)
+            self.vb.setYRange(0, lanes + 1, padding=0)
         finally:
             self._setting_range = False
         self._lane_step = step
 
     def _label_step(self, lanes: int) -> int:
         """Label every n-th lane so labels (about 15 px at 11 pt) never overlap."""
-        lane_px = max(1.0, self.vb.height() / max(1, lanes))
+        lane_px = max(1.0, self.vb.height() / (lanes + 1))
         return max(1, math.ceil(15 * self._font_scale / lane_px))
 
     def _apply_window(self) -> None:
@@ -267,9 +287,12 @@ class TimelineView(QWidget):
         x0 = max(0.0, x0)
         if not x1 > x0:
             return
-        self.edges, self.states, self.shares = window_states(tl, x0, x1, self._bins())
-        self.image.setImage(lanes_rgb(self.states), autoLevels=False, levels=(0, 255))
-        self.image.setRect(QRectF(x0, 0.0, x1 - x0, float(tl.lanes)))
+        self.edges, seconds = window_seconds(tl, x0, x1, self._bins())
+        self.states, self.shares = states_of(tl, self.edges, seconds)
+        self.held = lock_held(tl, self.edges, seconds)
+        image = lanes_rgb(self.states, self.held)
+        self.image.setImage(image, autoLevels=False, levels=(0, 255))
+        self.image.setRect(QRectF(x0, 0.0, x1 - x0, float(tl.lanes + 1)))
 
     def _set_hover(self, text: str) -> None:
         if text != self.hover_text:
@@ -282,7 +305,7 @@ class TimelineView(QWidget):
             self._set_hover("")
             return
         p = self.vb.mapSceneToView(pos)
-        text = self.describe(p.x(), int(math.floor(p.y())))
+        text = self.describe(p.x(), int(math.floor(p.y())) - 1)
         self._set_hover(text)
         if text:
             QToolTip.showText(QCursor.pos(), text, self.plot)
@@ -310,4 +333,4 @@ class TimelineView(QWidget):
         return True
 
 
-__all__ = ["LIVE_WINDOW_S", "TimelineView", "live_range"]
+__all__ = ["LIVE_WINDOW_S", "LOCK_ROW", "TimelineView", "live_range"]

@@ -9,7 +9,16 @@ from engine import TIME_STATES, Timeline
 from engine.timeline import BUSY_STATES
 from gui import palette
 from gui.time_feed import bounded, seconds_by_state
-from gui.timeline_image import NO_DATA, ROWS_PER_LANE, lanes_rgb, state_rgb, window_states
+from gui.timeline_image import (
+    NO_DATA,
+    ROWS_PER_LANE,
+    lanes_rgb,
+    lock_held,
+    lock_rgb,
+    state_rgb,
+    window_seconds,
+    window_states,
+)
 from gui.timeline_view import LIVE_WINDOW_S, TimelineView, live_range
 
 LOCK_WAIT = (0xD5, 0x5E, 0x00)
@@ -93,6 +102,25 @@ def test_window_states_pick_each_bins_state_and_mark_the_future_unknown():
     assert tuple(rgb[0, 110]) == WHITE  # the future: background, not idle
 
 
+def test_the_lock_row_is_the_share_of_each_bin_someone_held_the_lock():
+    tl = crafted()
+    edges, seconds = window_seconds(tl, 0.4, 1.2, 8)  # 0.1 s bins; T3 holds from 0.5 s
+    held = lock_held(tl, edges, seconds)
+    assert held[:6].tolist() == pytest.approx([0.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+    assert held[6:].tolist() == [-1.0, -1.0]  # after the last sample
+    edges, seconds = window_seconds(tl, 0.45, 0.55, 1)
+    assert lock_held(tl, edges, seconds).tolist() == pytest.approx([0.5])
+    assert lock_rgb(np.array([0.0, 0.5, 1.0, -1.0])).tolist() == [
+        [255, 255, 255],
+        [128, 128, 128],
+        [0, 0, 0],
+        [255, 255, 255],
+    ]
+    rgb = lanes_rgb(np.zeros((2, 3), np.uint8), np.array([1.0, 0.0, -1.0]))
+    assert rgb.shape == (3 * ROWS_PER_LANE, 3, 3)
+    assert tuple(rgb[0, 0]) == (0, 0, 0) and tuple(rgb[ROWS_PER_LANE, 0]) == COMPUTE
+
+
 def test_lanes_show_each_state_colour_at_known_lanes_and_bins(view):
     view.show_timeline(crafted(), live=False)
     assert view.time_window() == pytest.approx((0.0, 1.0))
@@ -107,7 +135,10 @@ def test_lanes_show_each_state_colour_at_known_lanes_and_bins(view):
     assert view.colour_at(4, bin_at(view, 0.05)) == READ
     assert view.colour_at(4, bin_at(view, 0.5)) == START_JOIN
     ticks = view.plot.getPlotItem().getAxis("left")._tickLevels[0]
-    assert [name for _, name in ticks] == ["T0", "T1", "T2", "T3", "coordinator"]
+    assert [name for _, name in ticks] == ["lock held", "T0", "T1", "T2", "T3", "coordinator"]
+    # The lock row: free (white) while T3 waits, black once it holds the lock.
+    assert view.colour_at(-1, bin_at(view, 0.25)) == WHITE
+    assert view.colour_at(-1, bin_at(view, 0.75)) == IN_ALLOCATOR
 
 
 def test_the_grabbed_widget_shows_the_lock_wait_colour(view, qtbot):
@@ -129,8 +160,10 @@ def test_hover_names_the_thread_the_state_and_the_time(view, qtbot):
     assert view.describe(0.05, 4) == "coordinator · read · 0.050 s"
     assert view.describe(0.5, 1) == "T1 · idle · 0.500 s"
     assert view.describe(1.5, 0) == ""  # after the run
-    assert view.describe(0.5, 5) == "" and view.describe(0.5, -1) == ""
-    scene_pos = view.vb.mapViewToScene(QPointF(0.25, 3.4))
+    assert view.describe(0.5, 5) == "" and view.describe(0.5, -2) == ""
+    assert view.describe(0.75, -1) == "lock held 100% of the time · 0.750 s"
+    assert view.describe(0.25, -1) == "lock held 0% of the time · 0.250 s"
+    scene_pos = view.vb.mapViewToScene(QPointF(0.25, 4.4))  # the lock row is y 0..1
     with qtbot.waitSignal(view.sig_hovered) as hovered:
         view.plot.scene().sigMouseMoved.emit(scene_pos)
     assert hovered.args == ["T3 · lock_wait · 0.250 s"]
