@@ -244,7 +244,8 @@ class TimelineView(QWidget):
         ticks = [(_LANE_MIDDLE, LOCK_ROW)] + [
             (1 + i + _LANE_MIDDLE, names[i])
             for i in range(lanes)
-            if i % step == 0 or i == lanes - 1
+            # T0 sits against the lock row: labelled only when every lane is
+            if (i % step == 0 and (i > 0 or step == 1)) or i == lanes - 1
         ]
         self.plot.getPlotItem().getAxis("left").setTicks([ticks, []])
         self._setting_range = True
