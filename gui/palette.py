@@ -100,11 +100,11 @@ TIME_STATE_MEANINGS = {
 TIME_STATE_GLOSS = {"lock_wait": "waiting", "in_allocator": "holding the lock"}
 
 
-def time_legend_html(point_size: float, title: str = "") -> str:
+def time_legend_html(point_size: float, title: str = "", glosses: bool = True) -> str:
     """A line of coloured swatches and state names for a QLabel (wraps when narrow)."""
     parts = [f"<b>{title}</b>"] if title else []
     for state, colour in TIME_STATE_COLOURS.items():
-        gloss = TIME_STATE_GLOSS.get(state)
+        gloss = TIME_STATE_GLOSS.get(state) if glosses else None
         parts.append(
             f'<span style="color:{colour}">&#9608;&#9608;</span>&nbsp;{state}'
             + (f" ({gloss})" if gloss else "")

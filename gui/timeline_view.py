@@ -19,7 +19,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QCursor, QKeyEvent
+from PySide6.QtGui import QCursor, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolTip, QVBoxLayout, QWidget
 
 from engine import TIME_STATES, Timeline
@@ -40,6 +40,8 @@ MIN_WINDOW_S = 0.002
 _MIN_BINS, _MAX_BINS = 64, 4096
 #: Lane label tick at the middle of a lane's coloured rows.
 _LANE_MIDDLE = (ROWS_PER_LANE - 1) / ROWS_PER_LANE / 2
+#: Narrower than this (px at font scale 1), the legend drops its glosses.
+_GLOSS_MIN_WIDTH = 820
 #: The lock row's label; lane i is drawn at y = 1 + i.
 LOCK_ROW = "lock held"
 
@@ -218,9 +220,18 @@ class TimelineView(QWidget):
 
     # -------------------------------------------------------------- internals
 
+    def _set_legend(self) -> None:
+        """The legend on one line when it can be: the glosses go when narrow."""
+        wide = self.width() >= _GLOSS_MIN_WIDTH * self._font_scale
+        self.legend.setText(palette.time_legend_html(11 * self._font_scale, "Lanes:", wide))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._set_legend()
+
     def _set_fonts(self) -> None:
         s = self._font_scale
-        self.legend.setText(palette.time_legend_html(11 * s, "Lanes:"))
+        self._set_legend()
         item = self.plot.getPlotItem()
         label_style = {"font-size": f"{11 * s:.0f}pt", "color": "#202020"}
         for name in ("left", "bottom"):

@@ -247,3 +247,15 @@ def test_the_live_copy_stays_bounded_without_losing_time():
             "idle": 5 * 3.0 - (3.3 + 0.5 + 2.5 + 2.9 + 0.1),
         }
     )
+
+
+def test_the_legend_sits_above_the_lanes_and_drops_its_glosses_when_narrow(view, qtbot):
+    view.show_timeline(crafted(), live=False)
+    assert view.legend.geometry().bottom() < view.plot.geometry().top()  # never over the data
+    text = view.legend.text()
+    assert "lock_wait (waiting)" in text and "in_allocator (holding the lock)" in text
+    for state in TIME_STATES:
+        assert f"color:{palette.TIME_STATE_COLOURS[state]}" in text and state in text
+    view.resize(500, 400)
+    qtbot.waitUntil(lambda: "(waiting)" not in view.legend.text())
+    assert "lock_wait" in view.legend.text()
