@@ -434,9 +434,19 @@ def render_breakdown(source: ExportSource, size=CHART_SIZE) -> QImage:
     return _compose(body, width, height, head, "Where the time went (all threads)", source)
 
 
-def trace_bytes(result: RunResult) -> bytes:
+#: The trace written when no finished run has a timeline (none yet, or a replay of a
+#: session recorded without one): a valid, empty trace, so every export writes the
+#: same files.
+EMPTY_TRACE = {
+    "traceEvents": [],
+    "otherData": {"note": "no finished run with a timeline (run one, then export again)"},
+}
+
+
+def trace_bytes(result: RunResult | None) -> bytes:
     """The run's Chrome Trace Event JSON (opens in Perfetto's UI and chrome://tracing)."""
-    return json.dumps(trace_document(result), separators=(",", ":")).encode("utf-8")
+    document = EMPTY_TRACE if result is None else trace_document(result)
+    return json.dumps(document, separators=(",", ":")).encode("utf-8")
 
 
 # -- CSV ---------------------------------------------------------------------
@@ -482,7 +492,8 @@ def export_all(
     chart_size=CHART_SIZE,
 ) -> list[pathlib.Path]:
     """Writes every PNG and CSV into ``folder`` (created if missing), and the trace of
-    the last finished run that has a timeline; returns the paths.
+    the last finished run that has a timeline (an empty trace when none has); returns
+    the paths.
 
     Raises
     ------
@@ -516,8 +527,11 @@ def export_all(
         atomic_save_image(folder / FILE_NAMES["breakdown"], render_breakdown(source, chart_size))
     )
     timed = _last_timed_row(source.results)
-    if timed is not None:  # no finished run with a timeline: no trace to write
-        written.append(atomic_write_bytes(folder / FILE_NAMES["trace"], trace_bytes(timed.result)))
+    written.append(
+        atomic_write_bytes(
+            folder / FILE_NAMES["trace"], trace_bytes(None if timed is None else timed.result)
+        )
+    )
     written.append(
         atomic_write_csv(folder / FILE_NAMES["series"], SERIES_HEADER, series_rows(source.traces))
     )
