@@ -185,7 +185,7 @@ class LiveRun(QObject):
         trace.series = result.series
         trace.live = False
         self.charts.update_trace(trace)
-        self.time_feed.finish(job.run_id, result.strategy.label, result)
+        self.time_feed.finish(result)
         self.recording.finish(run, result)
         references = self.controller.references
         reference = references.get(job.key)

@@ -93,7 +93,7 @@ class MainWindow(QMainWindow):
         self.controller.started.connect(self._update_buttons)  # before the views hear of it
         self.controller.ended.connect(self._update_buttons)
         self._build_views()
-        self.time_feed = TimeFeed(self.timeline, self.breakdown)
+        self.time_feed = TimeFeed(self.timeline, self.breakdown, self.results)
         self.frame_pump = FramePump(
             self.controller, self.heap_map, self.charts, self.captions, self.status,
             self.recording, self.time_feed,

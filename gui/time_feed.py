@@ -1,6 +1,10 @@
 """Feeds the lanes and the "where the time went" bars: from the live run each frame,
 from each finished run, and empties them on Clear runs.
 
+The bars follow the results table: one per row whose result has a time
+breakdown (live runs, and replays of sessions that recorded one), plus the
+stopped runs (not in the table) and the run in progress, in run order.
+
 The live timeline is read incrementally (``Run.timeline(after_s)``: only the
 rows sampled since the last frame) and joined to our copy, which stays
 bounded however long a slowed-down run lasts: past MAX_ROWS rows, the older
@@ -15,6 +19,7 @@ import numpy as np
 
 from engine import TIME_STATES, Run, RunResult, Timeline
 from gui.breakdown_chart import BreakdownChart, BreakdownItem
+from gui.results_table import ResultsModel
 from gui.timeline_view import TimelineView
 
 #: Rows of live timeline kept at full resolution (about 1 ms each).
@@ -57,11 +62,15 @@ class _LiveRun:
 class TimeFeed:
     """Keeps the lanes and the bars in step with the runs."""
 
-    def __init__(self, lanes: TimelineView, bars: BreakdownChart):
+    def __init__(self, lanes: TimelineView, bars: BreakdownChart, results: ResultsModel):
         self.lanes = lanes
         self.bars = bars
-        self.finished: list[tuple[int, BreakdownItem]] = []
+        self.results = results
+        #: Stopped runs' bars (run id, bar): they have no row in the table.
+        self.stopped: list[tuple[int, BreakdownItem]] = []
         self._live: _LiveRun | None = None
+        results.rowsInserted.connect(self._show_bars)
+        results.modelReset.connect(self._show_bars)
 
     @property
     def timeline(self) -> Timeline | None:
@@ -88,15 +97,12 @@ class TimeFeed:
             self._show_bars()
         live.frames += 1
 
-    def finish(self, run_id: int, strategy_label: str, result: RunResult) -> None:
-        """The run finished: its whole timeline (zoomable) and its final bar."""
+    def finish(self, result: RunResult) -> None:
+        """The run finished: its whole timeline (zoomable); its bar comes with its row."""
         live, self._live = self._live, None
         timeline = result.timeline or (live.timeline if live is not None else None)
         if timeline is not None and timeline.rows:
             self.lanes.show_timeline(timeline, live=False)
-        seconds = result.time_breakdown_s
-        if seconds is not None:
-            self.finished.append((run_id, BreakdownItem(run_name(run_id, strategy_label), seconds)))
         self._show_bars()
 
     def end(self, keep_as: str | None) -> None:
@@ -109,22 +115,28 @@ class TimeFeed:
         self.lanes.show_timeline(live.timeline, live=False)
         if keep_as is not None:
             item = BreakdownItem(keep_as, seconds_by_state(live.timeline))
-            self.finished.append((live.run_id, item))
+            self.stopped.append((live.run_id, item))
         self._show_bars()
 
     def clear(self) -> None:
         """Clear runs: every bar and the lanes go; a run in progress keeps its own."""
-        self.finished = []
+        self.stopped = []
         if self._live is None:
             self.lanes.clear()
         self._show_bars()
 
-    def _show_bars(self) -> None:
-        items = [item for _, item in self.finished]
+    def _show_bars(self, *_signal_args: object) -> None:
+        bars = list(self.stopped)
+        for row in self.results.rows:
+            seconds = row.result.time_breakdown_s
+            if seconds is not None:
+                name = run_name(row.run_id, row.result.strategy.label)
+                bars.append((row.run_id, BreakdownItem(name, seconds)))
         live = self._live
         if live is not None and live.timeline is not None and live.timeline.rows:
-            items.append(BreakdownItem(f"{live.label} …", seconds_by_state(live.timeline)))
-        self.bars.set_runs(items)
+            item = BreakdownItem(f"{live.label} …", seconds_by_state(live.timeline))
+            bars.append((live.run_id, item))
+        self.bars.set_runs([item for _, item in sorted(bars, key=lambda bar: bar[0])])
 
 
 __all__ = ["MAX_ROWS", "TimeFeed", "bounded", "run_name", "seconds_by_state"]

@@ -1,5 +1,7 @@
 """The pieces under the window: heap-map layout and colours, chart curves, inputs."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -160,6 +162,11 @@ def test_lanes_and_bars_follow_finished_runs_and_clear(window, qtbot):
     window.breakdown.set_share(False)
     widths = [{k: w for k, (_, w) in bar.items()} for bar in window.breakdown.segments()]
     assert widths == [baseline.time_breakdown_s, pooled.time_breakdown_s]
+    # The bars follow the table: a row added by anyone (a replay) gets its bar,
+    # a result without a breakdown (an old session) none.
+    window.results.add_result(9, baseline, None)
+    window.results.add_result(10, dataclasses.replace(pooled, slot_times_ns=None), None)
+    assert [i.label for i in window.breakdown.items] == ["#1 baseline", "#2 pooled", "#9 baseline"]
     qtbot.mouseClick(window.clear_button, Qt.LeftButton)
     assert window.breakdown.items == [] and window.breakdown.segments() == []
     assert window.timeline.timeline is None
