@@ -180,11 +180,19 @@ class TimelineView(QWidget):
         if lane == -1:
             if self.held[b] < 0:
                 return ""
-            return f"{LOCK_ROW} {100 * self.held[b]:.0f}% of the time · {time_s:.3f} s"
+            return f"{LOCK_ROW} {100 * self.held[b]:.0f}% of the time · {self._time_text(time_s)}"
         state = int(self.states[lane, b])
         if state == NO_DATA:
             return ""
-        return f"{self.timeline.lane_names[lane]} · {TIME_STATES[state]} · {time_s:.3f} s"
+        return (
+            f"{self.timeline.lane_names[lane]} · {TIME_STATES[state]} · {self._time_text(time_s)}"
+        )
+
+    def _time_text(self, time_s: float) -> str:
+        """Seconds with 3 decimals, more when zoomed in (a 2 ms window shows 10 us)."""
+        width = float(self.edges[-1] - self.edges[0])
+        digits = max(3, min(6, math.ceil(-math.log10(width)) + 2)) if width > 0 else 3
+        return f"{time_s:.{digits}f} s"
 
     def colour_at(self, lane: int, bin_index: int) -> tuple[int, int, int]:
         """The RGB of ``lane`` (-1: the lock row) in bin ``bin_index`` of the shown image."""

@@ -216,6 +216,7 @@ def test_zoom_pan_and_keys_when_stopped(view, qtbot):
     # The zoomed image is re-rendered for the window, a bin per pixel.
     view.zoom(0.02, centre_s=0.5)
     qtbot.waitUntil(lambda: view.edges[-1] - view.edges[0] < 0.05)
+    assert view.describe(0.4987, 3) == "T3 · lock_wait · 0.4987 s"  # finer when zoomed
     assert view.colour_at(3, 0) == LOCK_WAIT and view.colour_at(3, len(view.edges) - 2) == (
         IN_ALLOCATOR
     )
