@@ -4,7 +4,14 @@ This package never imports Qt; the GUI uses only what is exported here.
 """
 
 from engine.arena import Arena
-from engine.config import LIMITS, MIN_GLOBAL_REGION, USER_STRATEGIES, RunConfig, Strategy
+from engine.config import (
+    LIMITS,
+    MIN_GLOBAL_REGION,
+    USER_STRATEGIES,
+    LockKind,
+    RunConfig,
+    Strategy,
+)
 from engine.errors import EngineError, HeapExhausted, InputError, InvalidFree, RunCancelled
 from engine.run import (
     CELL_BYTES,
@@ -38,6 +45,7 @@ __all__ = [
     "InputError",
     "InvalidFree",
     "LIMITS",
+    "LockKind",
     "MIN_GLOBAL_REGION",
     "MIN_SPEED",
     "OWNER_COORDINATOR",

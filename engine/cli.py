@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 
-from engine.config import USER_STRATEGIES, RunConfig, Strategy
+from engine.config import LockKind, RunConfig, Strategy
 from engine.errors import EngineError, HeapExhausted, InputError, InvalidFree, RunCancelled
 from engine.run import Run
 from engine.trace import write_trace
@@ -42,12 +42,32 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m engine",
         description="Run the shared-memory hasher on FILE and print its signature.",
     )
-    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("file", metavar="FILE", nargs="?")
     parser.add_argument(
         "--strategy",
         default="baseline",
-        choices=[s.label for s in USER_STRATEGIES] + ["floor"],
-        help="allocator strategy (default: baseline; floor is benchmark-only)",
+        choices=[s.label for s in Strategy],
+        help="allocator strategy (default: baseline; floor is benchmark-only; "
+        "--list-strategies tells which run on this machine)",
+    )
+    parser.add_argument(
+        "--list-strategies",
+        action="store_true",
+        help="print every strategy, whether it runs on this machine and why not, and exit",
+    )
+    parser.add_argument(
+        "--lock",
+        default="mutex",
+        choices=[k.label for k in LockKind],
+        help="kind of every allocator lock (default: mutex)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N long-lived workers instead of a thread per block (default 0: a thread "
+        "per block, in batches)",
     )
     parser.add_argument(
         "--heap-size",
@@ -164,8 +184,24 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
 
 
+def list_strategies() -> str:
+    """One line per strategy: its name, and whether it runs here (and why not)."""
+    lines = []
+    for strategy in Strategy:
+        why = strategy.unavailable_reason()
+        state = "available" if why is None else f"unavailable: {why}"
+        lines.append(f"{strategy.label:<10} {state}")
+    return "\n".join(lines)
+
+
 def _main(argv: list[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.list_strategies:
+        print(list_strategies())
+        return EXIT_OK
+    if args.file is None:
+        parser.error("the following arguments are required: FILE")
     if args.trace is not None:
         problem = (
             "--trace needs the timeline: drop --no-telemetry"
@@ -183,7 +219,16 @@ def _main(argv: list[str] | None) -> int:
             batch_size=args.batch,
             block_size=args.block_size,
             telemetry=not args.no_telemetry,
+            lock=LockKind.parse(args.lock),
+            workers=args.workers,
         )
+        why = config.strategy.unavailable_reason()
+        if why is not None:
+            print(
+                f"error: the {config.strategy.label} strategy cannot run here: {why}",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
         with Run(args.file, config) as handle:
             result = _execute_interruptibly(handle)
     except Interrupted as exc:
@@ -217,7 +262,13 @@ def _main(argv: list[str] | None) -> int:
         print(f"Blocks: {result.blocks} ({result.bytes} bytes)")
         print(
             f"Wall time: {result.wall_s:.6f} s ({result.mb_per_s:.2f} MB/s, "
-            f"{config.strategy.label}, {config.threads} thread(s) per batch)"
+            f"{config.strategy.label}, "
+            + (
+                f"{config.workers} long-lived worker(s)"
+                if config.workers
+                else f"{config.threads} thread(s) per batch"
+            )
+            + f", {config.lock.label} locks)"
         )
     if args.trace is not None:
         try:

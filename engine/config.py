@@ -26,10 +26,36 @@ class Strategy(enum.Enum):
     """Per-thread bump pools, locked global allocator only as a fallback."""
     FLOOR = lib.ENGINE_STRATEGY_FLOOR
     """Benchmark only: the same threads with no allocator cost at all."""
+    SIZECLASS = lib.ENGINE_STRATEGY_SIZECLASS
+    """Strategy B: size classes, each with its own lock and free list."""
+    BATCHED = lib.ENGINE_STRATEGY_BATCHED
+    """Strategy C: per-thread caches, refilled and flushed in one lock hold."""
+    MALLOC = lib.ENGINE_STRATEGY_MALLOC
+    """The C library's malloc/free (no arena, no heap map)."""
+    MIMALLOC = lib.ENGINE_STRATEGY_MIMALLOC
+    """mimalloc, when installed."""
+    JEMALLOC = lib.ENGINE_STRATEGY_JEMALLOC
+    """jemalloc, when installed."""
+    TCMALLOC = lib.ENGINE_STRATEGY_TCMALLOC
+    """tcmalloc (minimal), when installed."""
 
     @property
     def label(self) -> str:
         return self.name.lower()
+
+    @property
+    def uses_arena(self) -> bool:
+        """True when it allocates on the arena: a heap map, and counted locks.
+        False for malloc and the production allocators: their locks are their
+        own, so the lock count is not observable (not 0)."""
+        return bool(lib.engine_strategy_uses_arena(self.value))
+
+    def unavailable_reason(self) -> str | None:
+        """None when it can run on this machine, else why not (one line)."""
+        why = ffi.new("char[]", 256)
+        if lib.engine_strategy_available(self.value, why, 256):
+            return None
+        return ffi.string(why).decode(errors="replace")
 
     @classmethod
     def parse(cls, text: str | Strategy) -> Strategy:
@@ -45,6 +71,34 @@ class Strategy(enum.Enum):
 
 
 USER_STRATEGIES = (Strategy.SINGLE, Strategy.BASELINE, Strategy.POOLED)
+
+
+class LockKind(enum.Enum):
+    """The kind of every allocator lock in a run (WORKLOAD.md section 9)."""
+
+    MUTEX = lib.ENGINE_LOCK_MUTEX
+    """A normal mutex: a waiter sleeps (the default)."""
+    SPIN = lib.ENGINE_LOCK_SPIN
+    """A spinning lock: a waiter keeps its core."""
+    ADAPTIVE = lib.ENGINE_LOCK_ADAPTIVE
+    """glibc's adaptive mutex: spins a little, then sleeps."""
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str | LockKind) -> LockKind:
+        if isinstance(text, LockKind):
+            return text
+        try:
+            return cls[str(text).strip().upper()]
+        except KeyError:
+            names = ", ".join(k.label for k in cls)
+            raise InputError(
+                f"unknown lock kind '{text}': choose one of {names}", lib.ENGINE_E_INVALID_ARG
+            ) from None
+
 
 #: (minimum, maximum, default) of each numeric RunConfig field.
 LIMITS = MappingProxyType(
@@ -79,6 +133,17 @@ LIMITS = MappingProxyType(
             lib.ENGINE_MAX_SAMPLE_CAPACITY,
             lib.ENGINE_DEFAULT_SAMPLE_CAPACITY,
         ),
+        "workers": (0, lib.ENGINE_MAX_WORKERS, 0),
+        "slab_size": (
+            lib.ENGINE_MIN_SLAB_SIZE,
+            lib.ENGINE_MAX_SLAB_SIZE,
+            lib.ENGINE_DEFAULT_SLAB_SIZE,
+        ),
+        "cache_size": (
+            lib.ENGINE_MIN_CACHE_SIZE,
+            lib.ENGINE_MAX_CACHE_SIZE,
+            lib.ENGINE_DEFAULT_CACHE_SIZE,
+        ),
     }
 )
 #: Bytes the shared region must keep after the pools are carved out.
@@ -103,9 +168,15 @@ class RunConfig:
     sample_interval_us: int = lib.ENGINE_DEFAULT_SAMPLE_INTERVAL_US
     sample_capacity: int = lib.ENGINE_DEFAULT_SAMPLE_CAPACITY
     telemetry: bool = True
+    lock: LockKind = LockKind.MUTEX
+    #: 0: a thread per block, in batches (the exercise's shape); N: N long-lived workers.
+    workers: int = 0
+    slab_size: int = lib.ENGINE_DEFAULT_SLAB_SIZE  # sizeclass
+    cache_size: int = lib.ENGINE_DEFAULT_CACHE_SIZE  # batched
 
     def __post_init__(self):
         object.__setattr__(self, "strategy", Strategy.parse(self.strategy))
+        object.__setattr__(self, "lock", LockKind.parse(self.lock))
         for name in LIMITS:
             value = getattr(self, name)
             try:  # numpy integers too; never floats or bools
@@ -139,6 +210,10 @@ class RunConfig:
         cfg.sample_interval_us = self.sample_interval_us
         cfg.sample_capacity = self.sample_capacity
         cfg.telemetry = 1 if self.telemetry else 0
+        cfg.lock_kind = self.lock.value
+        cfg.workers = self.workers
+        cfg.slab_size = self.slab_size
+        cfg.cache_size = self.cache_size
         return cfg
 
     def replace(self, **changes) -> RunConfig:

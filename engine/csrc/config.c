@@ -49,6 +49,42 @@ void engine_config_defaults(engine_config *cfg)
     cfg->sample_interval_us = ENGINE_DEFAULT_SAMPLE_INTERVAL_US;
     cfg->sample_capacity = ENGINE_DEFAULT_SAMPLE_CAPACITY;
     cfg->telemetry = 1;
+    cfg->lock_kind = ENGINE_LOCK_MUTEX;
+    cfg->workers = 0;
+    cfg->slab_size = ENGINE_DEFAULT_SLAB_SIZE;
+    cfg->cache_size = ENGINE_DEFAULT_CACHE_SIZE;
+}
+
+static const char *const lock_kind_names[ENGINE_LOCK_KIND_COUNT] = {
+    [ENGINE_LOCK_MUTEX] = "mutex",
+    [ENGINE_LOCK_SPIN] = "spin",
+    [ENGINE_LOCK_ADAPTIVE] = "adaptive",
+};
+
+const char *engine_lock_kind_name(int kind)
+{
+    if (kind < 0 || kind >= ENGINE_LOCK_KIND_COUNT)
+        return "unknown";
+    return lock_kind_names[kind];
+}
+
+int engine_strategy_uses_arena(int strategy)
+{
+    const strategy_ops *ops = strategy_for(strategy);
+    return ops && !ops->no_arena;
+}
+
+int engine_strategy_available(int strategy, char *why, size_t why_len)
+{
+    const strategy_ops *ops = strategy_for(strategy);
+    if (why && why_len)
+        why[0] = '\0';
+    if (!ops) {
+        if (why && why_len)
+            snprintf(why, why_len, "unknown strategy %d", strategy);
+        return 0;
+    }
+    return ops->available ? ops->available(why, why_len) : 1;
 }
 
 uint64_t engine_config_reserved_bytes(const engine_config *cfg)
@@ -60,7 +96,9 @@ uint64_t engine_config_reserved_bytes(const engine_config *cfg)
 uint32_t engine_config_thread_slots(const engine_config *cfg)
 {
     const strategy_ops *ops = strategy_for(cfg->strategy);
-    return ops && ops->threaded ? cfg->batch_size : 1;
+    if (!ops || !ops->threaded)
+        return 1;
+    return cfg->workers ? cfg->workers : cfg->batch_size;
 }
 
 #define RANGE_CHECK(field, lo, hi, name, unit)                                                     \
@@ -102,12 +140,25 @@ int engine_config_check(const engine_config *cfg, char *message, size_t message_
                 "sample interval", " microseconds");
     RANGE_CHECK(sample_capacity, ENGINE_MIN_SAMPLE_CAPACITY, ENGINE_MAX_SAMPLE_CAPACITY,
                 "sample capacity", " rows");
+    if (cfg->lock_kind < 0 || cfg->lock_kind >= ENGINE_LOCK_KIND_COUNT) {
+        snprintf(message, message_len, "lock kind must be mutex, spin or adaptive (got %d)",
+                 cfg->lock_kind);
+        return ENGINE_E_INVALID_ARG;
+    }
+    RANGE_CHECK(workers, 0, ENGINE_MAX_WORKERS, "workers", " (0: a thread per block)");
+    RANGE_CHECK(slab_size, ENGINE_MIN_SLAB_SIZE, ENGINE_MAX_SLAB_SIZE, "slab size", " bytes");
+    if (cfg->slab_size % 16 != 0) {
+        snprintf(message, message_len, "slab size must be a multiple of 16 bytes (got %llu)",
+                 (unsigned long long)cfg->slab_size);
+        return ENGINE_E_INVALID_ARG;
+    }
+    RANGE_CHECK(cache_size, ENGINE_MIN_CACHE_SIZE, ENGINE_MAX_CACHE_SIZE, "cache size", " chunks");
     uint64_t pools = engine_config_reserved_bytes(cfg);
+    uint32_t slots = engine_config_thread_slots(cfg);
     if (pools + ENGINE_MIN_GLOBAL_REGION > cfg->heap_size) {
-        uint64_t max_pool =
-            cfg->heap_size > ENGINE_MIN_GLOBAL_REGION
-                ? ((cfg->heap_size - ENGINE_MIN_GLOBAL_REGION) / cfg->batch_size) & ~15ull
-                : 0;
+        uint64_t max_pool = cfg->heap_size > ENGINE_MIN_GLOBAL_REGION
+                                ? ((cfg->heap_size - ENGINE_MIN_GLOBAL_REGION) / slots) & ~15ull
+                                : 0;
         char advice[128];
         if (max_pool >= ENGINE_MIN_POOL_SIZE)
             snprintf(advice, sizeof advice, "pool size at most %llu bytes with this heap and batch",
@@ -118,7 +169,7 @@ int engine_config_check(const engine_config *cfg, char *message, size_t message_
         snprintf(message, message_len,
                  "heap too small for the pools: %u pools of %llu bytes take %llu of the "
                  "%llu-byte heap, which must keep at least %u bytes for the shared region (%s)",
-                 cfg->batch_size, (unsigned long long)cfg->pool_size, (unsigned long long)pools,
+                 slots, (unsigned long long)cfg->pool_size, (unsigned long long)pools,
                  (unsigned long long)cfg->heap_size, ENGINE_MIN_GLOBAL_REGION, advice);
         return ENGINE_E_INVALID_ARG;
     }

@@ -44,6 +44,13 @@
 #define ENGINE_MAX_SAMPLE_INTERVAL_US 1000000
 #define ENGINE_MIN_SAMPLE_CAPACITY 16
 #define ENGINE_MAX_SAMPLE_CAPACITY 1048576
+#define ENGINE_DEFAULT_SLAB_SIZE 16384
+#define ENGINE_MIN_SLAB_SIZE 2048
+#define ENGINE_MAX_SLAB_SIZE 1048576
+#define ENGINE_DEFAULT_CACHE_SIZE 16
+#define ENGINE_MIN_CACHE_SIZE 1
+#define ENGINE_MAX_CACHE_SIZE 1024
+#define ENGINE_MAX_WORKERS 128
 
 #define ENGINE_CELL_BYTES 16
 #define ENGINE_HASH_MODULUS 2147483647
@@ -72,12 +79,26 @@ typedef enum {
 } engine_status;
 
 typedef enum {
-    ENGINE_STRATEGY_SINGLE = 0,   /* one thread, no locks: the reference */
-    ENGINE_STRATEGY_BASELINE = 1, /* one global mutex around umalloc/ufree */
-    ENGINE_STRATEGY_POOLED = 2,   /* per-thread bump pools + locked fallback */
-    ENGINE_STRATEGY_FLOOR = 3,    /* benchmark only: no allocator cost at all */
-    ENGINE_STRATEGY_COUNT = 4
+    ENGINE_STRATEGY_SINGLE = 0,    /* one thread, no locks: the reference */
+    ENGINE_STRATEGY_BASELINE = 1,  /* one global mutex around umalloc/ufree */
+    ENGINE_STRATEGY_POOLED = 2,    /* per-thread bump pools + locked fallback */
+    ENGINE_STRATEGY_FLOOR = 3,     /* benchmark only: no allocator cost at all */
+    ENGINE_STRATEGY_SIZECLASS = 4, /* Strategy B: a lock and a free list per size class */
+    ENGINE_STRATEGY_BATCHED = 5,   /* Strategy C: per-thread caches refilled in one hold */
+    ENGINE_STRATEGY_MALLOC = 6,    /* the C library's malloc/free (no arena) */
+    ENGINE_STRATEGY_MIMALLOC = 7,  /* mimalloc, loaded at run time when installed */
+    ENGINE_STRATEGY_JEMALLOC = 8,  /* jemalloc, loaded at run time when installed */
+    ENGINE_STRATEGY_TCMALLOC = 9,  /* tcmalloc (minimal), loaded at run time when installed */
+    ENGINE_STRATEGY_COUNT = 10
 } engine_strategy;
+
+/* The kind of every allocator lock in a run (WORKLOAD.md section 9). */
+typedef enum {
+    ENGINE_LOCK_MUTEX = 0,    /* a normal pthread mutex (default) */
+    ENGINE_LOCK_SPIN = 1,     /* test-and-test-and-set with a pause instruction */
+    ENGINE_LOCK_ADAPTIVE = 2, /* glibc's adaptive mutex: spins a little, then sleeps */
+    ENGINE_LOCK_KIND_COUNT = 3
+} engine_lock_kind;
 
 /* Run-wide counters, in the order of engine_counter_name(). */
 typedef enum {
@@ -99,6 +120,10 @@ typedef enum {
     ENGINE_C_LOCK_ACQUISITIONS,  /* alloc + free acquisitions */
     ENGINE_C_FREE_LIST_LONGEST,  /* the longest the free list has been */
     ENGINE_C_MID_BLOCK_SUM,      /* workers mid-block, summed over lock acquisitions */
+    ENGINE_C_SLAB_REFILLS,       /* sizeclass: slabs a class took from the arena */
+    ENGINE_C_CACHE_REFILLS,      /* batched: caches refilled in one lock hold */
+    ENGINE_C_CACHE_FLUSHES,      /* batched: caches flushed back in one lock hold */
+    ENGINE_C_TRYLOCK_FAILS,      /* batched: tries that found the lock busy */
     ENGINE_COUNTER_COUNT
 } engine_counter;
 
@@ -130,7 +155,9 @@ typedef enum {
     ENGINE_CELL_POOL_RESERVED = 3,
     ENGINE_CELL_POOL_USED = 4,
     ENGINE_CELL_SLIVER = 5,
-    ENGINE_CELL_STATE_COUNT = 6
+    ENGINE_CELL_SLAB = 6,   /* sizeclass: a slab's slots; owner = size class index */
+    ENGINE_CELL_CACHED = 7, /* batched: free chunks in a thread's cache; owner = slot */
+    ENGINE_CELL_STATE_COUNT = 8
 } engine_cell_state;
 
 /* Run lifecycle. */
@@ -151,6 +178,10 @@ typedef struct {
     uint32_t sample_interval_us;
     uint32_t sample_capacity; /* rows kept; older rows are downsampled */
     int telemetry;            /* 0: no heap map, no sampler (benchmarks) */
+    int lock_kind;            /* engine_lock_kind, for every allocator lock */
+    uint32_t workers;         /* 0: a thread per block in batches; N: N long-lived workers */
+    uint64_t slab_size;       /* sizeclass: bytes a class takes from the arena at a time */
+    uint32_t cache_size;      /* batched: chunks per size class in a thread's cache (M) */
 } engine_config;
 
 /* Why a run failed: filled by the engine, read after the run. */
@@ -174,6 +205,14 @@ typedef struct engine_arena engine_arena;
 const char *engine_strerror(int code);
 const char *engine_counter_name(int counter);
 const char *engine_strategy_name(int strategy);
+const char *engine_lock_kind_name(int kind);
+/* 1 when the strategy can run on this machine; else 0 and why (e.g. "mimalloc
+   is not installed (libmimalloc.so.2: cannot open shared object file)"). */
+int engine_strategy_available(int strategy, char *why, size_t why_len);
+/* 1 when the strategy allocates on the arena: a heap map, and lock
+   acquisitions that are counted.  0 for the C library's and the production
+   allocators (their locks are their own: not observable). */
+int engine_strategy_uses_arena(int strategy);
 
 /* ---- configuration ---- */
 void engine_config_defaults(engine_config *cfg);

@@ -57,8 +57,14 @@ typedef struct strategy_ops strategy_ops;
 struct strategy_ops {
     const char *name;
     /* false: the coordinator hashes every block itself on one thread slot,
-       with no locks (the reference); true: a thread per block, in batches. */
+       with no locks (the reference); true: a thread per block, in batches,
+       or long-lived workers. */
     bool threaded;
+    /* true: the strategy allocates elsewhere than the arena (malloc and the
+       production allocators): no heap map, lock acquisitions not observable. */
+    bool no_arena;
+    /* May be NULL (always available): 1 when it can run here, else 0 and why. */
+    int (*available)(char *why, size_t why_len);
     /* Bytes at the start of the arena taken out of the shared free list
        (pools); may be NULL for none. */
     uint64_t (*reserved_bytes)(const engine_config *cfg);
@@ -72,8 +78,8 @@ struct strategy_ops {
     int (*free)(worker *w, void *ptr, const char *what);
     /* On the worker's thread once its block is hashed.  May be NULL. */
     void (*block_done)(worker *w);
-    /* On the coordinator, per slot, after the batch's threads are joined.
-       May be NULL. */
+    /* On the coordinator, per slot, after the batch's threads are joined; on
+       a long-lived worker, after each of its blocks.  May be NULL. */
     void (*batch_done)(worker *w);
     /* The coordinator's per-block allocations (buffer copy, argument record)
        for the worker w; NULL hook = the locked shared allocator. */
@@ -133,6 +139,19 @@ void heap_map_copy(const atomic_u8 *cells, uint8_t *out, uint64_t count);
 void heap_map_mark(atomic_u8 *states, atomic_u8 *owners, uint64_t offset, uint64_t bytes,
                    uint8_t state, uint8_t owner);
 
+/* ---------------------------------------------------------------- locks */
+
+/* An allocator lock of the run's kind (engine_lock_kind). */
+typedef struct {
+    int kind;
+    pthread_mutex_t mutex; /* mutex and adaptive */
+    _Atomic int spin;      /* spin: 1 while held */
+} alloc_lock;
+
+/* locking.c: the raw lock, no accounting (ENGINE_OK or ENGINE_E_NO_MEMORY). */
+int alloc_lock_init(alloc_lock *l, int kind);
+void alloc_lock_destroy(alloc_lock *l);
+
 /* ---------------------------------------------------------------- runs */
 
 enum {
@@ -146,6 +165,10 @@ enum {
     SC_POOL_BYTES_IN_USE,
     SC_SLOW_DEBT_NS,  /* slow motion owed but not yet slept */
     SC_MID_BLOCK_SUM, /* workers mid-block at each of this slot's acquisitions */
+    SC_SLAB_REFILLS,  /* sizeclass */
+    SC_CACHE_REFILLS, /* batched */
+    SC_CACHE_FLUSHES, /* batched */
+    SC_TRYLOCK_FAILS, /* batched */
     /* Where the slot's time goes (slot_enter): nanoseconds per engine_time_state
        up to the last transition, the state since then and when it began, and a
        sequence number, odd while a transition is being written. */
@@ -184,7 +207,7 @@ struct engine_run {
     uint8_t *arena_memory;
     engine_arena arena;
     uint64_t pool_reserved; /* bytes reserved at the arena start (pools) */
-    pthread_mutex_t heap_lock;
+    alloc_lock arena_lock;  /* the shared free list's lock */
 
     slot_counters *slots;               /* nslots + 1 rows */
     atomic_u8 *slot_states;             /* nslots + 1 bytes */
@@ -267,6 +290,22 @@ typedef struct {
 #define ARG_RECORD_BYTES 32u
 _Static_assert(sizeof(block_args) == ARG_RECORD_BYTES, "argument record is 32 bytes");
 
+/* runner.c: one block on a worker's thread: hash, then free what the
+   coordinator handed over (counted, the pile-up tracked); *hash_out is set
+   when it returns ENGINE_OK. */
+int worker_run_block(worker *w, block_args *args, uint64_t *hash_out);
+/* On the coordinator: reads the next block and hands it to w (its copy and
+   argument record allocated for w, result pointing at *result).  1 = *out
+   ready, 0 = end of input, -1 = the run failed. */
+int coordinator_next_block(engine_run *run, worker *w, uint8_t *buf, uint64_t *offset,
+                           uint64_t *result, block_args **out);
+
+/* Worker threads' stacks: the tree is on the arena, the stack holds little. */
+#define WORKER_STACK_BYTES (1024u * 1024u)
+
+/* workers.c: N long-lived workers, each fed blocks through its own mailbox. */
+void run_long_lived(engine_run *run);
+
 /* workload.c: the Huffman block hash, allocating through the worker. */
 int block_hash(worker *w, const uint8_t *data, uint64_t len, uint64_t *hash_out);
 
@@ -278,7 +317,16 @@ int worker_free(worker *w, void *ptr, const char *what);
 void *baseline_alloc(worker *w, uint64_t size, const char *what);
 int baseline_free(worker *w, void *ptr, const char *what);
 
-/* locking.c: the allocator lock with contention accounting */
+/* locking.c: any allocator lock with the accounting every strategy shares:
+   the acquisition counted (counter: SC_ACQ_ALLOC or SC_ACQ_FREE), contention,
+   the pile-up, the slot's display state and its time (lock_wait, then
+   in_allocator until run_unlock). */
+void run_lock(engine_run *run, uint32_t slot, alloc_lock *l, int counter);
+/* One try: true = held, accounted like run_lock; false = busy, counted in
+   SC_TRYLOCK_FAILS, nothing else changes. */
+bool run_trylock(engine_run *run, uint32_t slot, alloc_lock *l, int counter);
+void run_unlock(engine_run *run, uint32_t slot, alloc_lock *l);
+/* umalloc/ufree on the run's arena under its arena lock. */
 void *locked_alloc(engine_run *run, uint32_t slot, int64_t block, uint64_t size, const char *what);
 int locked_free(engine_run *run, uint32_t slot, int64_t block, void *ptr, const char *what);
 

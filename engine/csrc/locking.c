@@ -1,56 +1,144 @@
 /*
- * The global allocator lock.  Every acquisition is counted (umalloc and ufree
+ * The allocator locks, of the run's kind (mutex, spin, adaptive), and the
+ * accounting every locked path shares.  Every acquisition is counted (umalloc and ufree
  * separately); a trylock first tells whether the lock was busy, and only then
  * is the wait timed.  With telemetry on, the time the lock is held (in the
  * allocator) is timed too: two clock reads per locked call (three when it
  * waits), never on a pool's fast path.
  */
+#include <sched.h>
 #include <stdio.h>
 
 #include "internal.h"
 
-static void lock_acquire(engine_run *run, uint32_t slot, int counter)
+/* ------------------------------------------------------------ raw locks */
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+int alloc_lock_init(alloc_lock *l, int kind)
+{
+    l->kind = kind;
+    atomic_init(&l->spin, 0);
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    if (kind == ENGINE_LOCK_ADAPTIVE)
+        pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+    int rc = pthread_mutex_init(&l->mutex, &attr);
+    pthread_mutexattr_destroy(&attr);
+    return rc == 0 ? ENGINE_OK : ENGINE_E_NO_MEMORY;
+}
+
+void alloc_lock_destroy(alloc_lock *l)
+{
+    pthread_mutex_destroy(&l->mutex);
+}
+
+static bool raw_trylock(alloc_lock *l)
+{
+    if (l->kind != ENGINE_LOCK_SPIN)
+        return pthread_mutex_trylock(&l->mutex) == 0;
+    return atomic_load_explicit(&l->spin, RELAXED) == 0 &&
+           !atomic_exchange_explicit(&l->spin, 1, memory_order_acquire);
+}
+
+/* Test-and-test-and-set: spin on a plain load (the cache line stays shared)
+   and only then try the exchange.  In slow motion the holder sleeps inside
+   the lock, so waiters yield their core instead of burning it (the GUI must
+   keep one). */
+static void raw_lock(engine_run *run, alloc_lock *l)
+{
+    if (l->kind != ENGINE_LOCK_SPIN) {
+        pthread_mutex_lock(&l->mutex);
+        return;
+    }
+    for (;;) {
+        if (!atomic_exchange_explicit(&l->spin, 1, memory_order_acquire))
+            return;
+        while (atomic_load_explicit(&l->spin, RELAXED)) {
+            if (atomic_load_explicit(&run->speed_ppm, RELAXED) < ENGINE_SPEED_FULL)
+                sched_yield();
+            else
+                cpu_relax();
+        }
+    }
+}
+
+static void raw_unlock(alloc_lock *l)
+{
+    if (l->kind != ENGINE_LOCK_SPIN)
+        pthread_mutex_unlock(&l->mutex);
+    else
+        atomic_store_explicit(&l->spin, 0, memory_order_release);
+}
+
+/* ------------------------------------------------------------ accounted */
+
+static void acquired(engine_run *run, uint32_t slot, int counter)
 {
     slot_counters *sc = &run->slots[slot];
-    if (pthread_mutex_trylock(&run->heap_lock) != 0) {
-        slot_set_state(run, slot, ENGINE_SLOT_WAITING);
-        slot_enter(run, slot, ENGINE_T_LOCK_WAIT);
-        pthread_mutex_lock(&run->heap_lock);
-        counter_add(&sc->v[SC_CONTENDED], 1);
-    }
     slot_enter(run, slot, ENGINE_T_IN_ALLOCATOR);
     counter_add(&sc->v[counter], 1);
     counter_add(&sc->v[SC_MID_BLOCK_SUM], atomic_load_explicit(&run->mid_block, RELAXED));
     slot_set_state(run, slot, ENGINE_SLOT_HOLDING);
 }
 
-static void lock_release(engine_run *run, uint32_t slot)
+void run_lock(engine_run *run, uint32_t slot, alloc_lock *l, int counter)
+{
+    if (!raw_trylock(l)) {
+        slot_set_state(run, slot, ENGINE_SLOT_WAITING);
+        slot_enter(run, slot, ENGINE_T_LOCK_WAIT);
+        raw_lock(run, l);
+        counter_add(&run->slots[slot].v[SC_CONTENDED], 1);
+    }
+    acquired(run, slot, counter);
+}
+
+bool run_trylock(engine_run *run, uint32_t slot, alloc_lock *l, int counter)
+{
+    if (!raw_trylock(l)) {
+        counter_add(&run->slots[slot].v[SC_TRYLOCK_FAILS], 1);
+        return false;
+    }
+    acquired(run, slot, counter);
+    return true;
+}
+
+void run_unlock(engine_run *run, uint32_t slot, alloc_lock *l)
 {
     /* back to computing; the coordinator has no compute state (WORKLOAD.md 10) */
     slot_enter(run, slot, slot == run->nslots ? ENGINE_T_IDLE : ENGINE_T_COMPUTE);
-    pthread_mutex_unlock(&run->heap_lock);
+    raw_unlock(l);
     slot_set_state(run, slot, ENGINE_SLOT_COMPUTING);
 }
 
+/* ------------------------------------------------------------ the arena */
+
 void *locked_alloc(engine_run *run, uint32_t slot, int64_t block, uint64_t size, const char *what)
 {
-    lock_acquire(run, slot, SC_ACQ_ALLOC);
+    run_lock(run, slot, &run->arena_lock, SC_ACQ_ALLOC);
     uint8_t owner = slot == run->nslots ? ENGINE_OWNER_COORDINATOR : (uint8_t)slot;
     void *p = arena_umalloc(&run->arena, size, owner);
     if (p)
         run_slow_motion(run, slot); /* inside the lock: the others really queue */
     else
         run_fail_exhausted(run, slot, block, size, what);
-    lock_release(run, slot);
+    run_unlock(run, slot, &run->arena_lock);
     return p;
 }
 
 int locked_free(engine_run *run, uint32_t slot, int64_t block, void *ptr, const char *what)
 {
     engine_error err = {0};
-    lock_acquire(run, slot, SC_ACQ_FREE);
+    run_lock(run, slot, &run->arena_lock, SC_ACQ_FREE);
     int rc = arena_ufree(&run->arena, ptr, &err);
-    lock_release(run, slot);
+    run_unlock(run, slot, &run->arena_lock);
     if (rc != ENGINE_OK) {
         err.block_index = block;
         err.slot = slot == run->nslots ? ENGINE_OWNER_COORDINATOR : (int32_t)slot;

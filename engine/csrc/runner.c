@@ -13,8 +13,6 @@
 
 #include "internal.h"
 
-#define WORKER_STACK_BYTES (1024u * 1024u)
-
 /* ------------------------------------------------------------ create */
 
 /* The arena and its heap map come straight from the kernel: zeroed, page
@@ -125,6 +123,12 @@ int engine_run_create(const engine_config *cfg, const char *path, engine_run **o
     /* mmap gave zeroed memory: every run starts from the same bytes. */
     arena_init(&run->arena, run->arena_memory, cfg->heap_size, run->pool_reserved, run->cell_state,
                run->cell_owner);
+    /* Before the strategy's own state: its locks take the same kind. */
+    if (alloc_lock_init(&run->arena_lock, cfg->lock_kind) != ENGINE_OK) {
+        discard_new_run(run);
+        error_set(err, ENGINE_E_NO_MEMORY, "cannot create the allocator lock");
+        return ENGINE_E_NO_MEMORY;
+    }
     if (run->ops->run_init && run->ops->run_init(run) != ENGINE_OK) {
         discard_new_run(run);
         error_set(err, ENGINE_E_NO_MEMORY, "out of host memory creating the run's %s state",
@@ -132,7 +136,6 @@ int engine_run_create(const engine_config *cfg, const char *path, engine_run **o
         return ENGINE_E_NO_MEMORY;
     }
 
-    pthread_mutex_init(&run->heap_lock, NULL);
     pthread_mutex_init(&run->pause_lock, NULL);
     pthread_cond_init(&run->pause_cond, NULL);
     pthread_mutex_init(&run->error_lock, NULL);
@@ -156,7 +159,7 @@ void engine_run_destroy(engine_run *run)
         return;
     if (run->fd >= 0)
         close(run->fd);
-    pthread_mutex_destroy(&run->heap_lock);
+    alloc_lock_destroy(&run->arena_lock);
     pthread_mutex_destroy(&run->pause_lock);
     pthread_cond_destroy(&run->pause_cond);
     pthread_mutex_destroy(&run->error_lock);
@@ -215,32 +218,43 @@ typedef struct {
     uint64_t result;
 } slot_task;
 
+int worker_run_block(worker *w, block_args *args, uint64_t *hash_out)
+{
+    engine_run *run = w->run;
+    atomic_fetch_add_explicit(&run->mid_block, 1, RELAXED);
+    uint64_t hash = 0;
+    int rc = block_hash(w, args->buffer, args->length, &hash);
+    if (w->ops->block_done)
+        w->ops->block_done(w);
+    if (rc == ENGINE_OK) {
+        uint64_t length = args->length;
+        /* The worker frees what the coordinator handed it: buffer, then record. */
+        rc = worker_free(w, args->buffer, "block buffer copy");
+        if (rc == ENGINE_OK)
+            rc = worker_free(w, args, "argument record");
+        if (rc == ENGINE_OK) {
+            slot_counters *sc = &run->slots[w->slot];
+            counter_add(&sc->v[SC_BLOCKS_DONE], 1);
+            counter_add(&sc->v[SC_BYTES_DONE], length);
+            *hash_out = hash;
+        }
+    }
+    atomic_fetch_sub_explicit(&run->mid_block, 1, RELAXED);
+    return rc;
+}
+
 static void *worker_main(void *p)
 {
     slot_task *task = p;
     worker *w = &task->w;
     engine_run *run = w->run;
     block_args *args = w->arg_record;
+    uint64_t *result = args->result; /* args itself is freed by the block's end */
     slot_enter(run, w->slot, ENGINE_T_COMPUTE);
-    atomic_fetch_add_explicit(&run->mid_block, 1, RELAXED);
     slot_set_state(run, w->slot, ENGINE_SLOT_COMPUTING);
-
     uint64_t hash = 0;
-    int rc = block_hash(w, args->buffer, args->length, &hash);
-    if (w->ops->block_done)
-        w->ops->block_done(w);
-    if (rc == ENGINE_OK) {
-        *args->result = hash;
-        uint64_t length = args->length;
-        /* The worker frees what the coordinator handed it: buffer, then record. */
-        if (worker_free(w, args->buffer, "block buffer copy") == ENGINE_OK &&
-            worker_free(w, args, "argument record") == ENGINE_OK) {
-            slot_counters *sc = &run->slots[w->slot];
-            counter_add(&sc->v[SC_BLOCKS_DONE], 1);
-            counter_add(&sc->v[SC_BYTES_DONE], length);
-        }
-    }
-    atomic_fetch_sub_explicit(&run->mid_block, 1, RELAXED);
+    if (worker_run_block(w, args, &hash) == ENGINE_OK)
+        *result = hash;
     slot_enter(run, w->slot, ENGINE_T_IDLE);
     slot_set_state(run, w->slot, ENGINE_SLOT_IDLE);
     engine_threads_add(run, -1); /* the last thing this thread does to the run */
@@ -249,12 +263,38 @@ static void *worker_main(void *p)
 
 /* The coordinator's allocations for one block: the strategy's own, or the
    locked shared allocator. */
-static void *coordinator_alloc(engine_run *run, slot_task *task, uint64_t size, const char *what,
+static void *coordinator_alloc(engine_run *run, worker *w, uint64_t size, const char *what,
                                bool is_record)
 {
     if (run->ops->coordinator_alloc)
-        return run->ops->coordinator_alloc(&task->w, size, what, is_record);
-    return locked_alloc(run, run->nslots, task->w.block_index, size, what);
+        return run->ops->coordinator_alloc(w, size, what, is_record);
+    return locked_alloc(run, run->nslots, w->block_index, size, what);
+}
+
+int coordinator_next_block(engine_run *run, worker *w, uint8_t *buf, uint64_t *offset,
+                           uint64_t *result, block_args **out)
+{
+    const uint32_t coord = run->nslots;
+    slot_enter(run, coord, ENGINE_T_READ);
+    int64_t len = input_read_block(run, buf, *offset);
+    slot_enter(run, coord, ENGINE_T_IDLE);
+    if (len <= 0)
+        return len == 0 ? 0 : -1;
+    w->status = ENGINE_OK;
+    uint8_t *copy = coordinator_alloc(run, w, (uint64_t)len, "block buffer copy", false);
+    if (!copy)
+        return -1;
+    memcpy(copy, buf, (size_t)len);
+    block_args *args = coordinator_alloc(run, w, ARG_RECORD_BYTES, "argument record", true);
+    if (!args)
+        return -1;
+    args->block_index = w->block_index;
+    args->buffer = copy;
+    args->length = (uint64_t)len;
+    args->result = result;
+    *offset += (uint64_t)len;
+    *out = args;
+    return 1;
 }
 
 static void run_threaded(engine_run *run)
@@ -294,28 +334,14 @@ static void run_threaded(engine_run *run)
         for (uint32_t s = 0; s < nslots; s++) {
             if (!run_checkpoint(run, coord))
                 break;
-            slot_enter(run, coord, ENGINE_T_READ);
-            int64_t len = input_read_block(run, buf, offset);
-            slot_enter(run, coord, ENGINE_T_IDLE);
-            if (len <= 0) {
-                at_end = true;
-                break;
-            }
             slot_task *task = &tasks[s];
             task->w.block_index = next_block;
-            task->w.status = ENGINE_OK;
-            uint8_t *copy = coordinator_alloc(run, task, (uint64_t)len, "block buffer copy", false);
-            if (!copy)
+            block_args *args = NULL;
+            int got = coordinator_next_block(run, &task->w, buf, &offset, &task->result, &args);
+            if (got <= 0) {
+                at_end = got == 0;
                 break;
-            memcpy(copy, buf, (size_t)len);
-            block_args *args =
-                coordinator_alloc(run, task, ARG_RECORD_BYTES, "argument record", true);
-            if (!args)
-                break;
-            args->block_index = next_block;
-            args->buffer = copy;
-            args->length = (uint64_t)len;
-            args->result = &task->result;
+            }
             task->w.arg_record = args;
             engine_threads_add(run, 1);
             slot_enter(run, coord, ENGINE_T_THREAD_START_JOIN);
@@ -331,7 +357,6 @@ static void run_threaded(engine_run *run)
             }
             started++;
             next_block++;
-            offset += (uint64_t)len;
         }
         /* While it joins, the coordinator changes nothing: it counts as parked
            (see engine_run_is_paused), and parks for real before it recycles. */
@@ -375,6 +400,8 @@ int engine_run_execute(engine_run *run, engine_error *err)
         run_fail(run, &e);
     } else if (!run->ops->threaded) {
         run_single(run);
+    } else if (run->cfg.workers) {
+        run_long_lived(run);
     } else {
         run_threaded(run);
     }

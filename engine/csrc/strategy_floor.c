@@ -15,12 +15,20 @@
 typedef struct {
     uint8_t *memory;
     bump_region *slots;
+    uint8_t *handoff; /* per slot: which of the two handoff areas is next */
 } floor_state;
 
-/* Per slot: tree scratch, then the block copy, then the argument record. */
+/* A block's copy and its argument record. */
+static uint64_t handoff_bytes(const engine_config *cfg)
+{
+    return ((cfg->block_size + 15u) & ~15u) + ARG_RECORD_BYTES;
+}
+
+/* Per slot: tree scratch, then two handoff areas: a long-lived worker hashes
+   from one while the coordinator fills the other. */
 static uint64_t slot_stride(const engine_config *cfg)
 {
-    return FLOOR_SCRATCH_BYTES + ((cfg->block_size + 15u) & ~15u) + ARG_RECORD_BYTES;
+    return FLOOR_SCRATCH_BYTES + 2 * handoff_bytes(cfg);
 }
 
 static int floor_run_init(engine_run *run)
@@ -30,9 +38,11 @@ static int floor_run_init(engine_run *run)
         return ENGINE_E_NO_MEMORY;
     st->memory = malloc(slot_stride(&run->cfg) * run->nslots);
     st->slots = calloc(run->nslots, sizeof *st->slots);
-    if (!st->memory || !st->slots) {
+    st->handoff = calloc(run->nslots, 1);
+    if (!st->memory || !st->slots || !st->handoff) {
         free(st->memory);
         free(st->slots);
+        free(st->handoff);
         free(st);
         return ENGINE_E_NO_MEMORY;
     }
@@ -47,6 +57,7 @@ static void floor_run_destroy(engine_run *run)
         return;
     free(st->memory);
     free(st->slots);
+    free(st->handoff);
     free(st);
     run->strategy_state = NULL;
 }
@@ -89,9 +100,13 @@ static void floor_batch_done(worker *w)
 static void *floor_coordinator_alloc(worker *w, uint64_t size, const char *what, bool is_record)
 {
     (void)size, (void)what;
+    floor_state *st = w->run->strategy_state;
     bump_region *r = w->state;
-    uint8_t *copy = r->base + FLOOR_SCRATCH_BYTES;
-    return is_record ? copy + ((w->run->cfg.block_size + 15u) & ~15u) : copy;
+    if (!is_record) /* a new block: the other area (the worker may be using the last) */
+        st->handoff[w->slot] ^= 1u;
+    uint8_t *area =
+        r->base + FLOOR_SCRATCH_BYTES + st->handoff[w->slot] * handoff_bytes(&w->run->cfg);
+    return is_record ? area + ((w->run->cfg.block_size + 15u) & ~15u) : area;
 }
 
 const strategy_ops strategy_floor = {

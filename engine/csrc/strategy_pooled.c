@@ -16,7 +16,7 @@
 
 static uint64_t pooled_reserved_bytes(const engine_config *cfg)
 {
-    return cfg->pool_size * cfg->batch_size;
+    return cfg->pool_size * engine_config_thread_slots(cfg);
 }
 
 static int pooled_run_init(engine_run *run)

@@ -35,6 +35,10 @@ static const char *const counter_names[ENGINE_COUNTER_COUNT] = {
     [ENGINE_C_LOCK_ACQUISITIONS] = "lock_acquisitions",
     [ENGINE_C_FREE_LIST_LONGEST] = "free_list_longest",
     [ENGINE_C_MID_BLOCK_SUM] = "mid_block_at_acquisitions",
+    [ENGINE_C_SLAB_REFILLS] = "slab_refills",
+    [ENGINE_C_CACHE_REFILLS] = "cache_refills",
+    [ENGINE_C_CACHE_FLUSHES] = "cache_flushes",
+    [ENGINE_C_TRYLOCK_FAILS] = "trylock_fails",
 };
 
 const char *engine_counter_name(int counter)
@@ -62,6 +66,10 @@ void telemetry_snapshot(const engine_run *run, uint64_t *out)
     out[ENGINE_C_ARENA_BYTES_IN_USE] += sum[SC_POOL_BYTES_IN_USE];
     out[ENGINE_C_LOCK_ACQUISITIONS] = sum[SC_ACQ_ALLOC] + sum[SC_ACQ_FREE];
     out[ENGINE_C_MID_BLOCK_SUM] = sum[SC_MID_BLOCK_SUM];
+    out[ENGINE_C_SLAB_REFILLS] = sum[SC_SLAB_REFILLS];
+    out[ENGINE_C_CACHE_REFILLS] = sum[SC_CACHE_REFILLS];
+    out[ENGINE_C_CACHE_FLUSHES] = sum[SC_CACHE_FLUSHES];
+    out[ENGINE_C_TRYLOCK_FAILS] = sum[SC_TRYLOCK_FAILS];
 }
 
 void engine_run_snapshot(const engine_run *run, uint64_t *out)

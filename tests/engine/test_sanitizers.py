@@ -249,6 +249,38 @@ def test_other_strategies_are_clean(binary, strategy):
     assert printed(out, "Lock acquisitions") == 0
 
 
+LOCK_AND_WORKER_CASES = [
+    (strategy, extra)
+    for strategy in ("baseline", "pooled", "floor")
+    for extra in (
+        ["--lock", "spin"],
+        ["--lock", "adaptive"],
+        ["--workers", "2"],
+        ["--workers", "3", "--lock", "spin"],
+    )
+    if strategy != "floor" or "--workers" in extra  # the floor takes no lock
+]
+
+
+@pytest.mark.parametrize(
+    ("strategy", "extra"),
+    LOCK_AND_WORKER_CASES,
+    ids=[f"{s}-{'-'.join(e).replace('--', '')}" for s, e in LOCK_AND_WORKER_CASES],
+)
+def test_lock_kinds_and_long_lived_workers_are_clean(binary, strategy, extra):
+    """Pause/resume and a reader all along: no race, nothing moves while paused."""
+    name = "random_64k.bin"
+    out = run_engine(binary, VECTORS / name, strategy, *extra, "--reader", "--pauser")
+    what = f"{binary[0]} {name} {strategy} {' '.join(extra)} --reader --pauser"
+    assert_clean(out, what)
+    assert out.returncode == 0, f"{what}: exit {out.returncode}\n{out.stdout}\n{out.stderr}"
+    assert "moved while paused" not in out.stdout
+    assert "went backwards" not in out.stdout
+    assert printed(out, "Final signature") == EXPECTED[name]["signature"]
+    want = 0 if strategy == "floor" else EXPECTED[name][f"lock_acquisitions_{strategy}"]
+    assert printed(out, "Lock acquisitions") == want
+
+
 @pytest.mark.parametrize("extra", [[], ["--reader"]], ids=["plain", "reader"])
 def test_heap_exhaustion_exits_cleanly(binary, extra):
     """An 8 KiB heap cannot hold 20 threads' trees: exit 3 with a message, no report."""

@@ -2,8 +2,9 @@
  * The engine without Python: the same sources behind a tiny command line.
  * Used for sanitizer runs and to measure what driving the engine from Python
  * costs.  Usage:
- *   heapscope-engine FILE [single|baseline|pooled|floor] [--heap N] [--pool N]
- *                    [--batch N] [--block N] [--no-telemetry] [--reader] [--pauser]
+ *   heapscope-engine FILE [STRATEGY] [--heap N] [--pool N] [--batch N] [--block N]
+ *                    [--lock mutex|spin|adaptive] [--workers N] [--slab N] [--cache N]
+ *                    [--no-telemetry] [--reader] [--pauser]
  * --reader polls telemetry from another thread during the run, as the GUI does
  * (counters, series, heap map and slot states).  --pauser pauses and resumes
  * the run over and over from another thread and checks that once the engine
@@ -120,7 +121,7 @@ static void *reader_main(void *p)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s FILE [single|baseline|pooled|floor] [options]\n", argv[0]);
+        fprintf(stderr, "usage: %s FILE [STRATEGY] [options]\n", argv[0]);
         return 2;
     }
     engine_config cfg;
@@ -150,7 +151,19 @@ int main(int argc, char **argv)
             cfg.batch_size = (uint32_t)strtoul(argv[++i], NULL, 10);
         else if (i + 1 < argc && strcmp(a, "--block") == 0)
             cfg.block_size = (uint32_t)strtoul(argv[++i], NULL, 10);
-        else {
+        else if (i + 1 < argc && strcmp(a, "--workers") == 0)
+            cfg.workers = (uint32_t)strtoul(argv[++i], NULL, 10);
+        else if (i + 1 < argc && strcmp(a, "--slab") == 0)
+            cfg.slab_size = strtoull(argv[++i], NULL, 10);
+        else if (i + 1 < argc && strcmp(a, "--cache") == 0)
+            cfg.cache_size = (uint32_t)strtoul(argv[++i], NULL, 10);
+        else if (i + 1 < argc && strcmp(a, "--lock") == 0) {
+            const char *kind = argv[++i];
+            cfg.lock_kind = -1;
+            for (int k = 0; k < ENGINE_LOCK_KIND_COUNT; k++)
+                if (strcmp(kind, engine_lock_kind_name(k)) == 0)
+                    cfg.lock_kind = k;
+        } else {
             fprintf(stderr, "error: unknown argument '%s'\n", a);
             return 2;
         }
