@@ -251,6 +251,8 @@ def _main(argv: list[str] | None) -> int:
             json.dumps(
                 {
                     **result.as_dict(),
+                    "lock": config.lock.label,
+                    "workers": config.workers,
                     "time_breakdown_s": result.time_breakdown_s,
                     **result.walk_figures,
                 }

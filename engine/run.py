@@ -157,8 +157,6 @@ class RunResult:
             "pool_size": self.config.pool_size,
             "batch_size": self.config.batch_size,
             "block_size": self.config.block_size,
-            "lock": self.config.lock.label,
-            "workers": self.config.workers,
             "signature": self.signature,
             "blocks": self.blocks,
             "bytes": self.bytes,
