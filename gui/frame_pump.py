@@ -109,7 +109,14 @@ class FramePump(QObject):
         self.heap_map.show_cells(snap.heap_states, snap.heap_owners, snap.elapsed_s)
         self.recording.add_frame(snap.elapsed_s, snap.heap_states, snap.heap_owners)
         self.board.show(
-            Frame(run.config.strategy, snap.phase, snap.elapsed_s, snap.counters, snap.slot_states)
+            Frame(
+                run.config.strategy,
+                snap.phase,
+                snap.elapsed_s,
+                snap.counters,
+                snap.slot_states,
+                slot_times_ns=run.time_breakdown() if run.config.telemetry else None,
+            )
         )
         trace = job.trace
         # Charts at half the frame rate: the curves move slowly, the CPU is the engine's.

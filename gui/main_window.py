@@ -103,8 +103,9 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         self.toolbar.speed_combo.currentIndexChanged.connect(self._on_speed_changed)
         self.presenter = Presenter(
-            self, self.toolbar, self.commands.presentation, self.captions, self.charts,
-            self.settings_panel, (self.baseline_button, self.pooled_button, self.stop_button),
+            self, self.toolbar, self.commands.presentation, self.captions,
+            (self.charts, self.timeline, self.breakdown), self.settings_panel,
+            (self.baseline_button, self.pooled_button, self.stop_button),
         )  # fmt: skip
         self.replay = ReplayController(
             self.controller, self.charts, self.results, self.table, self.heap_map,

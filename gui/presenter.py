@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
@@ -10,7 +11,6 @@ from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QToolBar, QWidget
 
 from engine import MIN_SPEED
 from gui.actions import shortcut_rows
-from gui.charts import ChartsPanel
 from gui.frame_pump import CaptionBoard
 
 #: Slow-motion choices: label and fraction of full speed (the engine goes down to MIN_SPEED).
@@ -58,6 +58,10 @@ class PresenterToolbar(QToolBar):
         self.speed_combo.setCurrentIndex(max(self.speed_combo.currentIndex() - 1, 0))
 
 
+class FontScaled(Protocol):
+    def set_font_scale(self, font_scale: float) -> None: ...
+
+
 class Presenter(QObject):
     """Presentation mode, full screen and the keyboard-shortcuts overlay of one window."""
 
@@ -67,7 +71,7 @@ class Presenter(QObject):
         toolbar: PresenterToolbar,
         presentation_action: QAction,
         board: CaptionBoard,
-        charts: ChartsPanel,
+        scaled: Sequence[FontScaled],
         hidden: QWidget,
         big_buttons: Sequence[QWidget],
     ):
@@ -76,7 +80,7 @@ class Presenter(QObject):
         self.toolbar = toolbar
         self.presentation_action = presentation_action
         self.board = board
-        self.charts = charts
+        self.scaled = tuple(scaled)  # the charts, lanes and bars: their fonts follow the zoom
         self.hidden = hidden  # the settings panel: not for the audience
         self.big_buttons = tuple(big_buttons)
         self.active = False
@@ -146,7 +150,8 @@ class Presenter(QObject):
             window.setFont(f)
             self.hidden.setVisible(before.get("settings", True))
             self.board.set_zoom(1.0)
-            self.charts.set_font_scale(1.0)
+            for view in self.scaled:
+                view.set_font_scale(1.0)
             for b, h in zip(self.big_buttons, before.get("heights", []), strict=False):
                 b.setMinimumHeight(h)
         self.presentation_action.setChecked(self.active)
@@ -156,7 +161,8 @@ class Presenter(QObject):
         f.setPointSizeF(self._before["font"] * zoom)
         self.window.setFont(f)
         self.board.set_zoom(zoom)
-        self.charts.set_font_scale(zoom)
+        for view in self.scaled:
+            view.set_font_scale(zoom)
 
     def _on_zoom_changed(self, _index: int) -> None:
         if self.active:

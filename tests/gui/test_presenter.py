@@ -3,7 +3,7 @@
 import pytest
 from PySide6.QtCore import Qt
 
-from engine import MIN_SPEED, RunCancelled, SlotState
+from engine import MIN_SPEED, TIME_STATES, RunCancelled, SlotState
 from tests.conftest import EXPECTED
 from tests.gui.helpers import assert_baseline_then_pooled, open_vector
 
@@ -216,14 +216,18 @@ def test_captions_follow_the_run(presenter, qtbot):
     w.set_speed(1.0)
     with qtbot.waitSignal(w.sig_run_finished, timeout=30000) as done:
         key(qtbot, w, Qt.Key_Space)
-    c = done.args[0].counters
+    result = done.args[0]
+    c = result.counters
     assert labels["heap"].text() == (
         f"Done: all {c['lock_acquisitions']:,} allocations and "
         "frees took turns at the one heap lock"
     )
+    # the lock's busy share: in_allocator summed over the lanes / wall time
+    busy = result.slot_times_ns[:, TIME_STATES.index("in_allocator")].sum() / 1e9 / result.wall_s
     assert labels["locks"].text() == (
         f"{c['lock_acquisitions']:,} lock acquisitions: "
-        f"{c['lock_acquisitions'] / 64:,.1f} per block"
+        f"{c['lock_acquisitions'] / 64:,.1f} per block; "
+        f"the lock was busy {min(busy, 1.0):.0%} of the run"
     )
     assert labels["throughput"].text().startswith(f"{65536 / 1e6:,.2f} MB hashed at ")
     assert labels["free_list"].text().startswith("The free list has ")
