@@ -1,4 +1,8 @@
-"""The live run's recording: frames while it runs, a Session once it finishes."""
+"""The live run's recording: frames while it runs, a Session once it finishes.
+
+Each frame keeps the heap map and what every worker slot was doing; the finished
+run adds its timeline and time breakdown (with telemetry), so a replay shows the
+threads as the live run did."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ class Recording:
 
     def __init__(self) -> None:
         self._recorder: SessionRecorder | None = None
+        self._run: Run | None = None
         #: The last finished run's recorder (it says whether frames were thinned).
         self.last_recorder: SessionRecorder | None = None
         #: The last finished live run, as a Session (what "Save session" writes).
@@ -26,24 +31,41 @@ class Recording:
 
     def begin(self, run: Run) -> None:
         """A new live run: capped in bytes (the recorder thins frames and cells past it)."""
-        self._recorder = SessionRecorder(run.heap_cells, max_bytes=RECORDING_BUDGET)
-        self._recorder.add_frame(0.0, *(run.heap_map_copy() or (None, None)))
+        self._recorder = SessionRecorder(
+            run.heap_cells, max_bytes=RECORDING_BUDGET, slot_count=run.slot_count
+        )
+        self._run = run
+        states, owners = run.heap_map_copy() or (None, None)
+        self._recorder.add_frame(0.0, states, owners, run.slot_states)
 
-    def add_frame(self, t: float, states: np.ndarray | None, owners: np.ndarray | None) -> None:
-        if self._recorder is not None:
-            self._recorder.add_frame(t, states, owners)
+    def add_frame(
+        self,
+        t: float,
+        states: np.ndarray | None,
+        owners: np.ndarray | None,
+        slot_states: np.ndarray | None = None,
+    ) -> None:
+        """One frame; ``slot_states`` from the same snapshot as the heap map, else
+        read from the run's live view now (the recorder copies it)."""
+        if self._recorder is None:
+            return
+        if slot_states is None and self._run is not None:
+            slot_states = self._run.slot_states
+        self._recorder.add_frame(t, states, owners, slot_states)
 
     def drop(self) -> None:
         self._recorder = None
+        self._run = None
 
     def finish(self, run: Run, result: RunResult) -> None:
         """The run's last frame, its result and series, kept as :attr:`last_session`."""
         recorder, self._recorder = self._recorder, None
+        self._run = None
         self.last_recorder = recorder
         if recorder is None:
             return
-        heap = run.heap_map_copy()
-        recorder.add_frame(result.wall_s, *(heap or (None, None)))
+        states, owners = run.heap_map_copy() or (None, None)
+        recorder.add_frame(result.wall_s, states, owners, run.slot_states)
         c = result.config
         try:
             # Never blocks: the input may have been replaced by a FIFO since the run.
@@ -63,4 +85,6 @@ class Recording:
             series=result.series,
             slot_count=run.slot_count,
             pool_reserved=run.pool_reserved,
+            timeline=result.timeline,
+            slot_times_ns=result.slot_times_ns,
         )

@@ -1,11 +1,16 @@
-"""Replaying a recorded session: its row, curves and heap map, with a time slider."""
+"""Replaying a recorded session: its row, curves and heap map, with a time slider.
+
+Sessions of format version 3 also recorded what every thread slot was doing at
+each frame (the captions count threads computing / waiting / holding the lock as
+live), the run's timeline (the lanes grow as the replay plays: :attr:`sig_timeline`)
+and its time breakdown (the replayed row's bar, and the lock's busy share)."""
 
 from __future__ import annotations
 
 import os
 import time
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -17,7 +22,7 @@ from PySide6.QtWidgets import (
     QToolButton,
 )
 
-from engine import COUNTER_NAMES, InputError, RunConfig, RunPhase, RunResult, Strategy
+from engine import COUNTER_NAMES, InputError, RunConfig, RunPhase, RunResult, Strategy, Timeline
 from gui import inputs, replay_input
 from gui.captions import Frame
 from gui.charts import ChartsPanel, Trace, colour_for, run_label
@@ -27,6 +32,7 @@ from gui.results_table import ResultsModel, input_key
 from gui.run_controller import RunController
 from gui.session_file import Session, SessionError, load_session
 from gui.status_bar import ErrorBanner, StatusFields
+from gui.timeline_view import TimelineView
 
 #: The slider's resolution: positions 0 .. SLIDER_STEPS span the recording.
 SLIDER_STEPS = 1000
@@ -72,6 +78,11 @@ class ReplayBar(QFrame):
 class ReplayController(QObject):
     """Opens a session as a row and a curve, and plays it back on the views."""
 
+    #: The replay's timeline up to the time shown (Timeline), and whether it is
+    #: playing (the lanes follow its end); None and False: this replay has no
+    #: timeline (lanes empty).  :meth:`attach_lanes` connects it to a TimelineView.
+    sig_timeline = Signal(object, bool)
+
     def __init__(
         self,
         controller: RunController,
@@ -103,6 +114,9 @@ class ReplayController(QObject):
         self.time = 0.0
         self._stepping = False
         self._clock = 0.0
+        self._lanes: TimelineView | None = None
+        self._lanes_shown: tuple[int, bool] | None = None  # (rows, live) last emitted
+        self.sig_timeline.connect(self._show_lanes)
         self.timer = QTimer(self)
         self.timer.setInterval(DRAW_INTERVAL_MS)
         self.timer.timeout.connect(self._on_tick)
@@ -154,6 +168,8 @@ class ReplayController(QObject):
                 wall_s=float(r["wall_s"]),
                 counters=counters,
                 series=session.series,
+                slot_times_ns=session.slot_times_ns,
+                timeline=session.timeline,
             )
         except (KeyError, TypeError, ValueError, StopIteration, InputError) as exc:
             self.banner.show_error(f"cannot replay '{path}': incomplete session ({exc})")
@@ -204,6 +220,9 @@ class ReplayController(QObject):
         self.session = session
         self._trace = trace
         self.result = result
+        self._lanes_shown = None
+        if session.timeline is None:
+            self.sig_timeline.emit(None, False)  # the lanes of another run are not this one's
         self.bar.slider.setRange(0, SLIDER_STEPS)
         self.bar.setVisible(True)
         self.bar.slider.setValue(SLIDER_STEPS)
@@ -236,11 +255,45 @@ class ReplayController(QObject):
             counters.update(result.counters)
         phase = RunPhase.FINISHED if end else RunPhase.RUNNING
         self.board.reset()
-        self.board.show(Frame(result.strategy, phase, t, counters, None))
+        self.board.show(
+            Frame(
+                result.strategy,
+                phase,
+                t,
+                counters,
+                session.slot_states_at(t),
+                slot_times_ns=session.slot_times_at(t),
+            )
+        )
+        self._emit_timeline(session, t, end)
         self.bar.time_label.setText(f"{t:.3f} / {session.duration_s:.3f} s")
 
+    def attach_lanes(self, lanes: TimelineView) -> None:
+        """The lanes that show the replay's timeline (once is enough; again replaces)."""
+        self._lanes = lanes
+
+    def _show_lanes(self, timeline: Timeline | None, live: bool) -> None:
+        if self._lanes is None:
+            return
+        if timeline is None:
+            self._lanes.clear()
+        else:
+            self._lanes.show_timeline(timeline, live=live)
+
+    def _emit_timeline(self, session: Session, t: float, end: bool) -> None:
+        """The timeline's rows up to ``t``; only when they changed (a slow replay
+        would redraw the same lanes every tick)."""
+        timeline = session.timeline_until(t)
+        if timeline is None:
+            return
+        live = self.timer.isActive() and not end
+        shown = (timeline.rows, live)
+        if shown != self._lanes_shown:
+            self._lanes_shown = shown
+            self.sig_timeline.emit(timeline, live)
+
     def stop(self) -> None:
-        """Closes the replay; its row and its whole curve stay."""
+        """Closes the replay; its row and its whole curve stay (the lanes too)."""
         if self.session is None:
             return
         self.timer.stop()

@@ -20,6 +20,12 @@ A session file is a ZIP archive (deflate-compressed) holding exactly:
     unless the heap was too big to record in full: then each stored value stands for
     ``cell_group`` cells (version 2, see :class:`SessionRecorder`).
 
+Version 3 adds, each optional, the worker slots' states per frame
+(``slot_states.npy``), the run's timeline (``timeline_time_s.npy`` and
+``timeline_busy_s.npy``) and its time breakdown (``slot_times_ns`` in meta.json):
+see :mod:`gui.session_times`.  Files without them are written as before (version
+1 or 2) and every older file is still read.
+
 A session file comes from someone else.  Reading never unpickles and never
 executes anything, and checks everything before using it (see
 :mod:`gui.session_read` and :mod:`gui.session_validate`): a damaged, truncated,
@@ -41,6 +47,7 @@ import numpy as np
 
 from engine import OWNER_COORDINATOR, OWNER_NONE, CellState
 from gui import session_read as read
+from gui import session_times as times
 from gui.file_modes import shared_file_mode
 from gui.inputs import shown_path
 from gui.session_model import CellFrames, Session, file_identity
@@ -74,7 +81,7 @@ __all__ = [
 ]
 
 SUFFIX = ".session"
-_MEMBERS = read.MEMBERS
+_REQUIRED = read.REQUIRED
 
 
 def _delta_encode(frames: np.ndarray) -> np.ndarray:
@@ -116,20 +123,41 @@ def save_session(session: Session, path: str | os.PathLike) -> pathlib.Path:
         if len(columns[0])
         else np.zeros((0, 1 + len(names)))
     )
+    meta, extra = _version_3(session)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, shared_file_mode())  # mkstemp makes it 0600
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("meta.json", json.dumps(session.meta, indent=1, allow_nan=False))
+            zf.writestr("meta.json", json.dumps(meta, indent=1, allow_nan=False))
             zf.writestr("series.npy", _npy_bytes(series))
             zf.writestr("frame_times.npy", _npy_bytes(session.frame_times.astype(np.float64)))
             zf.writestr("heap_states.npy", _npy_bytes(_delta_encode(_stored(session.heap_states))))
             zf.writestr("heap_owners.npy", _npy_bytes(_delta_encode(_stored(session.heap_owners))))
+            for name, array in extra.items():
+                zf.writestr(name, _npy_bytes(array))
         os.replace(tmp, path)
     except BaseException:
         pathlib.Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _version_3(session: Session) -> tuple[dict, dict[str, np.ndarray]]:
+    """meta.json to write, and the version 3 members the session has (see gui.session_times)."""
+    meta = dict(session.meta)
+    meta.pop("slot_times_ns", None)
+    extra: dict[str, np.ndarray] = {}
+    if session.slot_states is not None:
+        extra[times.SLOT_STATES] = np.ascontiguousarray(session.slot_states, dtype=np.uint8)
+    if session.timeline is not None:
+        extra[times.TIMELINE_TIME], extra[times.TIMELINE_BUSY] = times.timeline_columns(
+            session.timeline.thinned(times.TIMELINE_ROWS)
+        )
+    if session.slot_times_ns is not None:
+        meta["slot_times_ns"] = np.asarray(session.slot_times_ns, dtype=np.uint64).tolist()
+    if extra or "slot_times_ns" in meta:
+        meta["version"] = max(int(meta.get("version", 1)), 3)
+    return meta, extra
 
 
 # ------------------------------------------------------------------ loading
@@ -189,13 +217,16 @@ def _load(path: str, prefix: str) -> Session:
             read.check_member(infos["meta.json"], prefix)
             meta = parse_meta(bytes(read.read_member(zf, infos["meta.json"], prefix)), prefix)
             check_header(meta, prefix)
-            missing = [m for m in _MEMBERS if m not in infos]
+            missing = [m for m in _REQUIRED if m not in infos]
             if missing:
                 raise SessionError(f"{prefix}it is incomplete (missing {', '.join(missing)})")
             for info in infos.values():
                 read.check_member(info, prefix)
             read.check_budget(infos, prefix)
             shapes = check_meta(meta, prefix)
+            newer = [m for m in times.MEMBERS if m in infos]
+            times.check_version(newer, shapes, prefix)
+            slot_times_ns = times.slot_times_from_meta(meta, shapes, prefix)
             cols = 1 + len(shapes.counter_names)
             series_rows = read.read_npy(
                 zf,
@@ -230,6 +261,31 @@ def _load(path: str, prefix: str) -> Session:
                         f"{frames[0]} frames of {frames[1]} cells"
                     ),
                 )
+            slot_states = timeline_time = timeline_busy = None
+            if times.SLOT_STATES in infos:
+                slot_states = read.read_npy(
+                    zf,
+                    infos[times.SLOT_STATES],
+                    prefix,
+                    "|u1",
+                    times.slot_states_shape(len(frame_times), shapes.slot_count),
+                )
+            if times.TIMELINE_TIME in infos:
+                timeline_time = read.read_npy(
+                    zf,
+                    infos[times.TIMELINE_TIME],
+                    prefix,
+                    "<f8",
+                    times.timeline_time_shape,
+                    "has the wrong shape",
+                )
+                timeline_busy = read.read_npy(
+                    zf,
+                    infos[times.TIMELINE_BUSY],
+                    prefix,
+                    "<f8",
+                    times.timeline_busy_shape(len(timeline_time), shapes.slot_count),
+                )
     check_series(series_rows, prefix)
     check_frame_times(frame_times, prefix)
     states_ok = np.zeros(256, dtype=bool)
@@ -244,6 +300,11 @@ def _load(path: str, prefix: str) -> Session:
         f"0-{shapes.slot_count - 1}, {OWNER_COORDINATOR} or {OWNER_NONE}",
         prefix,
     )
+    if slot_states is not None:
+        times.check_slot_states(slot_states, prefix)
+    timeline = None
+    if timeline_time is not None and timeline_busy is not None:
+        timeline = times.timeline_of(timeline_time, timeline_busy, shapes, prefix)
     series = {"time_s": series_rows[:, 0]}
     for i, counter in enumerate(shapes.counter_names):
         series[counter] = series_rows[:, 1 + i]
@@ -253,6 +314,14 @@ def _load(path: str, prefix: str) -> Session:
     if shapes.cell_group > 1:
         states = CellFrames(stored_states, shapes.cell_group, shapes.heap_cells)
         owners = CellFrames(stored_owners, shapes.cell_group, shapes.heap_cells)
+    meta.pop("slot_times_ns", None)  # kept once, as the array
     return Session(
-        meta=meta, series=series, frame_times=frame_times, heap_states=states, heap_owners=owners
+        meta=meta,
+        series=series,
+        frame_times=frame_times,
+        heap_states=states,
+        heap_owners=owners,
+        slot_states=slot_states,
+        timeline=timeline,
+        slot_times_ns=slot_times_ns,
     )

@@ -10,7 +10,7 @@ import pathlib
 
 import numpy as np
 
-from engine import CellState
+from engine import TIME_STATES, CellState, Timeline
 
 # Downsampling keeps, for each group of cells, the cell with the highest CellState value,
 # and its owner: any used, reserved-pool or sliver cell beats free space, and a header gives
@@ -58,6 +58,14 @@ class Session:
     frame_times: np.ndarray  # float64 (frames,)
     heap_states: np.ndarray | CellFrames  # uint8 (frames, cells), plain (not XORed)
     heap_owners: np.ndarray | CellFrames  # uint8 (frames, cells)
+    #: SlotState per heap-map frame and worker slot, uint8 (frames, slot_count); None in
+    #: sessions recorded before version 3 (their replays know no thread states).
+    slot_states: np.ndarray | None = None
+    #: The run's timeline, thinned for the file; None without telemetry or before version 3.
+    timeline: Timeline | None = None
+    #: RunResult.slot_times_ns: ns per lane (worker slots, then the coordinator) and
+    #: TIME_STATES, uint64; None without telemetry or before version 3.
+    slot_times_ns: np.ndarray | None = None
 
     @property
     def result(self) -> dict:
@@ -91,6 +99,35 @@ class Session:
         if len(self.frame_times) == 0:
             return -1
         return max(0, int(np.searchsorted(self.frame_times, t, side="right")) - 1)
+
+    def slot_states_at(self, t: float) -> np.ndarray | None:
+        """What each worker slot was doing at the heap-map frame shown at ``t``."""
+        i = self.frame_at(t)
+        if self.slot_states is None or i < 0 or i >= len(self.slot_states):
+            return None
+        return self.slot_states[i]
+
+    def timeline_until(self, t: float) -> Timeline | None:
+        """The timeline's rows sampled at or before ``t`` seconds (the lanes of a replay
+        grow as it plays); None when the session has no timeline."""
+        timeline = self.timeline
+        if timeline is None:
+            return None
+        k = int(np.searchsorted(timeline.time_s, t, side="right"))
+        if k == timeline.rows:
+            return timeline
+        return Timeline(timeline.time_s[:k], timeline.busy_s[:k])
+
+    def slot_times_at(self, t: float) -> np.ndarray | None:
+        """ns per lane and TIME_STATES spent by ``t`` (what ``Run.time_breakdown()``
+        said live): the recorded breakdown at the end, else the timeline interpolated."""
+        if self.slot_times_ns is not None and t >= self.duration_s:
+            return self.slot_times_ns
+        if self.timeline is None or self.timeline.rows == 0:
+            return None
+        ns = self.timeline.cumulative_at(np.array([t]))[0] * 1e9
+        assert ns.shape[1] == len(TIME_STATES)
+        return np.maximum(ns, 0.0).round().astype(np.uint64)
 
     def series_until(self, t: float) -> dict[str, np.ndarray]:
         """The time series cut at ``t`` seconds (for scrubbing)."""

@@ -22,6 +22,7 @@ import zlib
 
 import numpy as np
 
+from gui import session_times
 from gui.inputs import file_kind, one_line
 from gui.session_validate import SessionError
 
@@ -36,7 +37,9 @@ _READ_ERRORS = (
     NotImplementedError,
 )
 
-MEMBERS = ("meta.json", "series.npy", "frame_times.npy", "heap_states.npy", "heap_owners.npy")
+#: Every session has these; version 3 may add session_times.MEMBERS.
+REQUIRED = ("meta.json", "series.npy", "frame_times.npy", "heap_states.npy", "heap_owners.npy")
+MEMBERS = REQUIRED + session_times.MEMBERS
 FILE_LIMIT = 256 << 20  # bytes of the .session file itself
 LOAD_BUDGET = 512 << 20  # uncompressed bytes of all members together
 MEMBER_LIMITS = {
@@ -45,12 +48,13 @@ MEMBER_LIMITS = {
     "frame_times.npy": 16 << 20,
     "heap_states.npy": LOAD_BUDGET,
     "heap_owners.npy": LOAD_BUDGET,
+    **session_times.MEMBER_LIMITS,
 }
 #: Deflate cannot expand more than 1032:1; a directory claiming more is lying.  (Real heap
 #: maps, delta-encoded, do reach ~1000:1, so no lower limit can be used: the declared
 #: sizes, the budget and the bounded reads are what stop a zip bomb.)
 RATIO_LIMIT = 1100
-_CENTRAL_LIMIT = 4096  # bytes of central directory (5 entries take ~300)
+_CENTRAL_LIMIT = 4096  # bytes of central directory (8 entries take ~500)
 _EOCD = struct.Struct("<4s4H2LH")
 _CHUNK = 1 << 20
 
@@ -205,9 +209,15 @@ _DTYPES: dict[str, np.dtype] = {"<f8": np.dtype("<f8"), "|u1": np.dtype("u1")}
 
 
 def read_npy(
-    zf: zipfile.ZipFile, info: zipfile.ZipInfo, prefix: str, dtype: str, shape_ok
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    prefix: str,
+    dtype: str,
+    shape_ok,
+    mismatch: str = "does not match its meta.json",
 ) -> np.ndarray:
-    """A member's array; ``shape_ok(shape)`` returns None or why the shape is wrong.
+    """A member's array; ``shape_ok(shape)`` returns None or why the shape is wrong
+    (the message then says the member ``mismatch`` and why).
 
     The header is read and checked (dtype, order, shape against meta.json, data size
     against the directory) before the data is.
@@ -244,7 +254,7 @@ def read_npy(
         shape = tuple(int(g) for g in match.groups()[1:] if g is not None)
         why = shape_ok(shape)
         if why:
-            raise SessionError(f"{prefix}its {name} does not match its meta.json ({why})")
+            raise SessionError(f"{prefix}its {name} {mismatch} ({why})")
         data_len = int(np.prod(shape, dtype=object)) * _DTYPES[dtype].itemsize
         if fixed + header_len + data_len != info.file_size:
             raise damaged(

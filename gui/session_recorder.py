@@ -12,7 +12,9 @@ import math
 
 import numpy as np
 
+from engine import TIME_STATES, SlotState, Timeline
 from gui.session_model import CellFrames, Session
+from gui.session_times import TIMELINE_ROWS
 from gui.session_validate import FORMAT_NAME
 
 #: Frames kept per run; past this the recorder keeps every other frame (time resolution,
@@ -32,7 +34,11 @@ def _mib(n: int) -> str:
 class SessionRecorder:
     """Collects heap-map frames during a run; :meth:`finish` makes the Session.
 
-    Memory is capped in bytes: the frames (states, owners, times) never take more
+    With ``slot_count`` > 0 each frame also keeps what every worker slot was doing
+    (SlotState, a byte per slot), so a replay tells how many threads compute, wait or
+    hold the lock; frames offered without slot states record them as idle.
+
+    Memory is capped in bytes: the frames (states, owners, slot states, times) never take more
     than ``max_bytes`` (:attr:`nbytes`).  Two things keep them there:
 
     * a heap bigger than ``max_bytes / (2 * MIN_FULL_FRAMES)`` cells is recorded at one
@@ -49,15 +55,16 @@ class SessionRecorder:
     which is not reported.
     """
 
-    def __init__(self, heap_cells: int, max_bytes: int = RECORDING_BYTES):
+    def __init__(self, heap_cells: int, max_bytes: int = RECORDING_BYTES, slot_count: int = 0):
         if max_bytes < 4096:
             raise ValueError(f"a recording needs at least 4096 bytes (got {max_bytes})")
         self.heap_cells = int(heap_cells)
+        self.slot_count = max(0, int(slot_count))
         self.max_bytes = int(max_bytes)
         cells_cap = max(1, self.max_bytes // (2 * MIN_FULL_FRAMES))
         self.cell_group = max(1, math.ceil(self.heap_cells / cells_cap))
         self.stored_cells = math.ceil(self.heap_cells / self.cell_group)
-        self._frame_bytes = 2 * self.stored_cells + 8
+        self._frame_bytes = 2 * self.stored_cells + self.slot_count + 8
         by_bytes = self.max_bytes // self._frame_bytes
         self._capacity = max(2, min(MAX_FRAMES, by_bytes))
         self._bytes_bound = by_bytes < MAX_FRAMES
@@ -67,6 +74,7 @@ class SessionRecorder:
         self._times: list[float] = []
         self._states: list[np.ndarray] = []
         self._owners: list[np.ndarray] = []
+        self._slots: list[np.ndarray] = []
         self._min_gap = 0.0
         self._update_note()
 
@@ -88,6 +96,7 @@ class SessionRecorder:
         return (
             sum(a.nbytes for a in self._states)
             + sum(a.nbytes for a in self._owners)
+            + sum(a.nbytes for a in self._slots)
             + 8 * len(self._times)
         )
 
@@ -95,7 +104,13 @@ class SessionRecorder:
     def frame_count(self) -> int:
         return len(self._times)
 
-    def add_frame(self, t: float, states: np.ndarray | None, owners: np.ndarray | None) -> None:
+    def add_frame(
+        self,
+        t: float,
+        states: np.ndarray | None,
+        owners: np.ndarray | None,
+        slot_states: np.ndarray | None = None,
+    ) -> None:
         if (
             states is None
             or owners is None
@@ -108,12 +123,19 @@ class SessionRecorder:
         # last timer frame's elapsed time.
         t = max(float(t), self._times[-1]) if self._times else max(float(t), 0.0)
         self.frames_seen += 1
+        slots = self._slot_bytes(slot_states)
         if len(self._times) >= 2 and t - self._times[-2] < self._min_gap:
-            self._store(t, states, owners, replace=True)  # the newest frame is always kept
+            self._store(t, states, owners, slots, replace=True)  # the newest is always kept
             return
         if len(self._times) >= self._capacity:
             self._thin()
-        self._store(t, states, owners, replace=False)
+        self._store(t, states, owners, slots, replace=False)
+
+    def _slot_bytes(self, slot_states: np.ndarray | None) -> np.ndarray:
+        """A copy of the slot states (the live view changes under us); idle when unknown."""
+        if slot_states is None or len(slot_states) != self.slot_count:
+            return np.full(self.slot_count, SlotState.IDLE, dtype=np.uint8)
+        return np.array(slot_states, dtype=np.uint8, copy=True)
 
     def _thin(self) -> None:
         n = len(self._times)
@@ -121,17 +143,20 @@ class SessionRecorder:
         self._times = [self._times[i] for i in keep]
         self._states = [self._states[i] for i in keep]
         self._owners = [self._owners[i] for i in keep]
+        self._slots = [self._slots[i] for i in keep]
         self._min_gap = (self._times[-1] - self._times[0]) / (self._capacity / 2)
         self._frames_dropped = self._frames_dropped or self._bytes_bound
 
-    def _store(self, t: float, states, owners, replace: bool) -> None:
+    def _store(self, t: float, states, owners, slots: np.ndarray, replace: bool) -> None:
         s, o = self._reduce(states, owners)
         if replace:
             self._times[-1], self._states[-1], self._owners[-1] = t, s, o
+            self._slots[-1] = slots
         else:
             self._times.append(t)
             self._states.append(s)
             self._owners.append(o)
+            self._slots.append(slots)
         if self._frames_dropped:
             self._update_note()  # "kept N of M frames" changes with every frame
 
@@ -169,12 +194,36 @@ class SessionRecorder:
         series: dict[str, np.ndarray],
         slot_count: int,
         pool_reserved: int,
+        timeline: Timeline | None = None,
+        slot_times_ns: np.ndarray | None = None,
     ) -> Session:
+        """The recorded run.  ``timeline`` (RunResult.timeline) is kept thinned to at
+        most TIMELINE_ROWS rows; ``slot_times_ns`` (RunResult.slot_times_ns) as it is.
+        Both need ``slot_count`` + 1 lanes, and slot states need the recorder's
+        ``slot_count`` to be the run's: a mismatch is a programming error (ValueError)."""
         names = [k for k in series if k != "time_s"]
         downsampled = self.cell_group > 1
+        recorded_slots = self.slot_count > 0
+        if recorded_slots and self.slot_count != slot_count:
+            raise ValueError(f"slot states of {self.slot_count} slots for a run of {slot_count}")
+        lanes = slot_count + 1
+        if timeline is not None and timeline.lanes != lanes:
+            raise ValueError(f"a timeline of {timeline.lanes} lanes for {lanes} lanes")
+        if slot_times_ns is not None:
+            slot_times_ns = np.array(slot_times_ns, dtype=np.uint64, copy=True)
+            if slot_times_ns.shape != (lanes, len(TIME_STATES)):
+                raise ValueError(f"slot_times_ns of shape {slot_times_ns.shape} for {lanes} lanes")
+        thinned = timeline.thinned(TIMELINE_ROWS) if timeline is not None else None
+        if recorded_slots or timeline is not None or slot_times_ns is not None:
+            version = 3  # slot states, timeline, breakdown
+        else:
+            version = 2 if downsampled else 1  # older readers read the rest
+        extra: dict = {}
+        if timeline is not None:
+            extra["timeline_rows_recorded"] = timeline.rows
         meta = {
             "format": FORMAT_NAME,
-            "version": 2 if downsampled else 1,  # version 1 readers read the rest
+            "version": version,
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "input": input_identity,
             "config": config,
@@ -189,6 +238,7 @@ class SessionRecorder:
                 "frames_seen": self.frames_seen,
                 "max_bytes": self.max_bytes,
                 **({"cell_group": self.cell_group} if downsampled else {}),
+                **extra,
             },
         }
         shape = (0, self.stored_cells)
@@ -199,12 +249,20 @@ class SessionRecorder:
         if downsampled:
             states = CellFrames(stored_states, self.cell_group, self.heap_cells)
             owners = CellFrames(stored_owners, self.cell_group, self.heap_cells)
+        slot_frames = None
+        if recorded_slots:
+            slot_frames = (
+                np.stack(self._slots) if self._slots else np.zeros((0, slot_count), np.uint8)
+            )
         return Session(
             meta=meta,
             series={k: np.asarray(v) for k, v in series.items()},
             frame_times=np.array(self._times, dtype=np.float64),
             heap_states=states,
             heap_owners=owners,
+            slot_states=slot_frames,
+            timeline=thinned,
+            slot_times_ns=slot_times_ns,
         )
 
 

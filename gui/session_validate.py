@@ -31,8 +31,10 @@ from gui.inputs import one_line
 FORMAT_NAME = "heapscope-session"
 #: Version 1: full-resolution heap maps.  Version 2: heap maps may be stored at one value
 #: per ``recording.cell_group`` cells (big heaps); files that are not downsampled are still
-#: written as version 1, so older heapscopes keep reading them.
-FORMAT_VERSION = 2
+#: written as version 1, so older heapscopes keep reading them.  Version 3: the slot
+#: states per frame, the run's timeline and its time breakdown (``slot_times_ns`` in
+#: meta.json); see gui/session_times.py.
+FORMAT_VERSION = 3
 
 META_LIMIT = 1 << 20  # bytes of meta.json (a real one is about 2 KB)
 JSON_DEPTH_LIMIT = 8  # a real meta.json nests 2 deep
@@ -60,6 +62,8 @@ class Shapes:
     stored_cells: int  # cells per stored frame (heap_cells / cell_group, rounded up)
     cell_group: int
     slot_count: int
+    version: int = 1
+    wall_s: float = 0.0
 
 
 # ------------------------------------------------------------------ JSON
@@ -276,7 +280,8 @@ def check_header(meta: dict, prefix: str) -> int:
 def check_meta(meta: dict, prefix: str) -> Shapes:
     """Every field of meta.json against the engine's limits; the arrays' expected shapes."""
     version = check_header(meta, prefix)
-    top = _Fields(meta, "meta", prefix, _TOP_FIELDS, ("created", "recording"))
+    newer = ("slot_times_ns",) if version >= 3 else ()
+    top = _Fields(meta, "meta", prefix, _TOP_FIELDS, ("created", "recording", *newer))
     top.text("created", 64)
 
     cfg = _Fields(meta["config"], "config", prefix, _CONFIG_FIELDS)
@@ -322,7 +327,7 @@ def check_meta(meta: dict, prefix: str) -> Shapes:
     result.integer("signature", 0, HASH_MODULUS - 1)
     for key in _RESULT_INTS:
         result.integer(key, 0, INT_LIMIT - 1)
-    result.number("wall_s", WALL_LIMIT_S)
+    wall_s = result.number("wall_s", WALL_LIMIT_S) or 0.0
     result.number("mb_per_s", RATE_LIMIT)
     result.text("path")
     for key in _CONFIG_FIELDS:  # the row shows these: they must be the config's
@@ -339,14 +344,30 @@ def check_meta(meta: dict, prefix: str) -> Shapes:
             "recording",
             prefix,
             (),
-            ("thinned", "thinning_note", "frames_seen", "cell_group", "max_bytes"),
+            (
+                "thinned",
+                "thinning_note",
+                "frames_seen",
+                "cell_group",
+                "max_bytes",
+                *(("timeline_rows_recorded",) if version >= 3 else ()),
+            ),
         )
+        rec.integer("timeline_rows_recorded", 0, INT_LIMIT - 1)
         rec.boolean("thinned")
         rec.text("thinning_note", NOTE_LIMIT)
         rec.integer("frames_seen", 0, INT_LIMIT - 1)
         rec.integer("max_bytes", 0, INT_LIMIT - 1)
         group = rec.integer("cell_group", 1, 1 if version == 1 else heap_cells) or 1
-    return Shapes(tuple(names), heap_cells, -(-heap_cells // group), group, config.threads)
+    return Shapes(
+        tuple(names),
+        heap_cells,
+        -(-heap_cells // group),
+        group,
+        config.threads,
+        version,
+        wall_s,
+    )
 
 
 def owner_ok_table(slot_count: int):

@@ -430,9 +430,9 @@ CASES = [
         "its meta.json is invalid: version must be a whole number from 1 (got True)",
     ),
     (
-        "version-3",
-        meta(setitem("version", 3)),
-        "it was written by a newer heapscope (format version 3; this one reads up to 2)",
+        "version-4",
+        meta(setitem("version", 4)),
+        "it was written by a newer heapscope (format version 4; this one reads up to 3)",
     ),
     (
         "unknown-field",
