@@ -284,7 +284,8 @@ def report(result: SweepResult) -> str:
     lines = [
         f"Sweep of {inputs}",
         f"{len(plan.points)} point{'s' * (len(plan.points) != 1)} x {plan.repeat} "
-        f"repeat{'s' * (plan.repeat != 1)} = {plan.total_runs} runs, interleaved; "
+        f"repeat{'s' * (plan.repeat != 1)} = {plan.total_runs} run{'s' * (plan.total_runs != 1)}"
+        f"{', interleaved' if plan.repeat > 1 and len(plan.points) > 1 else ''}; "
         f"{len(result.rows)} done",
     ]
     for strategy, why in plan.skipped:
@@ -436,7 +437,8 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_BAD_INPUT
     sweep = Sweep(plan, on_progress=_progress(sys.stderr))
     result, signum = _execute_interruptibly(sweep)
-    print(report(result))
+    if result.rows or signum is not None or result.error is None:
+        print(report(result))  # not for an input that could not even be read
     status = EXIT_OK
     if signum is not None:
         print(
