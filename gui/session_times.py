@@ -155,7 +155,7 @@ def timeline_of(time_s: np.ndarray, busy: np.ndarray, shapes: Shapes, prefix: st
             row, lane, state = (int(i) for i in np.argwhere(down)[0])
             raise SessionError(
                 f"{prefix}its {TIMELINE_BUSY} has {names[lane]}'s {BUSY_STATES[state]} "
-                f"going down at row {row + 1} (cumulative times never do)"
+                f"going down at sample {row + 2} of {len(time_s)} (cumulative times never do)"
             )
     sums = cube.sum(axis=2)
     over = sums > (time_s + 1e-3 + 0.01 * time_s)[:, None]  # the slack of _slack
