@@ -120,7 +120,10 @@ def render_png(result: SweepResult) -> bytes:
     every_x: list[float] = []
     every_t: list[float] = []
     every_lock: list[float] = []
-    for label, group in series.items():
+    # Categories (strategies, lock kinds) are not a scale: markers, no joining line.
+    line = "-" if numeric else "none"
+    for index, (label, group) in enumerate(series.items()):
+        colour = f"C{index % 10}"  # the same series has the same colour in every panel
         x = xs(group)
         every_x += x
         medians = [s.median_s for s in group]
@@ -129,12 +132,21 @@ def render_png(result: SweepResult) -> bytes:
             [s.median_s - s.min_s for s in group],
             [s.max_s - s.median_s for s in group],
         ]
-        time_ax.errorbar(x, medians, yerr=bars, marker="o", capsize=4, label=label)
+        time_ax.errorbar(
+            x, medians, yerr=bars, marker="o", capsize=4, label=label, color=colour, linestyle=line
+        )
         locked = [(xi, s.lock_acquisitions) for xi, s in zip(x, group, strict=True)]
         locked = [(xi, n) for xi, n in locked if n is not None]
         if locked:
             every_lock += [float(n) for _, n in locked if n is not None]
-            lock_ax.plot([a for a, _ in locked], [n for _, n in locked], marker="s", label=label)
+            lock_ax.plot(
+                [a for a, _ in locked],
+                [n for _, n in locked],
+                marker="s",
+                label=label,
+                color=colour,
+                linestyle=line,
+            )
         if panels == 3:
             sped = [
                 (xi, s.speedup)
@@ -142,7 +154,14 @@ def render_png(result: SweepResult) -> bytes:
                 if s.speedup and s.point.config.strategy is not Strategy.BASELINE
             ]
             if sped:
-                axes[2].plot([a for a, _ in sped], [v for _, v in sped], marker="^", label=label)
+                axes[2].plot(
+                    [a for a, _ in sped],
+                    [v for _, v in sped],
+                    marker="^",
+                    label=label,
+                    color=colour,
+                    linestyle=line,
+                )
 
     title = _AXIS_TITLES.get(x_name or "", "")
     for ax in axes:
@@ -161,7 +180,9 @@ def render_png(result: SweepResult) -> bytes:
             ax.set_xticklabels(names)
             ax.minorticks_off()
     runs = result.plan.repeat
-    time_ax.set_title(f"wall time: median of {runs} run{'s' * (runs != 1)}, bars min-max")
+    time_ax.set_title(
+        f"wall time: median of {runs} runs, bars min-max" if runs > 1 else "wall time (1 run)"
+    )
     time_ax.set_ylabel("seconds")
     if _spans_decade(every_t):
         time_ax.set_yscale("log")
@@ -170,6 +191,9 @@ def render_png(result: SweepResult) -> bytes:
         lock_ax.set_yscale("log")
     elif every_lock and min(every_lock) == 0 and max(every_lock) >= 10:
         lock_ax.set_yscale("symlog", linthresh=1.0)  # single's 0 next to baseline's millions
+    if every_lock:
+        headroom = 2.0 if lock_ax.get_yscale() != "linear" else 1.1  # a marker at the top shows
+        lock_ax.set_ylim(bottom=0, top=max(every_lock) * headroom + 1)
     if not every_lock:
         lock_ax.text(0.5, 0.5, "not observable", ha="center", va="center")
     if panels == 3:
