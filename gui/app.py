@@ -1,11 +1,22 @@
 """The ``heapscope`` command: the window, and the same work from the command line.
 
     heapscope [FILE] [--run STRATEGY[,STRATEGY...]] [--save-session OUT.session]
-              [--open FILE.session] [--export DIR] [--screenshot PNG] [--quit-when-done]
+              [--open FILE.session] [--export DIR [--overwrite]] [--handout OUT.pdf]
+              [--lock-rate] [--log-scale] [--screenshot OUT.png] [--presentation]
+              [--quit-when-done]
 
-runs the listed strategies one after the other in the window, then saves the
-session, exports every PNG and CSV to DIR and takes the screenshot; with
-``--quit-when-done`` it then exits.  Every error is one line on stderr.
+runs the listed strategies one after the other in the window (in presentation
+mode with ``--presentation``), then saves the session, exports the handout and
+every PNG and CSV to DIR, writes the handout PDF and takes the screenshot; with
+``--quit-when-done`` it then exits.  Each file written is printed on stdout, one
+path a line; every error is one line on stderr.
+
+The export never replaces files: when DIR already holds an earlier export, the
+new set is numbered (heapscope_dashboard-2.png, ...; gui.export_names), unless
+``--overwrite``.  The files named by ``--handout``, ``--screenshot`` and
+``--save-session`` are replaced, as asked.  Exported pictures use the default
+chart settings (cumulative lock count, linear axis), whatever the window last
+used, unless ``--lock-rate`` / ``--log-scale`` say otherwise.
 
 Exit status:
   0    done
@@ -76,7 +87,36 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         + ", ".join(s.label for s in USER_STRATEGIES),
     )
     parser.add_argument(
-        "--export", metavar="DIR", help="when the runs are done, export every PNG and CSV to DIR"
+        "--export",
+        metavar="DIR",
+        help="when the runs are done, export the handout (heapscope_handout.pdf), every PNG and "
+        "CSV and the trace to DIR; an earlier export there is kept: the new files are numbered "
+        "(heapscope_dashboard-2.png, ...)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="with --export: replace the files of an earlier export instead of numbering",
+    )
+    parser.add_argument(
+        "--handout",
+        metavar="OUT.pdf",
+        help="when the runs are done, write the handout (one A4 page per view) to OUT.pdf",
+    )
+    parser.add_argument(
+        "--lock-rate",
+        action="store_true",
+        help="exported lock charts show acquisitions per second (default: the running total)",
+    )
+    parser.add_argument(
+        "--log-scale",
+        action="store_true",
+        help="exported lock charts use a log scale (default: linear)",
+    )
+    parser.add_argument(
+        "--presentation",
+        action="store_true",
+        help="start in presentation mode (full screen, large type; F5 leaves it)",
     )
     parser.add_argument(
         "--quit-when-done", action="store_true", help="exit when the runs (and the export) are done"
@@ -93,7 +133,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="when the runs are done, save the last one as a session file",
     )
     parser.add_argument(
-        "--screenshot", metavar="PNG", help="save a PNG picture of the whole window when done"
+        "--screenshot",
+        metavar="OUT.png",
+        help="when the runs (and the export) are done, save a PNG picture of the whole "
+        "window, as it is on screen, to OUT.png",
     )
     args = parser.parse_args(argv)
     args.strategies = []
@@ -114,18 +157,29 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if args.save_session and not args.strategies:
         parser.error("--save-session needs --run")
     if args.quit_when_done and not (
-        args.strategies or args.export or args.screenshot or args.open_session
+        args.strategies or args.export or args.screenshot or args.open_session or args.handout
     ):
-        parser.error("--quit-when-done needs --run, --open, --export or --screenshot")
-    if args.screenshot is not None and pathlib.PurePath(args.screenshot).suffix.lower() not in (
-        "",
-        ".png",
+        parser.error("--quit-when-done needs --run, --open, --export, --handout or --screenshot")
+    if args.overwrite and args.export is None:
+        parser.error("--overwrite needs --export")
+    for flag, on in (("--lock-rate", args.lock_rate), ("--log-scale", args.log_scale)):
+        if on and args.export is None and args.handout is None:
+            parser.error(f"{flag} needs --export or --handout")
+    for flag, path, kind, suffix in (
+        ("--screenshot", args.screenshot, "PNG", ".png"),
+        ("--handout", args.handout, "PDF", ".pdf"),
     ):
-        parser.error(
-            f"--screenshot writes PNG: name the file .png "
-            f"(not '{pathlib.PurePath(args.screenshot).suffix}')"
-        )
+        if path is not None and pathlib.PurePath(path).suffix.lower() not in ("", suffix):
+            parser.error(
+                f"{flag} writes {kind}: name the file {suffix} "
+                f"(not '{pathlib.PurePath(path).suffix}')"
+            )
     return args
+
+
+def chart_options(args: argparse.Namespace) -> dict:
+    """The chart settings of the command line's pictures: the defaults, unless told."""
+    return {"rate": args.lock_rate, "log": args.log_scale}
 
 
 def path_problem(args: argparse.Namespace) -> str | None:
@@ -148,11 +202,16 @@ def path_problem(args: argparse.Namespace) -> str | None:
         from gui.export import FILE_NAMES
 
         names = list(FILE_NAMES.values())
-        problem = app_paths.export_folder_problem(args.export, names)
+        # Only replaced names can be in the way: a new numbered set steps over them.
+        problem = app_paths.export_folder_problem(args.export, names if args.overwrite else ())
         if problem:
             return problem
     if args.save_session is not None:
         problem = app_paths.output_file_problem(args.save_session, "session file")
+        if problem:
+            return problem
+    if args.handout is not None:
+        problem = app_paths.output_file_problem(args.handout, "handout")
         if problem:
             return problem
     if args.screenshot is not None:
@@ -160,7 +219,11 @@ def path_problem(args: argparse.Namespace) -> str | None:
         if problem:
             return problem
     return app_paths.clash_problem(
-        {"session file": args.save_session, "screenshot": args.screenshot},
+        {
+            "session file": args.save_session,
+            "handout": args.handout,
+            "screenshot": args.screenshot,
+        },
         {"input file": args.file, "session being opened": args.open_session},
         args.export,
         names,
@@ -336,12 +399,14 @@ def _run_window(app, args: argparse.Namespace, guard: SignalGuard) -> int:
         if args.open_session and not window.open_session(args.open_session) and args.quit_when_done:
             return _fail(window.error_text() or f"cannot open '{args.open_session}'")
         window.sig_run_failed.connect(on_failed)
+        if args.presentation and not window.commands.presentation.isChecked():
+            window.commands.presentation.trigger()
         if args.strategies:
             window.sig_idle.connect(finish)
             window.run_sequence(args.strategies)
         elif window.busy:  # a replayed session's reference signature is being checked
             window.sig_idle.connect(finish)
-        elif args.export or args.screenshot or args.quit_when_done:
+        elif args.export or args.handout or args.screenshot or args.quit_when_done:
             QTimer.singleShot(300, finish)
         QTimer.singleShot(0, loop_started)
         code = app.exec()
@@ -356,35 +421,53 @@ def _run_window(app, args: argparse.Namespace, guard: SignalGuard) -> int:
     return code
 
 
+def _written(path) -> None:
+    """Each file the command wrote, on stdout: scripts find numbered names there."""
+    try:
+        print(path, flush=True)
+    except (OSError, ValueError):  # stdout closed: the files are written all the same
+        pass
+
+
 def _finish_outputs(window, args, state: _State, fail_late, atomic_save_image) -> None:
-    """Session, export, screenshot, in that order; each failure is one line, exit 1.
+    """Session, export, handout, screenshot, in that order; each failure is one line,
+    exit 1.
 
     Stops early when a signal arrived (export renders call processEvents, so the
     relay can run in between).
     """
     from gui import app_paths
 
-    if (
-        state.code == 0
-        and args.save_session
-        and state.signum is None
-        and window.save_session_to(args.save_session) is None
-    ):
-        detail = window.error_text() or "not saved"
-        detail = detail[len(_SAVE_PREFIX) :] if detail.startswith(_SAVE_PREFIX) else detail
-        fail_late(app_paths.write_failure("session file", args.save_session, detail))
+    if state.code == 0 and args.save_session and state.signum is None:
+        saved = window.save_session_to(args.save_session)
+        if saved is None:
+            detail = window.error_text() or "not saved"
+            detail = detail[len(_SAVE_PREFIX) :] if detail.startswith(_SAVE_PREFIX) else detail
+            fail_late(app_paths.write_failure("session file", args.save_session, detail))
+        else:
+            _written(saved)
     if state.code == 0 and args.export and state.signum is None:
         try:
-            window.export_to(args.export)
+            paths = window.files.export_to(
+                args.export, chart_options=chart_options(args), overwrite=args.overwrite
+            )
         except OSError as exc:
             fail_late(
                 f"cannot export to '{app_paths.shown_path(args.export)}': {app_paths.reason(exc)}"
             )
         except Exception as exc:  # noqa: BLE001 - a script must get an exit status
             fail_late(f"export failed: {exc}")
+        else:
+            for path in paths:
+                _written(path)
+    if state.code == 0 and args.handout and state.signum is None:
+        try:
+            _written(window.files.handout_to(args.handout, chart_options=chart_options(args)))
+        except Exception as exc:  # noqa: BLE001 - a script must get an exit status
+            fail_late(app_paths.write_failure_from("handout", args.handout, exc))
     if args.screenshot and state.signum is None:
         try:
-            atomic_save_image(args.screenshot, window.grab().toImage())
+            _written(atomic_save_image(args.screenshot, window.grab().toImage()))
         except OSError as exc:
             fail_late(app_paths.write_failure_from("screenshot", args.screenshot, exc))
 

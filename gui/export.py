@@ -1,5 +1,6 @@
-"""Export: PNGs of each chart, the heap map, the lanes and the time breakdown, a
-slide-sized dashboard, CSVs, and the last run's trace (Chrome Trace Event JSON).
+"""Export's pictures and files: PNGs of each chart, the heap map, the lanes and the
+time breakdown, a slide-sized dashboard, CSVs, and the last run's trace (Chrome
+Trace Event JSON).  gui.export_set writes them all (with the handout) as one set.
 
 Every picture is rendered from a fresh, off-screen copy of the view at exactly
 the requested size (so exports never depend on the window's size), and is
@@ -34,7 +35,7 @@ from gui.breakdown_chart import BreakdownChart, BreakdownItem
 from gui.charts import CHART_KINDS, ChartView, Trace, throughput_curve
 from gui.file_modes import shared_file_mode
 from gui.heap_map import HeapMapView
-from gui.results_table import HEADERS, ResultRow, ResultsModel, ResultsTable
+from gui.results_table import ResultRow, ResultsModel, ResultsTable
 from gui.time_feed import run_name
 from gui.timeline_view import TimelineView
 
@@ -53,6 +54,7 @@ FILE_NAMES = {
     "trace": "heapscope_trace.json",
     "series": "heapscope_series.csv",
     "results": "heapscope_results.csv",
+    "handout": "heapscope_handout.pdf",
 }
 
 
@@ -186,22 +188,29 @@ def stamp_height(height: int) -> int:
     return max(48, int(round(height * 0.085)))
 
 
-def render_chart(kind: str, source: ExportSource, size=CHART_SIZE) -> QImage:
-    """One chart at ``size`` pixels, stamped."""
-    width, height = size
-    scale = min(width / 1600, height / 900) * 1.35
-    head = stamp_height(height)
-    view = ChartView(kind, font_scale=max(0.6, scale))
+def chart_body(
+    kind: str, source: ExportSource, width: int, height: int, font_scale: float
+) -> QImage:
+    """One chart, unstamped, at exactly width x height."""
+    view = ChartView(kind, font_scale=font_scale)
     try:
         view.set_options(
             rate=source.chart_options.get("rate", False), log=source.chart_options.get("log", False)
         )
         view.set_traces(source.traces)
-        _offscreen(view, width, height - head)
-        body = _render_scene(view, width, height - head)
+        _offscreen(view, width, height)
+        return _render_scene(view, width, height)
     finally:
         view.close()
         view.deleteLater()
+
+
+def render_chart(kind: str, source: ExportSource, size=CHART_SIZE) -> QImage:
+    """One chart at ``size`` pixels, stamped."""
+    width, height = size
+    scale = min(width / 1600, height / 900) * 1.35
+    head = stamp_height(height)
+    body = chart_body(kind, source, width, height - head, max(0.6, scale))
     return _compose(body, width, height, head, view_title(kind, source), source)
 
 
@@ -259,17 +268,25 @@ def _heap_copy(source: ExportSource, font_scale: float = 1.0, peak: bool = False
     return view
 
 
+def heap_body(
+    source: ExportSource, width: int, height: int, font_scale: float, peak: bool = False
+) -> QImage:
+    """The heap map's last (or fullest) frame with its labels and legend, unstamped."""
+    view = _heap_copy(source, font_scale=font_scale, peak=peak)
+    try:
+        _offscreen(view, width, height)
+        return _render_scene(view, width, height)
+    finally:
+        view.close()
+        view.deleteLater()
+
+
 def render_heap_map(source: ExportSource, size=HEAP_MAP_SIZE, peak: bool = False) -> QImage:
     """The heap map's last (or fullest) frame, with its labels and legend, stamped."""
     width, height = size
     head = stamp_height(height)
-    view = _heap_copy(source, font_scale=max(0.6, min(width / 1600, height / 900) * 1.2), peak=peak)
-    try:
-        _offscreen(view, width, height - head)
-        body = _render_scene(view, width, height - head)
-    finally:
-        view.close()
-        view.deleteLater()
+    scale = max(0.6, min(width / 1600, height / 900) * 1.2)
+    body = heap_body(source, width, height - head, scale, peak=peak)
     return _compose(body, width, height, head, view_title("heap_map", source), source)
 
 
@@ -308,11 +325,12 @@ def render_table(model: ResultsModel, width: int, height: int, point_size: float
     )
 
 
-def render_dashboard(source: ExportSource, size=DASHBOARD_SIZE) -> QImage:
-    """Heap map, the three charts and the results table on one slide."""
+def render_dashboard(source: ExportSource, size=DASHBOARD_SIZE, stamped: bool = True) -> QImage:
+    """Heap map, the three charts and the results table on one slide (``stamped``: with
+    the title, input and parameters across the top; the handout has its own)."""
     width, height = size
     s = min(width / 1920, height / 1080)
-    head = stamp_height(height)
+    head = stamp_height(height) if stamped else 0
     gap = max(2, int(8 * s))
     left_w = int(width * 0.55)
     right_w = width - left_w - 3 * gap
@@ -326,13 +344,14 @@ def render_dashboard(source: ExportSource, size=DASHBOARD_SIZE) -> QImage:
     painter = QPainter(image)
     try:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        _stamp(
-            painter,
-            QRect(0, 0, width, head),
-            "allocator lock vs per-thread pools",
-            source,
-            scale=head / 92,
-        )
+        if stamped:
+            _stamp(
+                painter,
+                QRect(0, 0, width, head),
+                "allocator lock vs per-thread pools",
+                source,
+                scale=head / 92,
+            )
         heap = _heap_copy(source, font_scale=max(0.55, s * 0.95), peak=True)
         try:
             _offscreen(heap, left_w, heap_h)
@@ -366,7 +385,7 @@ def render_dashboard(source: ExportSource, size=DASHBOARD_SIZE) -> QImage:
     return image
 
 
-def _last_timed_row(results: ResultsModel) -> ResultRow | None:
+def last_timed_row(results: ResultsModel) -> ResultRow | None:
     """The last finished run that has a timeline (a run without telemetry has none)."""
     for row in reversed(results.rows):
         if row.result.timeline is not None and row.result.timeline.rows:
@@ -388,20 +407,34 @@ def _grab(widget: QWidget, width: int, height: int) -> QImage:
     return image
 
 
+def timeline_body(
+    source: ExportSource,
+    width: int,
+    height: int,
+    font_scale: float,
+    row: ResultRow | None = None,
+) -> QImage:
+    """The lanes of ``row`` (default: the last finished run that has a timeline; empty
+    when none has)."""
+    row = row if row is not None else last_timed_row(source.results)
+    view = TimelineView(font_scale=font_scale)
+    try:
+        _offscreen(view, width, height)
+        if row is not None and row.result.timeline is not None:
+            view.show_timeline(row.result.timeline, live=False)
+        return _grab(view, width, height)
+    finally:
+        view.close()
+        view.deleteLater()
+
+
 def render_timeline(source: ExportSource, size=CHART_SIZE) -> QImage:
     """The lanes of the last finished run (empty when none has a timeline), stamped."""
     width, height = size
     head = stamp_height(height)
-    row = _last_timed_row(source.results)
-    view = TimelineView(font_scale=max(0.6, min(width / 1600, height / 900) * 1.35))
-    try:
-        _offscreen(view, width, height - head)
-        if row is not None and row.result.timeline is not None:
-            view.show_timeline(row.result.timeline, live=False)
-        body = _grab(view, width, height - head)
-    finally:
-        view.close()
-        view.deleteLater()
+    scale = max(0.6, min(width / 1600, height / 900) * 1.35)
+    body = timeline_body(source, width, height - head, scale)
+    row = last_timed_row(source.results)
     title = "Lanes: where each thread's time went"
     if row is not None:
         title += f", run {run_name(row.run_id, row.result.strategy.label)}"
@@ -418,19 +451,25 @@ def breakdown_items(results: ResultsModel) -> list[BreakdownItem]:
     return items
 
 
+def breakdown_body(source: ExportSource, width: int, height: int, font_scale: float) -> QImage:
+    """The "where the time went" bars, one per finished run, unstamped."""
+    view = BreakdownChart(font_scale=font_scale)
+    try:
+        view.set_runs(breakdown_items(source.results))
+        view.set_controls_visible(False)
+        _offscreen(view, width, height)
+        return _grab(view, width, height)
+    finally:
+        view.close()
+        view.deleteLater()
+
+
 def render_breakdown(source: ExportSource, size=CHART_SIZE) -> QImage:
     """The "where the time went" bars, one per finished run, stamped."""
     width, height = size
     head = stamp_height(height)
-    view = BreakdownChart(font_scale=max(0.6, min(width / 1600, height / 900) * 1.35))
-    try:
-        view.set_runs(breakdown_items(source.results))
-        view.set_controls_visible(False)
-        _offscreen(view, width, height - head)
-        body = _grab(view, width, height - head)
-    finally:
-        view.close()
-        view.deleteLater()
+    scale = max(0.6, min(width / 1600, height / 900) * 1.35)
+    body = breakdown_body(source, width, height - head, scale)
     return _compose(body, width, height, head, "Where the time went (all threads)", source)
 
 
@@ -482,67 +521,6 @@ def series_rows(traces: list[Trace]) -> list[list]:
     return rows
 
 
-# -- everything --------------------------------------------------------------
-
-
-def export_all(
-    folder: str | os.PathLike,
-    source: ExportSource,
-    dashboard_size=DASHBOARD_SIZE,
-    chart_size=CHART_SIZE,
-) -> list[pathlib.Path]:
-    """Writes every PNG and CSV into ``folder`` (created if missing), and the trace of
-    the last finished run that has a timeline (an empty trace when none has); returns
-    the paths.
-
-    Raises
-    ------
-    OSError
-        When the folder cannot be created or a file cannot be written.
-    """
-    folder = pathlib.Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for kind in CHART_KINDS:
-        written.append(
-            atomic_save_image(folder / FILE_NAMES[kind], render_chart(kind, source, chart_size))
-        )
-    written.append(
-        atomic_save_image(folder / FILE_NAMES["heap_map"], render_heap_map(source, chart_size))
-    )
-    written.append(
-        atomic_save_image(
-            folder / FILE_NAMES["heap_map_peak"], render_heap_map(source, chart_size, peak=True)
-        )
-    )
-    written.append(
-        atomic_save_image(
-            folder / FILE_NAMES["dashboard"], render_dashboard(source, dashboard_size)
-        )
-    )
-    written.append(
-        atomic_save_image(folder / FILE_NAMES["timeline"], render_timeline(source, chart_size))
-    )
-    written.append(
-        atomic_save_image(folder / FILE_NAMES["breakdown"], render_breakdown(source, chart_size))
-    )
-    timed = _last_timed_row(source.results)
-    written.append(
-        atomic_write_bytes(
-            folder / FILE_NAMES["trace"], trace_bytes(None if timed is None else timed.result)
-        )
-    )
-    written.append(
-        atomic_write_csv(folder / FILE_NAMES["series"], SERIES_HEADER, series_rows(source.traces))
-    )
-    written.append(
-        atomic_write_csv(
-            folder / FILE_NAMES["results"], list(HEADERS), source.results.table_values()
-        )
-    )
-    return written
-
-
 __all__ = [
     "CHART_SIZE",
     "DASHBOARD_SIZE",
@@ -551,13 +529,19 @@ __all__ = [
     "atomic_save_image",
     "atomic_write_bytes",
     "atomic_write_csv",
+    "breakdown_body",
     "breakdown_items",
-    "export_all",
+    "chart_body",
+    "heap_body",
+    "last_timed_row",
     "render_chart",
     "render_dashboard",
     "render_breakdown",
     "render_heap_map",
+    "render_table",
     "render_timeline",
+    "stamp_height",
+    "timeline_body",
     "series_rows",
     "trace_bytes",
 ]

@@ -1,5 +1,5 @@
-"""Files the user asks for: save and open sessions, export PNGs and CSVs, each with its
-dialog and its remembered folder."""
+"""Files the user asks for: save and open sessions, export PNGs and CSVs, the handout
+PDF, each with its dialog and its remembered folder."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from engine import format_size
 from gui import session_file
 from gui.app_settings import AppSettings
 from gui.charts import ChartsPanel
-from gui.export import ExportSource, export_all
+from gui.export import ExportSource, atomic_write_bytes
+from gui.export_names import written_message
+from gui.export_set import export_all
+from gui.handout_render import handout_bytes
 from gui.heap_map import HeapMapView
 from gui.recording import Recording
 from gui.results_table import ResultsModel
@@ -21,6 +24,9 @@ from gui.session_file import save_session
 from gui.status_bar import ErrorBanner, StatusFields
 
 SESSION_FILTER = f"heapscope sessions (*{session_file.SUFFIX})"
+PDF_FILTER = "PDF documents (*.pdf)"
+#: The status bar keeps what an export wrote on screen this long.
+SAID_MS = 20000
 
 
 class FileCommands:
@@ -93,7 +99,9 @@ class FileCommands:
 
     # -- export ---------------------------------------------------------------
 
-    def export_source(self) -> ExportSource:
+    def export_source(self, chart_options: dict | None = None) -> ExportSource:
+        """What an export draws; ``chart_options`` replaces the window's chart toggles
+        ({} for the defaults: the command line's exports never inherit them)."""
         configs = {}
         for row in self.results.rows:
             c = row.result.config
@@ -105,30 +113,54 @@ class FileCommands:
         runs = "  ".join(t.label for t in self.charts.traces)
         return ExportSource(
             traces=list(self.charts.traces),
-            chart_options=self.charts.options(),
+            chart_options=self.charts.options() if chart_options is None else chart_options,
             heap_map=self.heap_map,
             results=self.results,
             input_text=self.input_text(),
             params_text=f"{shared}.  {runs}",
         )
 
+    def _said(self, message: str, paths: list[pathlib.Path]) -> None:
+        """The status bar says what was written; its tooltip lists one path a line."""
+        self.status.say(message, SAID_MS)
+        self.status.bar.setToolTip("\n".join(str(p) for p in paths))
+
     def export_to(
         self,
         folder: str | os.PathLike[str],
         dashboard_size: tuple[int, int] = (1920, 1080),
         chart_size: tuple[int, int] = (1600, 900),
+        chart_options: dict | None = None,
+        overwrite: bool = False,
     ) -> list[pathlib.Path]:
-        """Exports every PNG and CSV into ``folder`` and remembers it.
+        """Exports the handout, every PNG and CSV and the trace into ``folder`` as a new
+        set (numbered when earlier files are there: gui.export_names), remembers the
+        folder and says what it wrote.
 
         Raises
         ------
         OSError
             When the folder or a file cannot be written.
         """
-        paths = export_all(folder, self.export_source(), dashboard_size, chart_size)
+        source = self.export_source(chart_options)
+        paths = export_all(folder, source, dashboard_size, chart_size, overwrite=overwrite)
         AppSettings().export_dir = os.fspath(folder)
-        self.status.say(f"Exported {len(paths)} files to {folder}", 15000)
+        self._said(written_message(folder, paths), paths)
         return paths
+
+    def handout_to(
+        self, path: str | os.PathLike[str], chart_options: dict | None = None
+    ) -> pathlib.Path:
+        """Writes the handout PDF to ``path`` (replacing it: the caller named it).
+
+        Raises
+        ------
+        OSError
+            When the file cannot be written.
+        """
+        out = atomic_write_bytes(path, handout_bytes(self.export_source(chart_options)))
+        self._said(f"Handout written: {out}", [out])
+        return out
 
     def export_quick(self) -> None:
         """Exports to the remembered folder, or asks for one the first time."""
@@ -139,9 +171,27 @@ class FileCommands:
         self._export_or_say(folder)
 
     def ask_export(self) -> None:
-        folder = self._ask_folder("Export PNGs and CSVs to", AppSettings().export_dir)
+        folder = self._ask_folder("Export the handout, PNGs and CSVs to", AppSettings().export_dir)
         if folder:
             self._export_or_say(folder)
+
+    def ask_handout(self) -> None:
+        """Asks where to save the handout PDF (the dialog confirms replacing a file)."""
+        s = AppSettings()
+        start = pathlib.Path(s.export_dir or pathlib.Path.home()) / "heapscope_handout.pdf"
+        path, _ = QFileDialog.getSaveFileName(
+            self.parent, "Export the handout (PDF)", str(start), PDF_FILTER
+        )
+        if not path:
+            return
+        if not path.lower().endswith(".pdf"):
+            path += ".pdf"
+        try:
+            self.handout_to(path)
+        except OSError as exc:
+            self.banner.show_error(f"could not write the handout: {exc}")
+            return
+        s.export_dir = os.path.dirname(path)
 
     def _export_or_say(self, folder: str) -> None:
         try:

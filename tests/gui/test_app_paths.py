@@ -358,12 +358,82 @@ def test_outputs_that_would_overwrite_an_input_or_each_other(capsys, tmp_path):
     assert data.read_bytes() == (VECTORS / "ramp.bin").read_bytes()
 
 
-def test_a_fifo_where_the_export_writes_is_refused_before_running(capsys, tmp_path):
+def test_a_fifo_where_the_export_writes_is_refused_before_overwriting(capsys, tmp_path):
+    """--overwrite would rename onto the FIFO: refused before the run.  Without it the
+    new set is numbered, so the FIFO is in nobody's way (test_cli checks that run)."""
     out = tmp_path / "out"
     out.mkdir()
     os.mkfifo(out / "heapscope_locks.png")
-    assert _main(capsys, RAMP, "--run", "pooled", "--export", out, "--quit-when-done") == (
+    run = [RAMP, "--run", "pooled", "--export", out, "--quit-when-done"]
+    assert _main(capsys, *run, "--overwrite") == (
         2,
         f"{ERR}cannot export to '{out}': 'heapscope_locks.png' in it is a FIFO (named pipe), "
         f"not a regular file\n",
+    )
+    assert app.path_problem(app.parse_args([str(a) for a in run])) is None
+
+
+def test_handout_paths_are_checked_before_running(capsys, tmp_path, fifo):
+    run = [RAMP, "--run", "pooled", "--quit-when-done"]
+    shot = tmp_path / "x"  # no suffix: both accept it
+    link = tmp_path / "input.pdf"
+    link.symlink_to(RAMP)
+    cases = [
+        (
+            ["--handout", "/proc/nonexistent/h.pdf"],
+            "cannot write the handout '/proc/nonexistent/h.pdf': the folder "
+            "'/proc/nonexistent' does not exist",
+        ),
+        (
+            ["--handout", "/proc/h.pdf"],
+            "cannot write the handout '/proc/h.pdf': cannot create files in '/proc': "
+            "No such file or directory",
+        ),
+        (
+            ["--handout", tmp_path],
+            f"cannot write the handout '{tmp_path}': it is a directory, not a regular file",
+        ),
+        (
+            ["--handout", fifo],
+            f"cannot write the handout '{fifo}': it is a FIFO (named pipe), not a regular file",
+        ),
+        (["--handout", ""], "the handout path is empty"),
+        (
+            ["--handout", f"{tmp_path}/h.png"],
+            "--handout writes PDF: name the file .pdf (not '.png')",
+        ),
+        (
+            ["--handout", link],  # a name for the input that ends in .pdf
+            f"the handout '{link}' is the input file itself: it would be overwritten",
+        ),
+        (
+            ["--handout", shot, "--screenshot", shot],
+            f"the handout and the screenshot are the same file '{shot}'",
+        ),
+        (
+            ["--export", tmp_path / "out", "--handout", tmp_path / "out" / "heapscope_handout.pdf"],
+            f"the handout and the exported heapscope_handout.pdf are the same file "
+            f"'{tmp_path / 'out' / 'heapscope_handout.pdf'}'",
+        ),
+    ]
+    for extra, message in cases:
+        assert (extra, *_main(capsys, *run, *extra)) == (extra, 2, f"{ERR}{message}\n")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["input.pdf", "out", "pipe"]
+
+
+@pytest.mark.slow
+def test_handout_folder_removed_during_the_run_exits_1(tmp_path, slow_input):
+    folder = tmp_path / "handouts"
+    folder.mkdir()
+    target = folder / "h.pdf"
+    proc = _break_during_run(
+        tmp_path,
+        [slow_input, "--run", "baseline", "--handout", target, "--quit-when-done"],
+        folder.rmdir,
+    )
+    assert (proc.returncode, proc.stderr, proc.stdout) == (
+        1,
+        f"{ERR}cannot write the handout '{target}': No such file or directory\n",
+        "",
     )
