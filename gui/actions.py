@@ -39,6 +39,9 @@ class Slots:
     presentation: Slot
     full_screen: Slot
     shortcuts: Slot
+    #: File > Export handout (PDF)...: the window's FileCommands.ask_handout.  None
+    #: leaves the menu entry disabled.
+    handout: Slot | None = None
 
 
 class Actions:
@@ -55,7 +58,9 @@ class Actions:
         self.save_session = self._add(file_menu, "&Save session…", "Ctrl+S")
         self.open_session = self._add(file_menu, "Open s&ession…", "Ctrl+Shift+O")
         file_menu.addSeparator()
-        self.export = self._add(file_menu, "&Export PNGs and CSVs…", ("E", "Ctrl+E"))
+        self.export = self._add(file_menu, "&Export handout, PNGs and CSVs…", ("E", "Ctrl+E"))
+        self.export.setToolTip("A new numbered set each time: nothing earlier is replaced")
+        self.handout = self._add(file_menu, "Export &handout (PDF)…", "Ctrl+Shift+E")
         file_menu.addSeparator()
         self.quit = self._add(file_menu, "&Quit", QKeySequence.StandardKey.Quit)
 
@@ -99,7 +104,12 @@ class Actions:
 def connect(actions: Actions, slots: Slots) -> None:
     """Each action to its slot (by name): after every part of the window exists."""
     for f in fields(slots):
-        getattr(actions, f.name).triggered.connect(getattr(slots, f.name))
+        slot = getattr(slots, f.name)
+        action = getattr(actions, f.name)
+        if slot is None:
+            action.setEnabled(False)
+        else:
+            action.triggered.connect(slot)
 
 
 def shortcut_rows(actions: list[QAction]) -> list[tuple[str, str]]:
