@@ -275,8 +275,8 @@ class ReplayController(QObject):
     def _show_lanes(self, timeline: Timeline | None, live: bool) -> None:
         if self._lanes is None:
             return
-        if timeline is None:
-            self._lanes.clear()
+        if timeline is None or timeline.rows == 0:
+            self._lanes.clear()  # no rows yet at this time, or no timeline at all
         else:
             self._lanes.show_timeline(timeline, live=live)
 
