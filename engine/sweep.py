@@ -103,9 +103,12 @@ def file_input(path: str | os.PathLike) -> SweepInput:
     p = pathlib.Path(path)
     try:
         size = p.stat().st_size
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the path
         size = 0  # the reference run names the problem (missing, unreadable, ...)
-    return SweepInput(p, size, p.name)
+    # The label goes into messages, tables and CSVs: no control characters, no surrogates.
+    name = os.fsencode(p.name).decode("utf-8", "replace")
+    label = "".join(c if c.isprintable() else "?" for c in name)
+    return SweepInput(p, size, label if len(label) <= 80 else f"{label[:60]}...{label[-17:]}")
 
 
 def default_input_folder() -> pathlib.Path:
@@ -164,6 +167,8 @@ def generated_input(size: int, folder: str | os.PathLike | None = None) -> Sweep
     data = generated_bytes(size)
     where = pathlib.Path(folder) if folder is not None else default_input_folder()
     path = where / f"random_{size}.bin"
+    if where.exists() and not where.is_dir():
+        raise SweepError(f"cannot keep generated inputs in '{where}': it is not a folder")
     try:
         where.mkdir(parents=True, exist_ok=True)
         fresh = not (path.is_file() and path.stat().st_size == size and path.read_bytes() == data)

@@ -157,7 +157,9 @@ def parse_counts(option: str, text: str, field: str) -> list[int]:
 
 def parse_strategies(text: str) -> list[Strategy]:
     items = split_list("--strategy", text)
-    if [i.lower() for i in items] == ["all"]:
+    if "all" in (i.lower() for i in items) and len(items) > 1:
+        raise BadArgument("--strategy: 'all' already names every strategy; give it alone")
+    if items[0].lower() == "all":
         # Every strategy a student compares; floor is a benchmark yardstick, named explicitly.
         return [s for s in Strategy if s is not Strategy.FLOOR]
     values = []

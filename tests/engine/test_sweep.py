@@ -483,6 +483,7 @@ BAD = [
         + " or all",
     ),
     (["--strategy", "pooled,Pooled"], "--strategy: pooled is listed twice"),
+    (["--strategy", "all,pooled"], "--strategy: 'all' already names every strategy; give it alone"),
     (
         ["--lock", "mutex,futex"],
         "--lock: unknown lock kind 'futex': choose from mutex, spin, adaptive",
@@ -529,6 +530,14 @@ def test_bad_command_lines_are_one_line(capsys, args, message):
         ([], "error: give an input: FILE, or --input-size LIST for generated inputs"),
         (["--input-size", "0"], "error: --input-size: 0 is out of range (1 B to 256 MiB)"),
         (["--input-size", "1G"], "error: --input-size: 1G is out of range (1 B to 256 MiB)"),
+        (
+            ["--input-size", "1K", "--input-folder", str(RANDOM)],
+            f"error: cannot keep generated inputs in '{RANDOM}': it is not a folder",
+        ),
+        (
+            ["a\0b"],
+            "error: a?b: the input path 'a?b' contains a NUL byte, which no file name can hold",
+        ),
         (
             ["/nonexistent"],
             "error: nonexistent: cannot open '/nonexistent': No such file or directory",
