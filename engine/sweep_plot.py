@@ -192,8 +192,12 @@ def render_png(result: SweepResult) -> bytes:
     elif every_lock and min(every_lock) == 0 and max(every_lock) >= 10:
         lock_ax.set_yscale("symlog", linthresh=1.0)  # single's 0 next to baseline's millions
     if every_lock:
-        headroom = 2.0 if lock_ax.get_yscale() != "linear" else 1.1  # a marker at the top shows
-        lock_ax.set_ylim(bottom=0, top=max(every_lock) * headroom + 1)
+        scale = lock_ax.get_yscale()
+        top = max(every_lock) * (1.1 if scale == "linear" else 2.0) + 1  # top markers show whole
+        if scale == "log":
+            lock_ax.set_ylim(top=top)
+        else:
+            lock_ax.set_ylim(bottom=0, top=top)
     if not every_lock:
         lock_ax.text(0.5, 0.5, "not observable", ha="center", va="center")
     if panels == 3:
