@@ -530,6 +530,12 @@ class Sweep:
                 self._current.cancel()
 
     @property
+    def busy(self) -> bool:
+        """True while one of the sweep's runs (a reference or a point) is executing."""
+        with self._lock:
+            return self._current is not None
+
+    @property
     def cancelled(self) -> bool:
         asked = self._should_cancel
         if not self._cancelled.is_set() and asked is not None and asked():

@@ -178,7 +178,7 @@ def test_cancel_stops_the_current_run(tmp_path):
     thread = threading.Thread(target=lambda: outcome.update(result=sweep.execute()))
     thread.start()
     try:
-        wait_until(lambda: sweep._current is not None, "a run started")
+        wait_until(lambda: sweep.busy, "a run started")
         sweep.cancel()
     finally:
         sweep.cancel()
