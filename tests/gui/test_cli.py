@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from gui import app, export
+from gui import app, export, export_names
 from tests.conftest import EXPECTED, VECTORS
 from tests.gui.app_env import isolated_app_env
 
@@ -149,3 +149,149 @@ def test_bad_session_file_exits_non_zero_with_one_line(capsys, tmp_path):
 def test_save_session_needs_run(capsys):
     assert app.main(["--save-session", "x.session"]) == 2
     assert capsys.readouterr().err == "heapscope: error: --save-session needs --run\n"
+
+
+# -- the handout, numbered exports, presentation mode, chart defaults -----------------
+
+
+def test_help_documents_the_scripted_slides_options(capsys):
+    assert app.main(["--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    for text in (
+        "--screenshot OUT.png when the runs (and the export) are done, save a PNG picture of "
+        "the whole window, as it is on screen, to OUT.png",
+        "--presentation start in presentation mode (full screen, large type; F5 leaves it)",
+        "--handout OUT.pdf when the runs are done, write the handout (one A4 page per view) "
+        "to OUT.pdf",
+        "--overwrite with --export: replace the files of an earlier export instead of numbering",
+        "an earlier export there is kept: the new files are numbered "
+        "(heapscope_dashboard-2.png, ...)",
+        "--lock-rate exported lock charts show acquisitions per second (default: the running "
+        "total)",
+        "--log-scale exported lock charts use a log scale (default: linear)",
+    ):
+        assert text in out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--overwrite"], "--overwrite needs --export"),
+        (["--lock-rate"], "--lock-rate needs --export or --handout"),
+        (["--log-scale", "--screenshot", "x.png"], "--log-scale needs --export or --handout"),
+        (["--handout", "h.png"], "--handout writes PDF: name the file .pdf (not '.png')"),
+        (
+            ["--presentation", "--quit-when-done"],
+            "--quit-when-done needs --run, --open, --export, --handout or --screenshot",
+        ),
+    ],
+)
+def test_new_option_errors_are_one_line(capsys, args, message):
+    assert app.main(args) == 2
+    assert capsys.readouterr().err == f"heapscope: error: {message}\n"
+
+
+def test_export_and_handout_twice_never_overwrite(tmp_path):
+    """A script run twice: the second export is numbered, the named handout replaced;
+    stdout lists every file written, in order."""
+    from tests.gui.test_export import WRITE_ORDER
+    from tests.gui.test_handout import A4_LANDSCAPE, pdf_pages
+
+    out, handout = tmp_path / "slides", tmp_path / "lecture.pdf"
+    args = [
+        str(VECTORS / "random_64k.bin"),
+        "--run",
+        "baseline,pooled",
+        "--export",
+        str(out),
+        "--handout",
+        str(handout),
+        "--presentation",
+        "--quit-when-done",
+    ]
+    proc = _offscreen(args, tmp_path)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout.splitlines() == [*(str(out / n) for n in WRITE_ORDER), str(handout)]
+    first = {n: (out / n).read_bytes() for n in WRITE_ORDER}
+    assert pdf_pages(handout.read_bytes()) == [A4_LANDSCAPE] * 9
+    assert pdf_pages(first["heapscope_handout.pdf"]) == [A4_LANDSCAPE] * 9
+
+    proc = _offscreen(args, tmp_path)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    numbered = [str(out / export_names.numbered(n, 2)) for n in WRITE_ORDER]
+    assert proc.stdout.splitlines() == [*numbered, str(handout)]
+    assert {n: (out / n).read_bytes() for n in WRITE_ORDER} == first
+    assert sorted(os.listdir(out)) == sorted(
+        [*WRITE_ORDER, *(os.path.basename(p) for p in numbered)]
+    )
+
+
+class _FakeFiles:
+    def __init__(self, fail: OSError | None = None):
+        self.calls: list[tuple] = []
+        self.fail = fail
+
+    def export_to(self, folder, **kwargs):
+        self.calls.append(("export", folder, kwargs))
+        return [os.path.join(folder, "heapscope_handout.pdf")]
+
+    def handout_to(self, path, **kwargs):
+        self.calls.append(("handout", path, kwargs))
+        if self.fail:
+            raise self.fail
+        return path
+
+
+class _FakeWindow:
+    def __init__(self, files):
+        self.files = files
+
+
+def _finish(argv, files):
+    args = app.parse_args(argv)
+    state = app._State()
+    failures = []
+
+    def fail_late(message):
+        failures.append(message)
+        state.code = 1
+
+    app._finish_outputs(_FakeWindow(files), args, state, fail_late, None)
+    return failures
+
+
+@pytest.mark.parametrize(
+    "flags, options",
+    [
+        ([], {"rate": False, "log": False}),
+        (["--lock-rate"], {"rate": True, "log": False}),
+        (["--log-scale", "--lock-rate"], {"rate": True, "log": True}),
+    ],
+)
+def test_command_line_pictures_use_default_chart_settings_unless_told(capsys, flags, options):
+    """Whatever the window's toggles (restored from the settings) say."""
+    files = _FakeFiles()
+    assert _finish(["--export", "out", "--handout", "h.pdf", *flags], files) == []
+    assert files.calls == [
+        ("export", "out", {"chart_options": options, "overwrite": False}),
+        ("handout", "h.pdf", {"chart_options": options}),
+    ]
+    assert capsys.readouterr().out == f"{os.path.join('out', 'heapscope_handout.pdf')}\nh.pdf\n"
+
+
+def test_overwrite_reaches_the_export(capsys):
+    files = _FakeFiles()
+    _finish(["--export", "out", "--overwrite"], files)
+    assert files.calls == [
+        ("export", "out", {"chart_options": {"rate": False, "log": False}, "overwrite": True})
+    ]
+
+
+def test_handout_write_failure_is_one_line(capsys):
+    import errno
+
+    files = _FakeFiles(OSError(errno.ENOSPC, "No space left on device", "h.pdf.part"))
+    assert _finish(["--handout", "slides/h.pdf"], files) == [
+        "cannot write the handout 'slides/h.pdf': No space left on device"
+    ]
+    assert capsys.readouterr().out == ""

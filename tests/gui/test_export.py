@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from engine import COUNTER_NAMES
-from gui import export
+from gui import export, export_names
 from gui.main_window import settings
 from gui.results_table import HEADERS
 from tests.conftest import EXPECTED
@@ -210,3 +210,113 @@ def test_no_finished_run_writes_an_empty_trace(window, tmp_path):
             "traceEvents": [],
             "otherData": {"note": "no finished run with a timeline (run one, then export again)"},
         }
+
+
+# -- a set never replaces an earlier one; the status bar says what was written -------
+
+#: The files of one export, in the order they are written (and listed).
+WRITE_ORDER = [
+    "heapscope_handout.pdf",
+    "heapscope_dashboard.png",
+    "heapscope_locks.png",
+    "heapscope_throughput.png",
+    "heapscope_free_list.png",
+    "heapscope_heap_map.png",
+    "heapscope_heap_map_fullest.png",
+    "heapscope_timeline.png",
+    "heapscope_time_breakdown.png",
+    "heapscope_trace.json",
+    "heapscope_series.csv",
+    "heapscope_results.csv",
+]
+
+
+def test_a_second_export_is_numbered_and_keeps_the_first(two_runs, tmp_path):
+    window = two_runs
+    out = tmp_path / "slides"
+    first = window.export_to(out, dashboard_size=(640, 360), chart_size=(480, 270))
+    assert [p.name for p in first] == WRITE_ORDER
+    assert window.statusBar().currentMessage() == (
+        f"Exported 12 files to {out}: {', '.join(WRITE_ORDER)}"
+    )
+    assert window.statusBar().toolTip() == "\n".join(str(out / n) for n in WRITE_ORDER)
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()}
+
+    second = window.export_to(out, dashboard_size=(640, 360), chart_size=(480, 270))
+    numbered = [export_names.numbered(n, 2) for n in WRITE_ORDER]
+    assert numbered[:3] == [
+        "heapscope_handout-2.pdf",
+        "heapscope_dashboard-2.png",
+        "heapscope_locks-2.png",
+    ]
+    assert [p.name for p in second] == numbered
+    assert window.statusBar().currentMessage() == (
+        f"Exported 12 files to {out} (numbered -2: the earlier export is kept): "
+        f"{', '.join(numbered)}"
+    )
+    assert sorted(os.listdir(out)) == sorted(WRITE_ORDER + numbered)
+    assert {n: (out / n).read_bytes() for n in WRITE_ORDER} == {
+        n: data for n, (data, _) in before.items()
+    }
+    assert {n: (out / n).stat().st_mtime_ns for n in WRITE_ORDER} == {
+        n: mtime for n, (_, mtime) in before.items()
+    }
+    third = window.export_to(out, dashboard_size=(640, 360), chart_size=(480, 270))
+    assert third[0].name == "heapscope_handout-3.pdf" and len(os.listdir(out)) == 36
+
+
+def test_overwrite_replaces_the_plain_names(two_runs, tmp_path):
+    window = two_runs
+    (tmp_path / "heapscope_locks.png").write_bytes(b"old")
+    written = window.files.export_to(
+        tmp_path, dashboard_size=(640, 360), chart_size=(480, 270), overwrite=True
+    )
+    assert [p.name for p in written] == WRITE_ORDER
+    assert (tmp_path / "heapscope_locks.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(os.listdir(tmp_path)) == sorted([*WRITE_ORDER, "settings"])
+
+
+def test_export_names_rule(tmp_path):
+    assert export_names.numbered("heapscope_trace.json", 1) == "heapscope_trace.json"
+    assert export_names.numbered("heapscope_trace.json", 12) == "heapscope_trace-12.json"
+    assert export_names.numbered("README", 2) == "README-2"
+    assert export_names.numbered(".hidden", 2) == ".hidden-2"
+    names = {"a": "x.png", "b": "y.csv"}
+    assert export_names.set_names(tmp_path, names) == names  # a new folder: plain names
+    (tmp_path / "y.csv").mkdir()  # anything taking one name moves the whole set on
+    assert export_names.set_names(tmp_path, names) == {"a": "x-2.png", "b": "y-2.csv"}
+    (tmp_path / "x-2.png").symlink_to(tmp_path / "nowhere")  # dangling: still taken
+    assert export_names.set_number(tmp_path, names.values()) == 3
+    assert export_names.set_names(tmp_path, names, overwrite=True) == names
+    assert export_names.written_message("/s", ["/s/x-3.png", "/s/y-3.csv"]) == (
+        "Exported 2 files to /s (numbered -3: the earlier export is kept): x-3.png, y-3.csv"
+    )
+    assert export_names.written_message("/s", ["/s/x-3.png", "/s/y.csv"]) == (
+        "Exported 2 files to /s: x-3.png, y.csv"
+    )
+    assert export_names.written_message("/s", ["/s/h.pdf"]) == "Exported 1 file to /s: h.pdf"
+
+
+def test_too_many_sets_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(export_names, "MAX_SETS", 3)
+    for name in ("x.png", "x-2.png", "x-3.png"):
+        (tmp_path / name).write_bytes(b"")
+    with pytest.raises(OSError) as info:
+        export_names.set_number(tmp_path, ["x.png"])
+    assert str(info.value) == f"'{tmp_path}' already holds 3 exports: choose another folder"
+
+
+def test_chart_options_given_replace_the_window_s(two_runs):
+    window = two_runs
+    window.charts.rate_box.setChecked(True)
+    window.charts.log_box.setChecked(True)
+    assert window.files.export_source().chart_options == {"rate": True, "log": True}
+    defaults = {"rate": False, "log": False}
+    assert window.files.export_source(defaults).chart_options == defaults
+    # The lock chart's title says which it drew.
+    assert export.view_title("locks", window.files.export_source()) == (
+        "Lock acquisitions per second"
+    )
+    assert export.view_title("locks", window.files.export_source(defaults)) == (
+        "Lock acquisitions over time"
+    )
