@@ -158,3 +158,24 @@ def test_an_older_session_empties_the_lanes(window, tmp_path):
     assert window.timeline.timeline is None
     assert window.results.rows[-1].result.time_breakdown_s is None
     assert window.breakdown.items == []
+
+
+def test_a_live_run_saved_from_the_window_keeps_its_threads_and_timeline(window, qtbot, tmp_path):
+    from gui.session_file import load_session
+    from gui.session_times import TIMELINE_ROWS
+    from tests.gui.helpers import open_vector, run_and_wait
+
+    open_vector(window)
+    run_and_wait(qtbot, window, window.baseline_button)
+    live = window.results.rows[0].result
+    assert live.timeline is not None and live.slot_times_ns is not None
+    loaded = load_session(window.save_session_to(tmp_path / "live.session"))
+    assert loaded.meta["version"] == 3
+    assert loaded.slot_states is not None
+    assert loaded.slot_states.shape == (len(loaded.frame_times), 20)
+    assert loaded.timeline is not None
+    assert np.array_equal(loaded.timeline.time_s, live.timeline.thinned(TIMELINE_ROWS).time_s)
+    assert np.array_equal(loaded.slot_times_ns, live.slot_times_ns)
+    window.clear_runs()
+    assert window.open_session(tmp_path / "live.session"), window.error_text()
+    assert window.results.rows[0].result.time_breakdown_s == live.time_breakdown_s

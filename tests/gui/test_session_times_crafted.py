@@ -413,3 +413,24 @@ def test_the_good_file_and_its_plausible_variants_load(good, tmp_path):
         assert loaded.meta["version"] == 3, name
     assert os.path.getsize(good) < 64 * 1024
     assert len({c[0] for c in CASES}) == len(CASES) >= 40
+
+
+def test_fuzzed_version_3_members_load_or_give_one_session_error(good, tmp_path):
+    """Random bytes flipped in the new members: a session or one SessionError line."""
+    parts = crafted.members(good)
+    rng = np.random.default_rng(9)
+    outcomes = {"loaded": 0, "refused": 0}
+    for case in range(150):
+        name = ("slot_states.npy", "timeline_time_s.npy", "timeline_busy_s.npy")[case % 3]
+        data = bytearray(parts[name])
+        for _ in range(int(rng.integers(1, 4))):
+            data[int(rng.integers(0, len(data)))] = int(rng.integers(0, 256))
+        path = write_zip(tmp_path / f"fuzz{case}.session", {**parts, name: bytes(data)})
+        try:
+            load_session(path)
+            outcomes["loaded"] += 1
+        except SessionError as exc:
+            assert type(exc) is SessionError and "\n" not in str(exc)
+            assert str(exc).startswith(f"cannot open session 'fuzz{case}.session': its {name} ")
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 0 and sum(outcomes.values()) == 150
