@@ -115,7 +115,6 @@ class ReplayController(QObject):
         self._stepping = False
         self._clock = 0.0
         self._lanes: TimelineView | None = None
-        self._lanes_shown: tuple[int, bool] | None = None  # (rows, live) last emitted
         self.sig_timeline.connect(self._show_lanes)
         self.timer = QTimer(self)
         self.timer.setInterval(DRAW_INTERVAL_MS)
@@ -220,7 +219,6 @@ class ReplayController(QObject):
         self.session = session
         self._trace = trace
         self.result = result
-        self._lanes_shown = None
         if session.timeline is None:
             self.sig_timeline.emit(None, False)  # the lanes of another run are not this one's
         self.bar.slider.setRange(0, SLIDER_STEPS)
@@ -273,24 +271,29 @@ class ReplayController(QObject):
         self._lanes = lanes
 
     def _show_lanes(self, timeline: Timeline | None, live: bool) -> None:
-        if self._lanes is None:
+        lanes = self._lanes
+        if lanes is None:
             return
         if timeline is None or timeline.rows == 0:
-            self._lanes.clear()  # no rows yet at this time, or no timeline at all
-        else:
-            self._lanes.show_timeline(timeline, live=live)
+            if lanes.timeline is not None:
+                lanes.clear()  # no rows yet at this time, or no timeline at all
+            return
+        shown = lanes.timeline
+        if (
+            shown is not None
+            and lanes.live == live
+            and shown.rows == timeline.rows
+            and shown.lanes == timeline.lanes
+            and shown.time_s[-1] == timeline.time_s[-1]
+        ):
+            return  # a slow replay would redraw the same lanes every tick
+        lanes.show_timeline(timeline, live=live)
 
     def _emit_timeline(self, session: Session, t: float, end: bool) -> None:
-        """The timeline's rows up to ``t``; only when they changed (a slow replay
-        would redraw the same lanes every tick)."""
+        """The timeline's rows up to ``t`` (views, no copy), live while playing."""
         timeline = session.timeline_until(t)
-        if timeline is None:
-            return
-        live = self.timer.isActive() and not end
-        shown = (timeline.rows, live)
-        if shown != self._lanes_shown:
-            self._lanes_shown = shown
-            self.sig_timeline.emit(timeline, live)
+        if timeline is not None:
+            self.sig_timeline.emit(timeline, self.timer.isActive() and not end)
 
     def stop(self) -> None:
         """Closes the replay; its row and its whole curve stay (the lanes too)."""

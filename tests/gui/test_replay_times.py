@@ -179,3 +179,14 @@ def test_a_live_run_saved_from_the_window_keeps_its_threads_and_timeline(window,
     window.clear_runs()
     assert window.open_session(tmp_path / "live.session"), window.error_text()
     assert window.results.rows[0].result.time_breakdown_s == live.time_breakdown_s
+
+
+def test_lanes_cleared_by_clear_runs_come_back_when_the_replay_moves(window, slowed_baseline):
+    path, session, _result = slowed_baseline
+    lanes_follow(window)
+    assert window.open_session(path), window.error_text()
+    window.replay.bar.slider.setValue(500)
+    rows = window.timeline.timeline.rows
+    window.timeline.clear()  # what Clear runs does to the lanes
+    window.replay.show_at(window.replay.time)
+    assert window.timeline.timeline is not None and window.timeline.timeline.rows == rows
