@@ -107,7 +107,9 @@ class FramePump(QObject):
         self.frames_drawn += 1
         snap = run.snapshot()
         self.heap_map.show_cells(snap.heap_states, snap.heap_owners, snap.elapsed_s)
-        self.recording.add_frame(snap.elapsed_s, snap.heap_states, snap.heap_owners)
+        self.recording.add_frame(
+            snap.elapsed_s, snap.heap_states, snap.heap_owners, snap.slot_states
+        )
         self.board.show(
             Frame(
                 run.config.strategy,
