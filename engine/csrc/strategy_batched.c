@@ -6,7 +6,10 @@
  * size), so:
  * - an allocation from a non-empty cache takes no lock;
  * - an empty cache takes the arena lock once and refills up to M chunks with
- *   umalloc in that one hold (counted once, as an allocation);
+ *   umalloc in that one hold (counted once, as an allocation), and at most
+ *   REFILL_BYTES of them (at least one chunk): 8 chunks of 2048 at the
+ *   default M = 16, so 20 threads' caches cannot swallow the 2 MiB arena
+ *   (16 heap arrays each would be 660 KiB; M = 1024 would not fit at all);
  * - a free goes to the cache of its chunk's class (the header's size); when
  *   that cache already holds M chunks they are flushed back with ufree in one
  *   hold (counted once, as a free) before the freed chunk goes in;
@@ -39,7 +42,8 @@
 static const uint32_t class_bytes[BC_CLASSES] = {16, 32, 48, 64, 128, 256, 512, 1024, 2048};
 
 #define CACHED_MAGIC 0xCAC4EDC4ull
-#define TRY_LIMIT 4 /* trylocks before waiting on the lock */
+#define TRY_LIMIT 4         /* trylocks before waiting on the lock */
+#define REFILL_BYTES 16384u /* payload bytes one refill takes at most */
 
 typedef struct {
     _Alignas(128) void *head[BC_CLASSES]; /* linked through the payload's first word */
@@ -141,7 +145,9 @@ static void show(engine_run *run, void *payload, uint64_t bytes, uint8_t state, 
 static bool refill(worker *w, thread_cache *tc, int c, const char *what)
 {
     engine_run *run = w->run;
-    uint32_t m = run->cfg.cache_size;
+    uint32_t m = REFILL_BYTES / class_bytes[c];
+    if (m > run->cfg.cache_size)
+        m = run->cfg.cache_size;
     uint8_t owner = (uint8_t)w->slot;
     take_arena_lock(run, w->slot, SC_ACQ_ALLOC);
     void **tail = &tc->head[c];
