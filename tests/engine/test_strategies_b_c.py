@@ -358,7 +358,9 @@ def test_pause_freezes_everything_and_cancel_stops(strategy, mode):
         assert np.array_equal(again.heap_states, frozen.heap_states)
         assert np.array_equal(again.heap_owners, frozen.heap_owners)
         # parked threads hold no lock: nobody is shown holding or waiting
-        assert not np.isin(frozen.slot_states, [lib.ENGINE_SLOT_HOLDING, lib.ENGINE_SLOT_WAITING]).any()
+        assert not np.isin(
+            frozen.slot_states, [lib.ENGINE_SLOT_HOLDING, lib.ENGINE_SLOT_WAITING]
+        ).any()
         handle.resume()
         handle.cancel()
         thread.join(30)
