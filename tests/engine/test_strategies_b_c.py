@@ -104,15 +104,19 @@ def batched_model(data: bytes, cache_size: int = 16, block_size: int = 1024) -> 
     one hold to refill cache_size chunks but at most 16 KiB of them (at least
     one); a free into a full cache first
     flushes it in one hold; a freed chunk whose size is no class's (a short
-    last block's copy) takes the baseline path; after the block every cache
-    is flushed in one hold.
+    last block's copy) takes the baseline path.  Once the tree is freed
+    (block_done) every cache is flushed in one hold, and again after the
+    block's copy and argument record are freed (batch_done).
     """
     locks = refills = flushes = 0
     for block in blocks_of(data, block_size):
         cache = [0] * len(CLASSES)
         events = block_events(block)
         locks += 2  # the coordinator's copy and argument record
-        for kind, size in events[2:]:
+        for i, (kind, size) in enumerate(events[2:], start=2):
+            if i == len(events) - 2 and any(cache):  # block_done
+                cache = [0] * len(CLASSES)
+                locks, flushes = locks + 1, flushes + 1
             c = class_index(size)
             if kind == "alloc":
                 if c is None:
