@@ -70,7 +70,13 @@ class Strategy(enum.Enum):
             ) from None
 
 
-USER_STRATEGIES = (Strategy.SINGLE, Strategy.BASELINE, Strategy.POOLED)
+USER_STRATEGIES = (
+    Strategy.SINGLE,
+    Strategy.BASELINE,
+    Strategy.POOLED,
+    Strategy.SIZECLASS,
+    Strategy.BATCHED,
+)
 
 
 class LockKind(enum.Enum):

@@ -89,6 +89,7 @@ struct strategy_ops {
 /* strategy_table.c: indexed by engine_strategy; NULL when out of range. */
 const strategy_ops *strategy_for(int strategy);
 extern const strategy_ops strategy_single, strategy_baseline, strategy_pooled, strategy_floor;
+extern const strategy_ops strategy_sizeclass, strategy_batched;
 
 /* ---------------------------------------------------------------- arena */
 

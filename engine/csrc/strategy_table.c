@@ -9,6 +9,8 @@ static const strategy_ops *const table[ENGINE_STRATEGY_COUNT] = {
     [ENGINE_STRATEGY_BASELINE] = &strategy_baseline,
     [ENGINE_STRATEGY_POOLED] = &strategy_pooled,
     [ENGINE_STRATEGY_FLOOR] = &strategy_floor,
+    [ENGINE_STRATEGY_SIZECLASS] = &strategy_sizeclass,
+    [ENGINE_STRATEGY_BATCHED] = &strategy_batched,
 };
 
 const strategy_ops *strategy_for(int strategy)

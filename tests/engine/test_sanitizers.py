@@ -281,6 +281,88 @@ def test_lock_kinds_and_long_lived_workers_are_clean(binary, strategy, extra):
     assert printed(out, "Lock acquisitions") == want
 
 
+# Issue 11: sizeclass (B) and batched (C) with every lock kind and worker
+# mode, a reader and a pauser all along.  batched's count is exact in every
+# mode (tests/engine/test_strategies_b_c.py::batched_model); sizeclass's is the
+# baseline's plus its slab refills, which depend on how blocks overlap.
+B_C_CASES = [
+    (strategy, extra)
+    for strategy in ("sizeclass", "batched")
+    for extra in (
+        [],
+        ["--lock", "spin"],
+        ["--lock", "adaptive"],
+        ["--batch", "3"],
+        ["--workers", "1"],
+        ["--workers", "2", "--lock", "spin"],
+    )
+]
+
+
+@pytest.mark.parametrize(
+    ("strategy", "extra"),
+    B_C_CASES,
+    ids=[f"{s}-{'-'.join(e).replace('--', '') or 'default'}" for s, e in B_C_CASES],
+)
+def test_sizeclass_and_batched_are_clean(binary, strategy, extra):
+    from tests.engine.test_strategies_b_c import batched_model, sizeclass_refills_model
+
+    name = "random_64k.bin"
+    out = run_engine(binary, VECTORS / name, strategy, *extra, "--reader", "--pauser")
+    what = f"{binary[0]} {name} {strategy} {' '.join(extra)} --reader --pauser"
+    assert_clean(out, what)
+    assert out.returncode == 0, f"{what}: exit {out.returncode}\n{out.stdout}\n{out.stderr}"
+    assert "moved while paused" not in out.stdout
+    assert "went backwards" not in out.stdout
+    assert printed(out, "Pauses checked") > 0
+    assert printed(out, "Final signature") == EXPECTED[name]["signature"]
+    locks = printed(out, "Lock acquisitions")
+    baseline = EXPECTED[name]["lock_acquisitions_baseline"]
+    data = (VECTORS / name).read_bytes()
+    if strategy == "batched":
+        assert locks == batched_model(data)["locks"]
+    else:
+        # one block in flight at least (4 slabs), a batch of 20 at most
+        low, high = sizeclass_refills_model(data), sizeclass_refills_model(data, in_flight=20)
+        assert baseline + low <= locks <= baseline + high
+
+
+@pytest.mark.parametrize(
+    ("strategy", "extra"),
+    [
+        ("sizeclass", ["--slab", "2048", "--batch", "5"]),
+        ("batched", ["--cache", "1", "--batch", "5"]),
+        ("batched", ["--cache", "1024", "--workers", "3"]),
+    ],
+    ids=["sizeclass-slab2k", "batched-cache1", "batched-cache1024-workers3"],
+)
+def test_sizeclass_and_batched_other_sizes_are_clean(binary, strategy, extra):
+    name = "random_64k.bin"
+    out = run_engine(binary, VECTORS / name, strategy, *extra, "--reader")
+    assert_clean(out, f"{binary[0]} {name} {strategy} {' '.join(extra)}")
+    assert out.returncode == 0, out.stderr
+    assert printed(out, "Final signature") == EXPECTED[name]["signature"]
+
+
+@pytest.mark.parametrize(
+    ("strategy", "heap"),
+    [("sizeclass", "65536"), ("batched", "16384")],
+    ids=["sizeclass", "batched"],
+)
+@pytest.mark.parametrize(
+    "extra", [["--batch", "20"], ["--workers", "2"]], ids=["batch20", "workers2"]
+)
+def test_sizeclass_and_batched_exhaustion_exits_cleanly(binary, strategy, heap, extra):
+    """Slabs never go back, caches hold chunks: a small heap runs out, cleanly."""
+    out = run_engine(
+        binary, VECTORS / "random_64k.bin", strategy, "--heap", heap, *extra, "--reader"
+    )
+    assert_clean(out, f"{binary[0]} {strategy} exhaustion")
+    assert out.returncode == 3, f"exit {out.returncode}\n{out.stdout}\n{out.stderr}"
+    assert "heap exhausted" in out.stderr
+    assert "Final signature" not in out.stdout
+
+
 @pytest.mark.parametrize("extra", [[], ["--reader"]], ids=["plain", "reader"])
 def test_heap_exhaustion_exits_cleanly(binary, extra):
     """An 8 KiB heap cannot hold 20 threads' trees: exit 3 with a message, no report."""
@@ -315,7 +397,7 @@ def random_256k(tmp_path_factory) -> pathlib.Path:
     return path
 
 
-@pytest.mark.parametrize("strategy", ["baseline", "pooled"])
+@pytest.mark.parametrize("strategy", ["baseline", "pooled", "sizeclass", "batched"])
 def test_longer_run_with_reader_is_clean(binary, random_256k, strategy):
     """13 batches of 20 threads read all along: more chances for a race to show."""
     out = run_engine(binary, random_256k, strategy, "--reader")

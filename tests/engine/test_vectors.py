@@ -96,3 +96,39 @@ def test_block_size_changes_blocks_not_the_workload_rules(tmp_path):
     single = engine.run(path, strategy=Strategy.SINGLE, block_size=512)
     assert single.signature == result.signature
     assert single.signature == (8 * engine.block_hash(data[:512])) % engine.HASH_MODULUS
+
+
+# Issue 11: sizeclass (B) and batched (C).  Every lock kind and worker mode is
+# in test_strategies_b_c.py; here the default settings and other slab and
+# cache sizes against the spec's numbers.
+@pytest.mark.parametrize("name", NAMES)
+def test_sizeclass_and_batched_at_default_settings(name):
+    from tests.engine.test_strategies_b_c import batched_model
+
+    want = EXPECTED[name]
+    data = (VECTORS / name).read_bytes()
+    sizeclass = engine.run(VECTORS / name, strategy=Strategy.SIZECLASS)
+    batched = engine.run(VECTORS / name, strategy=Strategy.BATCHED)
+    assert sizeclass.signature == batched.signature == want["signature"]
+    # a class lock per umalloc and ufree, the arena lock per slab
+    assert sizeclass.lock_acquisitions == (
+        want["lock_acquisitions_baseline"] + sizeclass.counters["slab_refills"]
+    )
+    assert batched.lock_acquisitions == batched_model(data)["locks"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(
+    ("strategy", "overrides"),
+    [
+        (Strategy.SIZECLASS, {"slab_size": 2048, "batch_size": 3}),
+        (Strategy.SIZECLASS, {"slab_size": 1 << 20, "heap_size": 8 << 20}),
+        (Strategy.BATCHED, {"cache_size": 1, "batch_size": 3}),
+        (Strategy.BATCHED, {"cache_size": 1024}),
+    ],
+    ids=["slab2k", "slab1m", "cache1", "cache1024"],
+)
+def test_sizeclass_and_batched_signatures_with_other_slabs_and_caches(name, strategy, overrides):
+    result = engine.run(VECTORS / name, strategy=strategy, **overrides)
+    assert result.signature == EXPECTED[name]["signature"]
+    assert result.blocks == EXPECTED[name]["blocks"]

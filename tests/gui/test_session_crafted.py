@@ -488,7 +488,8 @@ CASES = [
     (
         "config-floor",
         meta(setitem("config.strategy", "floor")),
-        "its meta.json is invalid: config.strategy 'floor' is not one of single, baseline, pooled",
+        "its meta.json is invalid: config.strategy 'floor' is not one of "
+        "single, baseline, pooled, sizeclass, batched",
     ),
     (
         "config-strategy-number",
