@@ -36,6 +36,8 @@ class CellState(enum.IntEnum):
     POOL_RESERVED = lib.ENGINE_CELL_POOL_RESERVED
     POOL_USED = lib.ENGINE_CELL_POOL_USED
     SLIVER = lib.ENGINE_CELL_SLIVER
+    SLAB = lib.ENGINE_CELL_SLAB  # sizeclass: owner = size class index
+    CACHED = lib.ENGINE_CELL_CACHED  # batched: owner = thread slot
 
 
 class SlotState(enum.IntEnum):

@@ -300,7 +300,8 @@ def test_every_available_strategy_reproduces_the_signature():
         (
             {"strategy": ["fast"]},
             1,
-            "unknown strategy 'fast': choose one of single, baseline, pooled",
+            "unknown strategy 'fast': choose one of "
+            + ", ".join(s.label for s in engine.USER_STRATEGIES),
         ),
         (
             {"batch_size": [0]},
