@@ -89,6 +89,8 @@ struct strategy_ops {
 /* strategy_table.c: indexed by engine_strategy; NULL when out of range. */
 const strategy_ops *strategy_for(int strategy);
 extern const strategy_ops strategy_single, strategy_baseline, strategy_pooled, strategy_floor;
+/* strategy_malloc.c: the C library's malloc and the production allocators */
+extern const strategy_ops strategy_malloc, strategy_mimalloc, strategy_jemalloc, strategy_tcmalloc;
 
 /* ---------------------------------------------------------------- arena */
 
