@@ -106,7 +106,7 @@ static void load_allocator(const foreign_spec *spec, allocator *out)
         const char *err = dlerror();
         if (!err || strstr(err, "No such file"))
             snprintf(out->why, sizeof out->why,
-                     "%s is not installed (%s not found%s; Debian package %s)", spec->name, file,
+                     "%s is not installed (%s%s not found; Debian package %s)", spec->name, file,
                      from, spec->package);
         else if (strstr(err, "static TLS"))
             /* Its thread-locals use the initial-exec model: they must fit in
