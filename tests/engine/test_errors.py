@@ -67,7 +67,12 @@ def test_empty_file_is_valid_with_signature_zero(strategy):
         ("block_size", 0, "block size must be between 1 and 1048576 (got 0)"),
         ("block_size", 2**21, "block size must be between 1 and 1048576 (got 2097152)"),
         ("batch_size", 2.5, "batch size must be a whole number (got 2.5)"),
-        ("strategy", "fast", "unknown strategy 'fast': choose one of single, baseline, pooled"),
+        (
+            "strategy",
+            "fast",
+            "unknown strategy 'fast': choose one of single, baseline, pooled, malloc, mimalloc, "
+            "jemalloc, tcmalloc",
+        ),
     ],
 )
 def test_parameters_out_of_range(field, value, message):
