@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--lock",
         default="mutex",
         choices=[k.label for k in LockKind],
-        help="kind of every allocator lock (default: mutex)",
+        help="kind of every allocator lock (default: mutex; malloc, mimalloc, jemalloc and "
+        "tcmalloc have no arena lock: accepted and ignored)",
     )
     parser.add_argument(
         "--workers",
@@ -260,7 +261,7 @@ def _main(argv: list[str] | None) -> int:
         )
     else:
         print(f"Final signature: {result.signature}")
-        print(f"Lock acquisitions: {result.lock_acquisitions}")
+        print(f"Lock acquisitions: {result.lock_acquisitions_text}")
         print(f"Blocks: {result.blocks} ({result.bytes} bytes)")
         print(
             f"Wall time: {result.wall_s:.6f} s ({result.mb_per_s:.2f} MB/s, "
@@ -270,7 +271,11 @@ def _main(argv: list[str] | None) -> int:
                 if config.workers
                 else f"{config.threads} thread(s) per batch"
             )
-            + f", {config.lock.label} locks)"
+            + (
+                f", {config.lock.label} locks)"
+                if config.strategy.uses_arena
+                else f", {config.strategy.label}'s own locks)"
+            )
         )
     if args.trace is not None:
         try:

@@ -9,6 +9,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 import operator
+import os
+import sys
+from collections.abc import Mapping
 from types import MappingProxyType
 
 from engine._ffi import ffi, lib
@@ -76,7 +79,52 @@ USER_STRATEGIES = (
     Strategy.POOLED,
     Strategy.SIZECLASS,
     Strategy.BATCHED,
+    Strategy.MALLOC,
+    Strategy.MIMALLOC,
+    Strategy.JEMALLOC,
+    Strategy.TCMALLOC,
 )
+
+#: glibc's tunable for the static TLS set aside, when a process starts, for
+#: libraries it loads later, and what heapscope asks for: Debian's jemalloc
+#: keeps its thread-locals there (2632 bytes; glibc's default spare is about
+#: 1.5 KiB), so it loads only into a process started with more.
+STATIC_TLS_TUNABLE = "glibc.rtld.optional_static_tls"
+STATIC_TLS_BYTES = 8192
+
+
+def static_tls_environment(environ: Mapping[str, str]) -> dict[str, str] | None:
+    """``environ`` plus the static TLS every production allocator needs to load
+    (GLIBC_TUNABLES), or None when it already has it or it would change nothing
+    (not glibc).  A tunable the user set is kept as it is."""
+    try:
+        libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):
+        libc = ""
+    if not libc.startswith("glibc"):
+        return None
+    tunables = environ.get("GLIBC_TUNABLES", "")
+    if f"{STATIC_TLS_TUNABLE}=" in tunables:
+        return None
+    wanted = f"{STATIC_TLS_TUNABLE}={STATIC_TLS_BYTES}"
+    return {**environ, "GLIBC_TUNABLES": f"{tunables}:{wanted}" if tunables else wanted}
+
+
+def restart_with_static_tls() -> None:
+    """Re-executes this Python process (same interpreter and arguments) with
+    :func:`static_tls_environment` when it lacks it, so that jemalloc can be
+    loaded in it; returns when nothing needs doing or the restart failed.
+    glibc reads the tunable only when a process starts: call this first thing
+    in an entry point, before any thread or output exists."""
+    env = static_tls_environment(os.environ)
+    if env is None:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
+    except OSError:
+        return  # jemalloc stays unavailable, and says why
 
 
 class LockKind(enum.Enum):

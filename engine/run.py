@@ -134,8 +134,21 @@ class RunResult:
         return self.config.strategy
 
     @property
-    def lock_acquisitions(self) -> int:
+    def lock_acquisitions(self) -> int | None:
+        """Allocator lock acquisitions; None when not observable: malloc and the
+        production allocators take locks of their own that heapscope cannot
+        count (never report those as 0)."""
+        if not self.config.strategy.uses_arena:
+            return None
         return self.counters["lock_acquisitions"]
+
+    @property
+    def lock_acquisitions_text(self) -> str:
+        """The count as the CLI prints it, or why it is not observable."""
+        locks = self.lock_acquisitions
+        if locks is None:
+            return f"not observable ({self.strategy.label}'s locks are its own)"
+        return str(locks)
 
     @property
     def mb_per_s(self) -> float:
@@ -143,12 +156,12 @@ class RunResult:
 
     @property
     def contended_fraction(self) -> float:
-        locks = self.lock_acquisitions
+        locks = self.lock_acquisitions or 0
         return self.counters["lock_contended"] / locks if locks else 0.0
 
     @property
     def mean_wait_ns(self) -> float:
-        locks = self.lock_acquisitions
+        locks = self.lock_acquisitions or 0
         return self.counters["lock_wait_ns"] / locks if locks else 0.0
 
     def as_dict(self) -> dict:

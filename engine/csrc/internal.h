@@ -90,6 +90,8 @@ struct strategy_ops {
 const strategy_ops *strategy_for(int strategy);
 extern const strategy_ops strategy_single, strategy_baseline, strategy_pooled, strategy_floor;
 extern const strategy_ops strategy_sizeclass, strategy_batched;
+/* strategy_malloc.c: the C library's malloc and the production allocators */
+extern const strategy_ops strategy_malloc, strategy_mimalloc, strategy_jemalloc, strategy_tcmalloc;
 
 /* ---------------------------------------------------------------- arena */
 

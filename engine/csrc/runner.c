@@ -66,6 +66,12 @@ int engine_run_create(const engine_config *cfg, const char *path, engine_run **o
         error_set(err, ENGINE_E_INVALID_ARG, "%s", msg);
         return ENGINE_E_INVALID_ARG;
     }
+    /* A production allocator that is not installed here: say why, up front. */
+    if (!engine_strategy_available(cfg->strategy, msg, sizeof msg)) {
+        error_set(err, ENGINE_E_INVALID_ARG, "the %s strategy cannot run here: %s",
+                  engine_strategy_name(cfg->strategy), msg);
+        return ENGINE_E_INVALID_ARG;
+    }
 
     char shown[sizeof((engine_run *)0)->path_shown];
     int fd;

@@ -11,6 +11,10 @@ static const strategy_ops *const table[ENGINE_STRATEGY_COUNT] = {
     [ENGINE_STRATEGY_FLOOR] = &strategy_floor,
     [ENGINE_STRATEGY_SIZECLASS] = &strategy_sizeclass,
     [ENGINE_STRATEGY_BATCHED] = &strategy_batched,
+    [ENGINE_STRATEGY_MALLOC] = &strategy_malloc,
+    [ENGINE_STRATEGY_MIMALLOC] = &strategy_mimalloc,
+    [ENGINE_STRATEGY_JEMALLOC] = &strategy_jemalloc,
+    [ENGINE_STRATEGY_TCMALLOC] = &strategy_tcmalloc,
 };
 
 const strategy_ops *strategy_for(int strategy)

@@ -70,7 +70,8 @@ def test_empty_file_is_valid_with_signature_zero(strategy):
         (
             "strategy",
             "fast",
-            "unknown strategy 'fast': choose one of single, baseline, pooled, sizeclass, batched",
+            "unknown strategy 'fast': choose one of single, baseline, pooled, sizeclass, batched, "
+            "malloc, mimalloc, jemalloc, tcmalloc",
         ),
     ],
 )

@@ -19,8 +19,8 @@ def test_unknown_strategy_is_one_line(capsys):
     assert app.main([str(VECTORS / "ramp.bin"), "--run", "baseline,fast"]) == 2
     err = capsys.readouterr().err
     assert err == (
-        "heapscope: error: unknown strategy 'fast': choose one of "
-        "single, baseline, pooled, sizeclass, batched\n"
+        "heapscope: error: unknown strategy 'fast': choose one of single, baseline, pooled, "
+        "sizeclass, batched, malloc, mimalloc, jemalloc, tcmalloc\n"
     )
 
 
