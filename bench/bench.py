@@ -70,7 +70,9 @@ TARGETS = {
 class Sample:
     """One measured run: the engine's own wall time and the whole call's."""
 
-    def __init__(self, wall_s: float, call_s: float, signature: int, locks: int, blocks: int):
+    def __init__(
+        self, wall_s: float, call_s: float, signature: int, locks: int | None, blocks: int
+    ):
         self.wall_s, self.call_s = wall_s, call_s
         self.signature, self.locks, self.blocks = signature, locks, blocks
 
