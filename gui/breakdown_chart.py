@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QFontMetricsF, QResizeEvent
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine import TIME_STATES
@@ -60,6 +60,7 @@ class BreakdownChart(QWidget):
         self._font_scale = font_scale
         self._bars: list[pg.BarGraphItem] = []
         self._texts: list[pg.TextItem] = []
+        self._label_fits: list[tuple[pg.TextItem, str, float]] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -138,12 +139,14 @@ class BreakdownChart(QWidget):
             axis.setPen(pg.mkPen("#303030", width=1))
             axis.setTextPen(pg.mkPen("#202020"))
         item.getAxis("left").setWidth(int(130 * s))
+        self.title.setStyleSheet(f"font-size: {13 * s:.0f}pt; font-weight: bold;")
 
     def _draw(self) -> None:
         item = self.plot.getPlotItem()
         for graphic in (*self._bars, *self._texts):
             item.removeItem(graphic)
         self._bars, self._texts = [], []
+        self._label_fits = []
         share = self.share
         n = len(self.items)
         style = {"font-size": f"{11 * self._font_scale:.0f}pt", "color": "#202020"}
@@ -174,10 +177,12 @@ class BreakdownChart(QWidget):
                     named = values[i, k] >= _MIN_NAMED * widest
                     self._label(state, values[i, k], starts[i, k], ys[i], share, named)
         item.setRange(xRange=(0, widest * 1.02), yRange=(-0.5, n - 0.5), padding=0)
+        self._fit_labels()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         self.legend.setVisible(self.height() >= _LEGEND_MIN_HEIGHT)
+        self._fit_labels()
 
     def _label(
         self, state: str, value: float, start: float, y: float, share: bool, named: bool
@@ -191,6 +196,34 @@ class BreakdownChart(QWidget):
         label.setPos(start + value / 2, y)
         self.plot.getPlotItem().addItem(label)
         self._texts.append(label)
+        self._label_fits.append((label, text, value))
+
+    def _fit_labels(self) -> None:
+        """Each segment's label as drawn fits its segment on screen: the full text,
+        else the number alone, else none (big fonts spilled "lock_wait 63%" over
+        the neighbouring segments)."""
+        vb = self.plot.getPlotItem().getViewBox()
+        (x0, x1), _ = vb.viewRange()
+        px_per_unit = vb.width() / (x1 - x0) if x1 > x0 and vb.width() > 0 else 0.0
+        if px_per_unit <= 0:
+            return
+        metrics = QFontMetricsF(palette.font(11 * self._font_scale, bold=True))
+        for label, text, value in self._label_fits:
+            room = value * px_per_unit - 4
+            number = (
+                text.rsplit(" ", 1)[-1] if not text.endswith(" s") else text.split(" ")[-2] + " s"
+            )
+            for candidate in (text, number):
+                if metrics.horizontalAdvance(candidate) <= room:
+                    label.setText(candidate)
+                    label.setVisible(True)
+                    break
+            else:
+                label.setVisible(False)
+
+    def visible_labels(self) -> list[str]:
+        """The segment labels shown now (for tests)."""
+        return [t.textItem.toPlainText() for t in self._texts if t.isVisible()]
 
 
 __all__ = ["BreakdownChart", "BreakdownItem"]

@@ -21,17 +21,18 @@ calls and one texture upload.
 from __future__ import annotations
 
 import dataclasses
+import html
 import math
 
 import numpy as np
 import pyqtgraph as pg
 import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFontMetricsF
 from PySide6.QtWidgets import QToolTip
 
 from engine import CELL_BYTES, OWNER_COORDINATOR, OWNER_NONE, CellState, Strategy, format_size
-from gui import palette
+from gui import palette, text_fit
 from gui.heap_interleave import CELL_H, CELL_W, ROW_CELLS, ROW_GAP
 from gui.heap_zoom import ZoomStrip
 
@@ -296,7 +297,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self.image.setImage(self._image(), levels=(0, 255), autoLevels=False)
         self.image.setRect(QRectF(0, 0, layout.width, layout.height))
         self.vb.setRange(QRectF(0, 0, layout.width, layout.height), padding=0.0)
-        self.title.setText(title, size=f"{15 * self.font_scale:.0f}pt", bold=True, color="#202020")
+        self._set_title()
         self._draw_regions(layout)
         self.zoom.reset()
         self._show_zoom(strategy is Strategy.BASELINE and slot_count > 1)
@@ -347,9 +348,16 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         super().resizeEvent(event)
         # Qt resizes before __init__ has built the zoom, and again after close()
         # has deleted the scene's items: an exception here would crash Qt.
+        # pyqtgraph's close() sets `closed` before the resize that follows it.
         zoom = getattr(self, "zoom", None)
+        vb = getattr(self, "vb", None)
+        if getattr(self, "closed", False) or vb is None or not shiboken6.isValid(vb):
+            return
         if zoom is not None and shiboken6.isValid(zoom.plot):
             self._fit()
+            self._thin_labels()
+            self._set_title()
+            self._set_legend()
 
     def _image(self) -> np.ndarray:
         if self.layout is None or self._pixels is None:
@@ -363,7 +371,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         xs: list[float] = []
         ys: list[float] = []
         if layout.pools:
-            big = layout.tile_w >= 12 and layout.pools <= 128
+            big = layout.pools <= 128  # which ones show: _thin_labels, by on-screen size
             for t in range(layout.pools):
                 r = layout.tile_rect(t)
                 for x0, y0, x1, y1 in (
@@ -382,6 +390,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
                     label.setPos(r.left() + 0.5, r.top() + 0.5)
                     self.plot.addItem(label)
                     self._labels.append(label)
+            self._thin_labels()
             if layout.pools < layout.tile_cols * layout.tile_rows:
                 # Bottom-left, like the baseline's: the shared region fills from its top.
                 self._add_region_label(
@@ -401,6 +410,66 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self.outline.setData(np.array(xs, dtype=float), np.array(ys, dtype=float))
         w, h = layout.width, layout.height
         self.border.setData([0, w, w, 0, 0], [0, 0, h, h, 0])
+
+    def label_steps(self) -> tuple[int, int]:
+        """(every k-th tile column, every m-th tile row) whose pools are labelled, so
+        the T labels never overlap each other (2 KiB pools make tiles of a few
+        screen pixels: hovering a pool still names it); (0, 0) when none are."""
+        layout = self.layout
+        if layout is None or not self._labels:
+            return 0, 0
+        scale = self.vb.width() / layout.width if layout.width else 0.0
+        scale = min(scale, self.vb.height() / layout.height if layout.height else 0.0)
+        if scale <= 0:
+            return 1, 1
+        metrics = QFontMetricsF(self._labels[0].textItem.font())
+        label_w = metrics.horizontalAdvance(f"T{layout.pools - 1}") + 6
+        label_h = metrics.height() + 2
+        cols = max(1, math.ceil(label_w / (layout.tile_w * scale)))
+        rows = max(1, math.ceil(label_h / (layout.tile_h * scale)))
+        # A label over a few tiles still says which pool is where; past that it is noise.
+        return (cols, rows) if cols * rows <= 8 else (0, 0)
+
+    def _thin_labels(self) -> None:
+        layout = self.layout
+        if layout is None:
+            return
+        if self._region_labels:
+            # Wrapped to the map's width on screen: never past its right edge.
+            scale = min(
+                self.vb.width() / max(1, layout.width), self.vb.height() / max(1, layout.height)
+            )
+            for label in self._region_labels:
+                label.setTextWidth(max(60.0, layout.width * scale - 8))
+        cols, rows = self.label_steps()
+        for t, label in enumerate(self._labels):
+            ty, tx = divmod(t, layout.tile_cols)
+            label.setVisible(cols > 0 and tx % cols == 0 and ty % rows == 0)
+
+    def visible_labels(self) -> list[str]:
+        """The T labels shown now (for tests)."""
+        return [label.textItem.toPlainText() for label in self._labels if label.isVisible()]
+
+    def set_font_scale(self, font_scale: float) -> None:
+        """Every label's font scaled (presentation mode's zoom)."""
+        self.font_scale = font_scale
+        self.zoom.set_font_scale(font_scale)
+        self.hint.setFont(palette.font(20 * font_scale, bold=True))
+        self.legend.setText(self.legend.text, size=f"{12 * font_scale:.0f}pt", color="#202020")
+        self._set_title()
+        if self.layout is not None:
+            self._draw_regions(self.layout)
+        self._set_legend()
+        self._fit(force=True)
+
+    def _set_title(self) -> None:
+        """The title, broken into lines at its ': ' and ', ' when the map is narrow."""
+        size = 15 * self.font_scale
+        available = max(100.0, float(self.width()) - 16)
+        lines = text_fit.break_title(self.title_text, palette.font(size, bold=True), available)
+        text = "<br>".join(html.escape(line) for line in lines)
+        if text != self.title.text:
+            self.title.setText(text, size=f"{size:.0f}pt", bold=True, color="#202020")
 
     def _add_region_label(self, text: str, x: float, y: float, anchor=(0, 0)) -> None:
         label = pg.TextItem(
@@ -423,10 +492,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
 
         def swatch(colour, text: str) -> str:
             c = QColor(colour).name()
-            return (
-                f'<span style="color:{c}; font-size:{big}">&#9632;</span>'
-                f"&nbsp;{text}&nbsp;&nbsp;&nbsp;"
-            )
+            return f'<span style="color:{c}; font-size:{big}">&#9632;</span>&nbsp;{text}'
 
         slots = "".join(
             f'<span style="color:{c}; font-size:{big}">&#9632;</span>' for c in palette.SLOT_COLOURS
@@ -439,27 +505,26 @@ class HeapMapView(pg.GraphicsLayoutWidget):
                 f'<span style="color:#000000; font-size:{big}">&#9633;</span>&nbsp;free hole'
             )
             return
-        # Three short lines: the legend must fit a narrow map without clipping.
-        self.legend.setText(
-            swatch(palette.FREE, "free")
-            + swatch(palette.HEADER, "chunk header")
-            + swatch(palette.SLIVER, "lost 16-byte sliver")
-            + "<br>"
-            + swatch(palette.COORDINATOR, "coordinator's block copies")
-            + (
-                # The zoom's holes are white boxes with a black outline (a hollow square).
-                '<span style="color:#000000; font-size:' + big + '">&#9633;</span>'
-                "&nbsp;zoom: free hole&nbsp;&nbsp;&nbsp;"
-                if self.zoom_shown
-                else swatch(
-                    palette.tint(palette.SLOT_COLOURS[0], palette.RESERVED_TINT),
-                    "pale: pool reserved, unused",
-                )
-            )
-            + "<br>"
-            + slots
-            + "&nbsp;used by thread T0 … T19"
-        )
+        # Entries broken into lines that fit the map's width: never clipped.
+        entries = [
+            swatch(palette.FREE, "free"),
+            swatch(palette.HEADER, "chunk header"),
+            swatch(palette.SLIVER, "lost 16-byte sliver"),
+            swatch(palette.COORDINATOR, "coordinator's block copies"),
+            # The zoom's holes are white boxes with a black outline (a hollow square).
+            '<span style="color:#000000; font-size:' + big + '">&#9633;</span>&nbsp;zoom: free hole'
+            if self.zoom_shown
+            else swatch(
+                palette.tint(palette.SLOT_COLOURS[0], palette.RESERVED_TINT),
+                "pale: pool reserved, unused",
+            ),
+            slots + "&nbsp;used by thread T0 … T19",
+        ]
+        size = 12 * self.font_scale
+        available = max(100.0, float(self.width()) - 16)
+        text = text_fit.wrap_html(entries, available, size)
+        if text != self.legend.text:
+            self.legend.setText(text)
 
     # -- frames ------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
 )
@@ -56,6 +57,10 @@ class InputPanel(QVBoxLayout):
         self.name.setObjectName("inputName")
         self.info = QLabel("")
         self.info.setObjectName("inputInfo")
+        # Neither label may widen the window: a long name is clipped (its tooltip has it all).
+        for label in (self.name, self.info):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            label.setMinimumWidth(120)
         self.addWidget(self.name)
         self.addWidget(self.info)
         buttons = QHBoxLayout()
@@ -140,10 +145,23 @@ class InputPanel(QVBoxLayout):
         size = input_size(path)
         self.name.setText(f"Input: {os.path.basename(path)}")
         self.name.setToolTip(path)
+        # The folder only in the tooltip: a long path made the window wider than a
+        # 1280-pixel screen (Stop and Export fell off it).
         self.info.setText(
-            f"{format_size(size)}  ·  {block_count(size, block):,} blocks of "
-            f"{format_size(block)}  ·  {os.path.dirname(path)}"
+            f"{format_size(size)}  ·  {block_count(size, block):,} blocks of {format_size(block)}"
         )
+        self.info.setToolTip(os.path.dirname(os.path.abspath(path)))
+
+    def set_shown(self, shown: bool) -> None:
+        """Shows or hides the input's name, details and buttons (presentation mode)."""
+        for w in (
+            self.name,
+            self.info,
+            self.open_button,
+            self.generate_button,
+            self.samples_button,
+        ):
+            w.setVisible(shown)
 
     def set_enabled(self, on: bool) -> None:
         for w in (self.open_button, self.generate_button, self.samples_button):

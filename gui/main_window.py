@@ -14,7 +14,7 @@ import os
 import pathlib
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtGui import QCloseEvent, QIcon, QShowEvent
 from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
 from engine import Strategy
@@ -25,6 +25,7 @@ from gui.demo_controller import DemoController
 from gui.file_commands import FileCommands
 from gui.frame_pump import FramePump
 from gui.input_panel import block_count, input_size
+from gui.layout import ViewLayout, fit_to_screen, menu_named
 from gui.live_run import LiveRun
 from gui.presenter import SPEEDS, Presenter, PresenterToolbar
 from gui.recording import Recording
@@ -32,7 +33,7 @@ from gui.replay import ReplayController
 from gui.results_table import ResultsModel
 from gui.run_controller import RunController
 from gui.session_file import Session, SessionRecorder
-from gui.status_bar import ErrorBanner, StatusFields
+from gui.status_bar import ErrorBanner, StatusBar, StatusFields
 from gui.time_feed import TimeFeed
 from gui.views import TopBar, ViewArea
 
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         f.setPointSizeF(12)
         self.setFont(f)
         self.setStyleSheet(_load_style())
+        self.setStatusBar(StatusBar())
         self.status = StatusFields(self.statusBar())
         self.banner = ErrorBanner(self.statusBar())
         self.recording = Recording()
@@ -102,10 +104,12 @@ class MainWindow(QMainWindow):
         self.toolbar = PresenterToolbar(self.commands.presentation, self.commands.pause)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         self.toolbar.speed_combo.currentIndexChanged.connect(self._on_speed_changed)
+        self.view_layout = ViewLayout(
+            self, self.views, self.top_bar, self.toolbar, self.status, menu_named(self, "&View")
+        )
         self.presenter = Presenter(
             self, self.toolbar, self.commands.presentation, self.captions,
-            (self.charts, self.timeline, self.breakdown), self.settings_panel,
-            (self.baseline_button, self.pooled_button, self.stop_button),
+            (self.charts, self.timeline, self.breakdown), self.view_layout,
         )  # fmt: skip
         self.replay = ReplayController(
             self.controller, self.charts, self.results, self.table, self.heap_map,
@@ -146,7 +150,7 @@ class MainWindow(QMainWindow):
         self._layout = outer = QVBoxLayout(central)
         outer.setContentsMargins(8, 6, 8, 4)
         outer.setSpacing(6)
-        top = TopBar(self.banner)
+        self.top_bar = top = TopBar(self.banner)
         outer.addLayout(top)
         outer.addWidget(self.banner)
         self.input_panel = top.input_panel
@@ -154,6 +158,7 @@ class MainWindow(QMainWindow):
         self.stop_button, self.export_button = top.stop, top.export
         self.results = ResultsModel(self)
         self.center_split = self.views = views = ViewArea(self.results)
+        self.results.style_of = views.charts.style_of_run
         outer.addWidget(views, 1)
         self.setCentralWidget(central)
         self.main_split, self.settings_panel = views.main_split, views.settings_panel
@@ -214,6 +219,7 @@ class MainWindow(QMainWindow):
                 "table_split": (self.views.table_split, [900, 600]),
             },
         )
+        fit_to_screen(self)  # a window saved on a bigger screen must not overflow this one
         self.settings_panel.set_values(s.run_values())
         self.charts.rate_box.setChecked(s.chart_rate)
         self.charts.log_box.setChecked(s.chart_log)
@@ -403,6 +409,11 @@ class MainWindow(QMainWindow):
         self.frame_pump.stop()
         self.recording.drop()
         self.controller.shutdown()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if not self.presenter.active:
+            fit_to_screen(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()

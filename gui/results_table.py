@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from engine import RunResult, Strategy, format_size
@@ -33,6 +34,22 @@ COLUMNS = (
 )
 KEYS = tuple(key for key, _ in COLUMNS)
 HEADERS = tuple(header for _, header in COLUMNS)
+
+
+def line_swatch(style: palette.RunStyle, height: int) -> QPixmap:
+    """A short sample of a run's line (colour and dash), for the table and legends."""
+    width = max(24, 3 * height)
+    pixmap = QPixmap(width, height)
+    pixmap.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(pixmap)
+    try:
+        pen = QPen(QColor(style.colour), max(2.0, height / 5))
+        pen.setStyle(palette.pen_style(style.dash))
+        painter.setPen(pen)
+        painter.drawLine(1, height // 2, width - 2, height // 2)
+    finally:
+        painter.end()
+    return pixmap
 
 
 def input_key(path: str, block_size: int) -> tuple:
@@ -115,6 +132,14 @@ class ResultsModel(QAbstractTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.rows: list[ResultRow] = []
+        #: How each run is drawn in the charts (the window sets it): the strategy
+        #: column shows the same colour and a sample of the same line.
+        self.style_of: Callable[[int], palette.RunStyle | None] = lambda _run_id: None
+        self.swatch_height = 14
+
+    def _style(self, row: ResultRow) -> palette.RunStyle:
+        """The run's curve style, or its strategy's first one (no curve: e.g. cleared)."""
+        return self.style_of(row.run_id) or palette.colour_for(row.result.strategy.label)
 
     # -- Qt model API --------------------------------------------------------
 
@@ -148,7 +173,9 @@ class ResultsModel(QAbstractTableModel):
             if key == "signature" and row.matches is not None:
                 return QBrush(QColor("#1a7f37" if row.matches else "#c0392b"))
             if key == "strategy":
-                return QBrush(palette.strategy_colour(row.result.strategy.label))
+                return QBrush(QColor(self._style(row).colour))
+        if role == Qt.ItemDataRole.DecorationRole and key == "strategy":
+            return line_swatch(self._style(row), self.swatch_height)
         if role == Qt.ItemDataRole.ToolTipRole:
             if key in ("wall_s", "mb_per_s", "contended_pct", "mean_wait_us", "speedup"):
                 return {
@@ -220,29 +247,93 @@ class ResultsModel(QAbstractTableModel):
         return [[row.value(k) for k in KEYS] for row in self.rows]
 
 
+#: Columns hidden first when the table is narrower than its contents, so it
+#: never needs a horizontal scroll bar (their values stay in the CSV export).
+OPTIONAL_COLUMNS = ("input", "threads", "mean_wait_us", "contended_pct", "pool", "mb_per_s")
+
+
 class ResultsTable(QTableView):
-    """The table view: big font, whole rows selected, columns sized to content."""
+    """The table view: big font, whole rows selected, columns sized to content.
+
+    No horizontal scroll bar: when the columns do not fit, the least important
+    ones (OPTIONAL_COLUMNS, in order) are hidden; the newest row is scrolled into
+    view as runs are added.
+    """
 
     def __init__(self, model: ResultsModel, parent=None):
         super().__init__(parent)
         self.setModel(model)
+        self.results = model
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setAlternatingRowColors(True)
         self.verticalHeader().setVisible(False)
         self.setWordWrap(False)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.horizontalHeader()
-        header.setStretchLastSection(False)
+        header.setStretchLastSection(True)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignCenter | Qt.AlignmentFlag.AlignVCenter)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        model.rowsInserted.connect(self._fit_columns)
+        self._font_scale = 1.0
+        self._base_point_size = self.font().pointSizeF()
+        model.rowsInserted.connect(self._on_rows_inserted)
         model.dataChanged.connect(self._fit_columns)
         model.modelReset.connect(self._fit_columns)
         self._fit_columns()
 
+    def set_font_scale(self, font_scale: float) -> None:
+        """Larger text (presentation mode), and rows and swatches to match."""
+        self._font_scale = font_scale
+        size = self._base_point_size * font_scale
+        f = self.font()
+        f.setPointSizeF(size)
+        self.setFont(f)
+        # The window's style sheet styles the header: only a style sheet resizes it.
+        self.setStyleSheet(
+            f"QTableView {{ font-size: {size:.0f}pt; }}"
+            f" QHeaderView::section {{ font-size: {size:.0f}pt; font-weight: bold; padding: 4px; }}"
+            if font_scale != 1.0
+            else ""
+        )
+        row_h = int(self.fontMetrics().height() * 1.35)
+        self.verticalHeader().setDefaultSectionSize(row_h)
+        self.results.swatch_height = max(10, int(self.fontMetrics().height() * 0.7))
+        self._fit_columns()
+
+    def _on_rows_inserted(self, *_args) -> None:
+        self._fit_columns()
+        self.scrollToBottom()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def hidden_columns(self) -> list[str]:
+        return [KEYS[c] for c in range(len(KEYS)) if self.isColumnHidden(c)]
+
     def _fit_columns(self, *_args) -> None:
-        # Contents plus a margin: the style's cell padding made exact fits elide ("32 …").
-        self.resizeColumnsToContents()
         header = self.horizontalHeader()
         for column in range(header.count()):
-            header.resizeSection(column, header.sectionSize(column) + 18)
+            self.setColumnHidden(column, False)
+        # Contents plus a margin: the style's cell padding made exact fits elide ("32 …").
+        self.resizeColumnsToContents()
+        widths = {}
+        for column in range(header.count()):
+            widths[column] = header.sectionSize(column) + 18
+            header.resizeSection(column, widths[column])
+        available = self.viewport().width()
+        if available <= 0:
+            return
+        total = sum(widths.values())
+        for key in OPTIONAL_COLUMNS:
+            if total <= available:
+                break
+            column = KEYS.index(key)
+            self.setColumnHidden(column, True)
+            total -= widths[column]
+        if total > available:
+            # Still too wide: the signature gives up the rest (elided in the middle,
+            # so its match mark stays in view; the tooltip and the CSV keep it all).
+            column = KEYS.index("signature")
+            header.resizeSection(column, max(80, widths[column] - (total - available)))

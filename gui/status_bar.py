@@ -3,9 +3,48 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QStatusBar, QToolButton
+from PySide6.QtGui import QFontMetrics, QPaintEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QSizePolicy,
+    QStatusBar,
+    QToolButton,
+)
 
 from engine import Telemetry
+from gui import palette
+
+#: The status bar's background (Fusion's window colour): state colours are
+#: darkened until they read on it.
+STATUS_BACKGROUND = "#efefef"
+
+
+class StatusBar(QStatusBar):
+    """A status bar whose messages wrap in their own label instead of being
+    painted under the permanent fields (where long ones were cut off).
+
+    ``showMessage`` and its timeout work as usual (other modules call them); the
+    bar only stops painting the message itself and shows it in :attr:`message`.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setSizeGripEnabled(False)
+        self.message = QLabel("")
+        self.message.setObjectName("statusMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.addPermanentWidget(self.message, 1)
+        self.messageChanged.connect(self.message.setText)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        # QStatusBar paints the temporary message under the permanent widgets;
+        # the message label shows it instead, so paint nothing but the background.
+        del event
 
 
 class StatusFields:
@@ -16,7 +55,8 @@ class StatusFields:
         self.strategy = QLabel("Idle")
         self.strategy.setObjectName("statusStrategy")
         self.progress = QProgressBar()
-        self.progress.setMinimumWidth(280)
+        self.progress.setMinimumWidth(180)
+        self.progress.setMaximumWidth(320)
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setFormat("%v / %m blocks")
@@ -27,14 +67,42 @@ class StatusFields:
         for widget in (self.strategy, self.progress, self.elapsed, self.locks, self.fps):
             bar.addPermanentWidget(widget)
 
+    def set_presentation(self, on: bool, font_scale: float) -> None:
+        """Presentation mode: the state and the progress large, for the audience;
+        elapsed time, lock count and draw rate hidden (the captions tell them)."""
+        for widget in (self.elapsed, self.locks, self.fps):
+            widget.setVisible(not on)
+        size = 11 * font_scale if on else 12
+        self.bar.setStyleSheet(
+            f"QLabel#statusStrategy, QProgressBar {{ font-size: {size:.0f}pt; }}"
+            f" QLabel#statusMessage {{ font-size: {0.75 * size if on else 12:.0f}pt; }}"
+            if on
+            else ""
+        )
+        metrics = QFontMetrics(self.progress.font())
+        if on:
+            f = self.progress.font()
+            f.setPointSizeF(size)
+            metrics = QFontMetrics(f)
+        self.progress.setMinimumWidth(
+            max(180, metrics.horizontalAdvance("00000 / 00000 blocks") + 24)
+        )
+        self.progress.setMaximumWidth(max(320, self.progress.minimumWidth()))
+        if isinstance(self.bar, StatusBar):
+            # QStatusBar lays out lazily: its stale minimum width (the hidden fields at
+            # the new font size) kept the full-screen window wider than the screen.
+            self.bar.reformat()
+
     def say(self, message: str, timeout_ms: int = 0) -> None:
         self.bar.showMessage(message, timeout_ms)
 
     def set_state(self, text: str, colour: str | None = None) -> None:
-        """The run's state (Running #3 pooled, Paused, Idle…), in its curve's colour."""
+        """The run's state (Running #3 pooled, Paused, Idle…), in its curve's colour
+        (darkened when needed so it reads on the bar: 4.5:1 at least)."""
         self.strategy.setText(text)
         if colour is not None:
-            self.strategy.setStyleSheet(f"color: {colour}; font-weight: bold;" if colour else "")
+            readable = palette.readable_on(colour, STATUS_BACKGROUND) if colour else ""
+            self.strategy.setStyleSheet(f"color: {readable}; font-weight: bold;" if colour else "")
 
     def show_snapshot(self, snap: Telemetry, draw_fps: float | None) -> None:
         counters = snap.counters

@@ -52,7 +52,7 @@ class TopBar(QHBoxLayout):
         for b in (self.baseline, self.pooled, self.stop):
             b.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
             self.addWidget(b)
-        self.addWidget(self.export)
+        self.addWidget(self.export)  # gui.layout puts presentation mode's page buttons before it
 
 
 def _split(orientation: Qt.Orientation, name: str, *parts: tuple[QWidget, int]) -> QSplitter:
@@ -86,7 +86,7 @@ class ViewArea(QSplitter):
         self.breakdown = BreakdownChart()
         self.breakdown.setMinimumWidth(300)
 
-        heap_box = QWidget()
+        self.heap_box = heap_box = QWidget()
         hl = QVBoxLayout(heap_box)
         hl.setContentsMargins(0, 0, 0, 0)
         hl.setSpacing(2)
@@ -107,8 +107,9 @@ class ViewArea(QSplitter):
             (self.heap_split, 5),
             (self.charts, 4),
         )
+        self.table_box = self._table_box()
         self.table_split = _split(
-            Qt.Orientation.Horizontal, "tableSplit", (self._table_box(), 3), (self.breakdown, 2)
+            Qt.Orientation.Horizontal, "tableSplit", (self.table_box, 3), (self.breakdown, 2)
         )
         for split in (self.heap_split, self.table_split):
             split.setChildrenCollapsible(False)  # the lanes and bars never vanish by a drag
@@ -122,7 +123,7 @@ class ViewArea(QSplitter):
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
         head = QHBoxLayout()
-        title = QLabel("Results: one row per run")
+        self.table_title = title = QLabel("Results: one row per run")
         title.setObjectName("sectionTitle")
         self.clear_button = QPushButton("Clear runs")
         self.clear_button.setToolTip("Remove every row and curve (Ctrl+Delete)")
