@@ -156,8 +156,6 @@ class Presenter(QObject):
             self.active = True
             self._before["geometry"] = window.geometry()
             self._apply_zoom()  # first: the compact layout lets the window be screen-sized
-            window.layout().invalidate()  # the new (smaller) minimum size, now
-            window.layout().activate()
             screen = window.screen()
             if screen is not None:
                 # Without a window manager the full-screen state alone changes nothing;
