@@ -439,3 +439,23 @@ def test_number_keys_switch_pages_and_the_toolbar_follows(window, qtbot):
         # The results page puts the bars under the table: the table gets the width.
         vertical = Qt.Orientation.Vertical
         assert (orientation == vertical) == (page == "results"), page
+
+
+def test_presentation_zoom_steps_from_the_keyboard(window, qtbot):
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    combo = window.toolbar.zoom_combo
+    assert combo.currentText() == "175%"
+    qtbot.keyClick(window, Qt.Key_F5)
+    assert window.toolbar.isHidden()  # the combo is out of reach: the keys step it
+    qtbot.keyClick(window, Qt.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    assert combo.currentText() == "200%"
+    fit = max(1.0, window.screen().geometry().height() / 720)
+    assert window.charts.views["locks"].font_scale == pytest.approx(2.0 * fit)
+    qtbot.keyClick(window, Qt.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    assert combo.currentText() == "200%"  # the largest
+    for text in ("175%", "150%", "150%"):
+        qtbot.keyClick(window, Qt.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+        assert combo.currentText() == text
+    qtbot.keyClick(window, Qt.Key_F5)
+    assert window.charts.views["locks"].font_scale == 1.0
