@@ -138,6 +138,26 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="when the runs (and the export) are done, save a PNG picture of the whole "
         "window, as it is on screen, to OUT.png",
     )
+    parser.add_argument(
+        "--reproduce-report",
+        metavar="DIR",
+        help="run the exercise's report (every strategy on 1 MiB and 5 MiB, the 2/8/32 KiB "
+        "pools, with repeats) and write report.html, report.pdf, the CSVs and PNGs to DIR; "
+        "an earlier report there is kept (the new files are numbered)",
+    )
+    parser.add_argument(
+        "--input",
+        metavar="FILE",
+        dest="report_input",
+        help="with --reproduce-report: this file instead of the generated inputs",
+    )
+    parser.add_argument(
+        "--repeat",
+        metavar="N",
+        type=int,
+        dest="report_repeat",
+        help="with --reproduce-report: runs per point (default 3)",
+    )
     args = parser.parse_args(argv)
     args.strategies = []
     if args.run:
@@ -156,10 +176,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--run needs an input FILE")
     if args.save_session and not args.strategies:
         parser.error("--save-session needs --run")
+    _check_report_args(parser, args)
     if args.quit_when_done and not (
-        args.strategies or args.export or args.screenshot or args.open_session or args.handout
+        args.strategies
+        or args.export
+        or args.screenshot
+        or args.open_session
+        or args.handout
+        or args.reproduce_report
     ):
-        parser.error("--quit-when-done needs --run, --open, --export, --handout or --screenshot")
+        parser.error(
+            "--quit-when-done needs --run, --open, --export, --handout, --screenshot "
+            "or --reproduce-report"
+        )
     if args.overwrite and args.export is None:
         parser.error("--overwrite needs --export")
     for flag, on in (("--lock-rate", args.lock_rate), ("--log-scale", args.log_scale)):
@@ -175,6 +204,28 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                 f"(not '{pathlib.PurePath(path).suffix}')"
             )
     return args
+
+
+def _check_report_args(parser, args: argparse.Namespace) -> None:
+    """--input and --repeat only with --reproduce-report, which runs on its own."""
+    if args.reproduce_report is None:
+        for flag, value in (("--input", args.report_input), ("--repeat", args.report_repeat)):
+            if value is not None:
+                parser.error(f"{flag} needs --reproduce-report")
+        return
+    if args.report_repeat is not None and not 1 <= args.report_repeat <= 1000:
+        parser.error(f"--repeat must be from 1 to 1000 (got {args.report_repeat})")
+    for flag, value in (
+        ("FILE", args.file),
+        ("--run", args.run),
+        ("--open", args.open_session),
+        ("--export", args.export),
+        ("--handout", args.handout),
+        ("--save-session", args.save_session),
+        ("--screenshot", args.screenshot),
+    ):
+        if value is not None:
+            parser.error(f"--reproduce-report runs on its own: drop {flag} (use --input FILE)")
 
 
 def chart_options(args: argparse.Namespace) -> dict:
@@ -193,6 +244,16 @@ def path_problem(args: argparse.Namespace) -> str | None:
         problem = app_paths.input_problem(args.file)
         if problem:
             return problem
+    if args.reproduce_report is not None:
+        if args.report_input is not None:
+            problem = app_paths.input_problem(args.report_input)
+            if problem:
+                return problem
+        problem = app_paths.export_folder_problem(args.reproduce_report)
+        if problem:
+            return problem.replace("export folder", "report folder").replace(
+                "cannot export to", "cannot write the report to"
+            )
     if args.open_session is not None:
         problem = app_paths.input_problem(args.open_session, "session path")
         if problem:
@@ -313,6 +374,10 @@ def _main(argv: list[str], guard: SignalGuard) -> int:
         app.setApplicationDisplayName("heapscope")
         app.setStyle("Fusion")
         pg.setConfigOptions(antialias=True, background="w", foreground="k")
+        if args.reproduce_report is not None:
+            code = _reproduce_report(args, guard)
+            if code or args.quit_when_done:
+                return code
         return _run_window(app, args, guard)
     finally:
         qInstallMessageHandler(None)  # Qt may log in teardown, when Python cannot
@@ -419,6 +484,39 @@ def _run_window(app, args: argparse.Namespace, guard: SignalGuard) -> int:
     if state.message and code:
         _fail(state.message, code)
     return code
+
+
+def _reproduce_report(args: argparse.Namespace, guard: SignalGuard) -> int:
+    """Runs the report's experiments and writes its files (each path on stdout)."""
+    from gui import app_paths
+    from gui.report import command_line, run_with_events, write_report
+    from gui.report_runs import DEFAULT_REPEAT, ReportCancelled, ReportFailed, ReportRunner
+    from gui.report_runs import report_inputs
+
+    repeat = args.report_repeat or DEFAULT_REPEAT
+    try:
+        runner = ReportRunner(report_inputs(args.report_input), repeat)
+    except (ValueError, OSError) as exc:
+        return _fail(str(exc))
+    guard.watch(lambda _signum: runner.cancel())
+    if guard.first is not None:
+        return _interrupted(guard.first)
+    try:
+        data = run_with_events(runner)
+    except ReportCancelled:
+        return _interrupted(guard.first) if guard.first is not None else _fail("cancelled")
+    except ReportFailed as exc:
+        return _fail(str(exc))
+    if guard.first is not None:
+        return _interrupted(guard.first)
+    folder = args.reproduce_report
+    try:
+        paths = write_report(folder, data, command_line(folder, args.report_input, repeat))
+    except OSError as exc:
+        return _fail(app_paths.write_failure_from("report", folder, exc))
+    for path in paths:
+        _written(path)
+    return 0
 
 
 def _written(path) -> None:

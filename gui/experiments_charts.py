@@ -1,0 +1,212 @@
+"""A sweep's three charts side by side: time (median, min-max bars), locks, speedup.
+
+One pyqtgraph layout, so the window and the exported PNG are the same picture:
+the three plots on the top row, their legend on its own row underneath (never
+over the data).  One colour per strategy, from gui.palette; an axis turns
+logarithmic when its values span 10x or more (a baseline's million locks next
+to pooled's four thousand).  The charts are redrawn from the summaries after
+every finished run, so the points arrive live.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+import pyqtgraph.exporters  # noqa: F401  (registers ImageExporter)
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QApplication, QWidget
+
+from engine import Strategy
+from engine.sweep import PointSummary
+from gui.experiments_setup import AXIS_TITLES, Series, series_of, spans_decade, x_label
+from gui.palette import colour_for
+
+_DASHES = {
+    "solid": Qt.PenStyle.SolidLine,
+    "dash": Qt.PenStyle.DashLine,
+    "dot": Qt.PenStyle.DotLine,
+    "dashdot": Qt.PenStyle.DashDotLine,
+}
+TITLES = ("wall time (s)", "lock acquisitions", "speedup vs baseline (x faster)")
+
+
+def _log(values: Sequence[float]) -> list[float]:
+    return [math.log10(v) for v in values]
+
+
+class SweepCharts(pg.GraphicsLayoutWidget):
+    """Time, locks and speedup against the swept parameter, one series per strategy."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setBackground("w")
+        self.plots = [self.addPlot(row=0, col=i) for i in range(3)]
+        for plot, title in zip(self.plots, TITLES, strict=True):
+            plot.setTitle(title)
+            plot.showGrid(x=True, y=True, alpha=0.3)
+            plot.setMenuEnabled(False)
+            # Fixed room for the tick labels: pyqtgraph widens an axis only after a
+            # paint, so a fresh export would clip its labels.
+            plot.getAxis("left").setWidth(62)
+            plot.getAxis("bottom").setHeight(48)
+        # The legend is a line of coloured names in its own row: never over the data.
+        self.legend = pg.LabelItem("", justify="center")
+        self.addItem(self.legend, row=1, col=0, colspan=3)
+        #: What the last draw showed, for tests and the export's caption.
+        self.log_axes: dict[str, bool] = {}
+        self.series: list[Series] = []
+
+    def clear_points(self) -> None:
+        for plot in self.plots:
+            plot.clear()
+        self.legend.setText("")
+        self.series = []
+
+    def show_summaries(
+        self, summaries: Sequence[PointSummary], parameter: str | None, repeat: int
+    ) -> None:
+        """Redraws every chart from the points finished so far."""
+        self.clear_points()
+        series, categories = series_of(summaries, parameter)
+        self.series = series
+        numeric = parameter not in (None, "lock")
+        xs = [x for line in series for x in line.x]
+        log_x = numeric and spans_decade(xs)
+        times = [v for line in series for v in line.low + line.high]
+        locks = [n for line in series for n in line.locks if n is not None]
+        speedups = [
+            v
+            for line in series
+            if line.strategy is not Strategy.BASELINE
+            for v in line.speedup
+            if v is not None
+        ]
+        log_t, log_l, log_s = spans_decade(times), spans_decade(locks), spans_decade(speedups)
+        self.log_axes = {"x": log_x, "time": log_t, "locks": log_l, "speedup": log_s}
+        time_plot, lock_plot, speed_plot = self.plots
+        runs = f"median of {repeat}, bars min-max" if repeat > 1 else "1 run"
+        time_plot.setTitle(f"wall time (s): {runs}")
+        for plot, log_y in zip(self.plots, (log_t, log_l, log_s), strict=True):
+            plot.setLogMode(x=log_x, y=log_y)
+            plot.setLabel("bottom", AXIS_TITLES.get(parameter, ""))
+        nth: dict[Strategy, int] = {}
+        for line in series:  # a strategy's second line gets its family's next shade and dash
+            k = nth[line.strategy] = nth.get(line.strategy, -1) + 1
+            self._draw(line, k, log_x, log_t, log_l, log_s)
+        self.legend.setText(legend_html(series, log_l), size="11pt")
+        speed_plot.addItem(
+            pg.InfiniteLine(pos=0.0 if log_s else 1.0, angle=0, pen=pg.mkPen("#888888"))
+        )
+        if not speedups:
+            speed_plot.setTitle("speedup vs baseline: no baseline in this sweep")
+        else:
+            speed_plot.setTitle(TITLES[2])
+        if not locks and series:
+            lock_plot.setTitle("lock acquisitions: not observable")
+        else:
+            lock_plot.setTitle(TITLES[1])
+        ticks = self._ticks(series, parameter, categories, log_x)
+        for plot in self.plots:
+            plot.getAxis("bottom").setTicks([ticks])
+            plot.enableAutoRange()
+            if ticks:  # a half step of room: the end points' bars and markers show whole
+                positions = [p for p, _ in ticks]
+                pad = 0.5 if len(positions) == 1 else 0.08 * (max(positions) - min(positions))
+                plot.setXRange(min(positions) - pad, max(positions) + pad, padding=0)
+
+    @staticmethod
+    def _ticks(series, parameter, categories, log_x) -> list[tuple[float, str]]:
+        if parameter in (None, "lock"):
+            return [(float(i), x_label(parameter, c)) for i, c in enumerate(categories)]
+        values = sorted({x for line in series for x in line.x})
+        return [(math.log10(v) if log_x else v, x_label(parameter, v)) for v in values]
+
+    def _draw(
+        self, line: Series, nth: int, log_x: bool, log_t: bool, log_l: bool, log_s: bool
+    ) -> None:
+        time_plot, lock_plot, speed_plot = self.plots
+        look = colour_for(line.strategy.label, nth)
+        colour = QColor(look.colour)
+        pen = pg.mkPen(colour, width=2, style=_DASHES[look.dash])
+        style = {"pen": pen, "symbolBrush": colour, "symbolPen": colour, "symbolSize": 9}
+        time_plot.plot(line.x, line.median, symbol="o", **style)
+        ex = _log(line.x) if log_x else line.x
+        if log_t:  # the view's coordinates are log10 on a log axis: the bars' too
+            centre = _log(line.median)
+            top = [h - c for h, c in zip(_log(line.high), centre, strict=True)]
+            bottom = [c - lo for c, lo in zip(centre, _log(line.low), strict=True)]
+        else:
+            centre = line.median
+            top = [h - c for h, c in zip(line.high, centre, strict=True)]
+            bottom = [c - lo for c, lo in zip(centre, line.low, strict=True)]
+        time_plot.addItem(
+            pg.ErrorBarItem(
+                x=np.array(ex),
+                y=np.array(centre),
+                top=np.array(top),
+                bottom=np.array(bottom),
+                beam=0.0,
+                pen=pen,
+            )
+        )
+        # A log axis has no 0: single's zero locks stay off it (the legend says so).
+        locked = [
+            (x, n)
+            for x, n in zip(line.x, line.locks, strict=True)
+            if n is not None and (n > 0 or not log_l)
+        ]
+        if locked:
+            lock_plot.plot([x for x, _ in locked], [n for _, n in locked], symbol="s", **style)
+        sped = [
+            (x, v)
+            for x, v in zip(line.x, line.speedup, strict=True)
+            if v is not None and line.strategy is not Strategy.BASELINE
+        ]
+        if sped:
+            speed_plot.plot([x for x, _ in sped], [v for _, v in sped], symbol="t", **style)
+
+    def image(self, width: int, height: int) -> QImage:
+        """The three charts and the legend as one picture, through ImageExporter."""
+        if self.width() != width or self.height() != height:
+            self.resize(width, height)
+            QApplication.processEvents()
+        exporter = pg.exporters.ImageExporter(self.scene())
+        exporter.parameters()["width"] = width
+        exporter.parameters()["height"] = height
+        image = exporter.export(toBytes=True)
+        assert isinstance(image, QImage)
+        return image
+
+
+def legend_html(series: Sequence[Series], log_locks: bool) -> str:
+    """The legend: each strategy's name in its colour, with a marker."""
+    parts = []
+    nth: dict[Strategy, int] = {}
+    for line in series:
+        k = nth[line.strategy] = nth.get(line.strategy, -1) + 1
+        colour = colour_for(line.strategy.label, k).colour
+        note = ""
+        if log_locks and any(n == 0 for n in line.locks):
+            note = " (0 locks: below the log axis)"
+        parts.append(
+            f'<span style="color:{colour}">&#9679;&nbsp;{html.escape(line.name)}{note}</span>'
+        )
+    return "&nbsp;&nbsp;&nbsp;&nbsp;".join(parts)
+
+
+def offscreen_charts(width: int, height: int) -> SweepCharts:
+    """Charts laid out at an exact size without a window (the report's and the export's)."""
+    charts = SweepCharts()
+    charts.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    charts.resize(width, height)
+    charts.show()
+    QApplication.processEvents()
+    return charts
+
+
+__all__ = ["TITLES", "SweepCharts", "offscreen_charts"]
