@@ -52,7 +52,7 @@ class SweepCharts(pg.GraphicsLayoutWidget):
             plot.setMenuEnabled(False)
             # Fixed room for the tick labels: pyqtgraph widens an axis only after a
             # paint, so a fresh export would clip its labels.
-            plot.getAxis("left").setWidth(62)
+            plot.getAxis("left").setWidth(72)
             plot.getAxis("bottom").setHeight(48)
         # The legend is a line of coloured names in its own row: never over the data.
         self.legend = pg.LabelItem("", justify="center")
@@ -60,6 +60,8 @@ class SweepCharts(pg.GraphicsLayoutWidget):
         #: What the last draw showed, for tests and the export's caption.
         self.log_axes: dict[str, bool] = {}
         self.series: list[Series] = []
+        self.horizontal = False
+        self.speedup_shown = True
 
     def clear_points(self) -> None:
         for plot in self.plots:
@@ -89,35 +91,61 @@ class SweepCharts(pg.GraphicsLayoutWidget):
         log_t, log_l, log_s = spans_decade(times), spans_decade(locks), spans_decade(speedups)
         self.log_axes = {"x": log_x, "time": log_t, "locks": log_l, "speedup": log_s}
         time_plot, lock_plot, speed_plot = self.plots
+        # Categories (strategies, lock kinds) go down the left axis, where their names
+        # fit side by side; the values run along the bottom.
+        self.horizontal = not numeric
         runs = f"median of {repeat}, bars min-max" if repeat > 1 else "1 run"
         time_plot.setTitle(f"wall time (s): {runs}")
-        for plot, log_y in zip(self.plots, (log_t, log_l, log_s), strict=True):
-            plot.setLogMode(x=log_x, y=log_y)
-            plot.setLabel("bottom", AXIS_TITLES.get(parameter, ""))
+        for plot, log_v in zip(self.plots, (log_t, log_l, log_s), strict=True):
+            plot.invertY(self.horizontal)
+            if self.horizontal:
+                plot.setLogMode(x=log_v, y=False)
+                plot.setLabel("bottom", "")
+                plot.setLabel("left", "")
+            else:
+                plot.setLogMode(x=log_x, y=log_v)
+                plot.setLabel("bottom", AXIS_TITLES.get(parameter, ""))
         nth: dict[Strategy, int] = {}
         for line in series:  # a strategy's second line gets its family's next shade and dash
             k = nth[line.strategy] = nth.get(line.strategy, -1) + 1
             self._draw(line, k, log_x, log_t, log_l, log_s)
         self.legend.setText(legend_html(series, log_l), size="11pt")
+        one = 0.0 if log_s else 1.0
         speed_plot.addItem(
-            pg.InfiniteLine(pos=0.0 if log_s else 1.0, angle=0, pen=pg.mkPen("#888888"))
+            pg.InfiniteLine(pos=one, angle=90 if self.horizontal else 0, pen=pg.mkPen("#888888"))
         )
-        if not speedups:
-            speed_plot.setTitle("speedup vs baseline: no baseline in this sweep")
-        else:
-            speed_plot.setTitle(TITLES[2])
+        # Without a baseline there is no speedup: the panel goes, the others widen.
+        self._show_speedup(bool(speedups) or not series)
         if not locks and series:
             lock_plot.setTitle("lock acquisitions: not observable")
         else:
             lock_plot.setTitle(TITLES[1])
         ticks = self._ticks(series, parameter, categories, log_x)
         for plot in self.plots:
-            plot.getAxis("bottom").setTicks([ticks])
+            category_axis = plot.getAxis("left" if self.horizontal else "bottom")
+            plot.getAxis("bottom" if self.horizontal else "left").setTicks(None)
+            category_axis.setTicks([ticks])
             plot.enableAutoRange()
             if ticks:  # a half step of room: the end points' bars and markers show whole
                 positions = [p for p, _ in ticks]
                 pad = 0.5 if len(positions) == 1 else 0.08 * (max(positions) - min(positions))
-                plot.setXRange(min(positions) - pad, max(positions) + pad, padding=0)
+                if self.horizontal:
+                    pad = 0.6
+                    plot.setYRange(min(positions) - pad, max(positions) + pad, padding=0)
+                else:
+                    plot.setXRange(min(positions) - pad, max(positions) + pad, padding=0)
+
+    def _show_speedup(self, shown: bool) -> None:
+        speed_plot = self.plots[2]
+        if shown == self.speedup_shown:
+            return
+        self.speedup_shown = shown
+        if shown:
+            self.addItem(speed_plot, row=0, col=2)
+        else:
+            self.removeItem(speed_plot)
+        self.removeItem(self.legend)  # the legend spans the plots shown
+        self.addItem(self.legend, row=1, col=0, colspan=3 if shown else 2)
 
     @staticmethod
     def _ticks(series, parameter, categories, log_x) -> list[tuple[float, str]]:
@@ -125,6 +153,10 @@ class SweepCharts(pg.GraphicsLayoutWidget):
             return [(float(i), x_label(parameter, c)) for i, c in enumerate(categories)]
         values = sorted({x for line in series for x in line.x})
         return [(math.log10(v) if log_x else v, x_label(parameter, v)) for v in values]
+
+    def _pair(self, xs: Sequence[float], vs: Sequence[float]) -> tuple[list, list]:
+        """(x, y) data for a plot: swapped when the categories run down the left axis."""
+        return (list(vs), list(xs)) if self.horizontal else (list(xs), list(vs))
 
     def _draw(
         self, line: Series, nth: int, log_x: bool, log_t: bool, log_l: bool, log_s: bool
@@ -134,24 +166,26 @@ class SweepCharts(pg.GraphicsLayoutWidget):
         colour = QColor(look.colour)
         pen = pg.mkPen(colour, width=2, style=_DASHES[look.dash])
         style = {"pen": pen, "symbolBrush": colour, "symbolPen": colour, "symbolSize": 9}
-        time_plot.plot(line.x, line.median, symbol="o", **style)
+        if self.horizontal:  # a category axis is not a scale: no line between categories
+            style["pen"] = None
+        time_plot.plot(*self._pair(line.x, line.median), symbol="o", **style)
         ex = _log(line.x) if log_x else line.x
         if log_t:  # the view's coordinates are log10 on a log axis: the bars' too
             centre = _log(line.median)
-            top = [h - c for h, c in zip(_log(line.high), centre, strict=True)]
-            bottom = [c - lo for c, lo in zip(centre, _log(line.low), strict=True)]
+            above = [h - c for h, c in zip(_log(line.high), centre, strict=True)]
+            below = [c - lo for c, lo in zip(centre, _log(line.low), strict=True)]
         else:
             centre = line.median
-            top = [h - c for h, c in zip(line.high, centre, strict=True)]
-            bottom = [c - lo for c, lo in zip(centre, line.low, strict=True)]
+            above = [h - c for h, c in zip(line.high, centre, strict=True)]
+            below = [c - lo for c, lo in zip(centre, line.low, strict=True)]
+        x, y = self._pair(ex, centre)
+        if self.horizontal:
+            bars = {"left": np.array(below), "right": np.array(above)}
+        else:
+            bars = {"bottom": np.array(below), "top": np.array(above)}
         time_plot.addItem(
             pg.ErrorBarItem(
-                x=np.array(ex),
-                y=np.array(centre),
-                top=np.array(top),
-                bottom=np.array(bottom),
-                beam=0.0,
-                pen=pen,
+                x=np.array(x), y=np.array(y), beam=0.0, pen=pg.mkPen(colour, width=2), **bars
             )
         )
         # A log axis has no 0: single's zero locks stay off it (the legend says so).
@@ -161,14 +195,18 @@ class SweepCharts(pg.GraphicsLayoutWidget):
             if n is not None and (n > 0 or not log_l)
         ]
         if locked:
-            lock_plot.plot([x for x, _ in locked], [n for _, n in locked], symbol="s", **style)
+            lock_plot.plot(
+                *self._pair([x for x, _ in locked], [n for _, n in locked]), symbol="s", **style
+            )
         sped = [
             (x, v)
             for x, v in zip(line.x, line.speedup, strict=True)
             if v is not None and line.strategy is not Strategy.BASELINE
         ]
         if sped:
-            speed_plot.plot([x for x, _ in sped], [v for _, v in sped], symbol="t", **style)
+            speed_plot.plot(
+                *self._pair([x for x, _ in sped], [v for _, v in sped]), symbol="t", **style
+            )
 
     def image(self, width: int, height: int) -> QImage:
         """The three charts and the legend as one picture, through ImageExporter."""
@@ -192,7 +230,7 @@ def legend_html(series: Sequence[Series], log_locks: bool) -> str:
         colour = colour_for(line.strategy.label, k).colour
         note = ""
         if log_locks and any(n == 0 for n in line.locks):
-            note = " (0 locks: below the log axis)"
+            note = " (0 locks: off the log axis)"
         parts.append(
             f'<span style="color:{colour}">&#9679;&nbsp;{html.escape(line.name)}{note}</span>'
         )

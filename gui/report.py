@@ -107,7 +107,9 @@ def write_report(
     }
     page = report_html(data, embedded, names, command)
     # The PDF's layout engine takes images as named resources, sized to the page.
-    printable = report_html(data, {k: f"{k}.png" for k in images}, names, command).replace(
+    printable = report_html(
+        data, {k: f"{k}.png" for k in images}, names, command, for_print=True
+    ).replace(
         '.png" alt=', f'.png" width="{PDF_IMAGE_WIDTH}" alt='
     )
     pdf = report_pdf(

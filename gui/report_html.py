@@ -13,7 +13,7 @@ import html
 import statistics
 from collections.abc import Mapping, Sequence
 
-from engine import RunPhase, Strategy
+from engine import RunConfig, RunPhase, Strategy
 from engine.sweep import PointSummary, SweepResult, SweepRow
 from engine.units import format_size
 from gui.captions import Frame, captions
@@ -22,11 +22,14 @@ from gui.report_runs import CheckRun, ReportData
 #: The time states in the breakdown's columns: where the baseline's time goes.
 SHOWN_STATES = ("in_allocator", "lock_wait", "compute")
 OTHER_STATES = ("thread_start_join", "read", "idle")
+DEFAULT_POOL = RunConfig().pool_size
 #: Other processes using at least this many cores on average: the report says so.
 BUSY_MACHINE_CORES = 0.25
 
+#: The PDF's layout (QTextDocument) shrinks 100%-wide tables inside a body with a
+#: max-width: the page's rule is kept apart from the rest.
+PAGE_STYLE = "body { font-family: sans-serif; max-width: 60em; margin: 1em auto; color: #222; }"
 STYLE = """
-body { font-family: sans-serif; max-width: 60em; margin: 1em auto; color: #222; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; }
 table { border-collapse: collapse; margin: 0.5em 0; }
 th, td { border: 1px solid #bbb; padding: 2px 8px; text-align: right; }
@@ -52,7 +55,7 @@ def _row(cells: Sequence[object], header: bool = False, left: int = 1) -> str:
 
 def _table(header: Sequence[object], rows: Sequence[Sequence[object]], left: int = 1) -> str:
     body = "".join(_row(r, left=left) for r in rows)
-    return f'<table border="1" cellspacing="0" cellpadding="3">{_row(header, True, left)}{body}</table>'
+    return f'<table border="1" cellspacing="0" cellpadding="3" width="100%">{_row(header, True, left)}{body}</table>'
 
 
 def locks_text(value: int | None) -> str:
@@ -237,15 +240,16 @@ def report_html(
     images: Mapping[str, str],
     files: Mapping[str, str],
     command: str | None = None,
+    for_print: bool = False,
 ) -> str:
-    """The page.  ``images``: chart kind ("strategies", "pools") -> the img src (a
+    """The page (``for_print``: laid out by Qt for the PDF, see :data:`PAGE_STYLE`).  ``images``: chart kind ("strategies", "pools") -> the img src (a
     data: URI for a self-contained page); ``files``: kind -> the file names written."""
     inputs = data.inputs
     repeat = data.repeat
     out = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
         "<title>heapscope: the report, reproduced</title>",
-        f"<style>{STYLE}</style></head><body>",
+        f"<style>{'' if for_print else PAGE_STYLE}{STYLE}</style></head><body>",
         "<h1>The exercise's report, reproduced by heapscope</h1>",
         f"<p>Inputs: {esc(', '.join(f'{i.label} ({i.size:,} bytes)' for i in inputs))}. ",
         f"Every point ran {repeat} time{'s' if repeat != 1 else ''}, interleaved (round 1 of "
@@ -284,9 +288,9 @@ def report_html(
     for source in inputs:
         out.append(f"<h3>{esc(source.label)}</h3><ul>")
         for check in data.checks:
-            if check.input.label != source.label or check.config.pool_size != 32768:
+            if check.input.label != source.label or check.config.pool_size != DEFAULT_POOL:
                 continue
-            items = "; ".join(esc(t) for t in why_items(check))
+            items = ". ".join(esc(t) for t in why_items(check))
             out.append(
                 f"<li><b>{esc(check.config.strategy.label)}</b> "
                 f"({check.result.wall_s:.3f} s): {items}.</li>"
@@ -309,7 +313,10 @@ def report_html(
             left=2,
         )
     )
-    out.append("<h2>6. Every run</h2>")
+    out.append(
+        "<h2>6. Every run</h2><p>In the order they ran; n/a: malloc and the production "
+        "allocators take locks of their own that heapscope cannot count.</p>"
+    )
     out.append(every_run_table([data.strategies, data.pools]))
     if files:
         out.append(
@@ -323,7 +330,7 @@ def report_html(
 
 def every_run_table(results: Sequence[SweepResult]) -> str:
     rows = []
-    for result, what in zip(results, ("strategies", "pools"), strict=False):
+    for result, what in zip(results, ("strategy", "pool"), strict=False):
         for r in result.rows:
             c = r.point.config
             rows.append(
@@ -334,9 +341,8 @@ def every_run_table(results: Sequence[SweepResult]) -> str:
                     r.point.input.label,
                     c.strategy.label,
                     format_size(c.pool_size),
-                    r.signature,
-                    "yes" if r.signature_ok else "NO",
-                    locks_text(r.lock_acquisitions),
+                    f"{r.signature} {'ok' if r.signature_ok else 'WRONG'}",
+                    "n/a" if r.lock_acquisitions is None else f"{r.lock_acquisitions:,}",
                     seconds(r.wall_s),
                 ]
             )
@@ -348,8 +354,7 @@ def every_run_table(results: Sequence[SweepResult]) -> str:
             "input",
             "strategy",
             "pool",
-            "signature",
-            "= reference",
+            "signature (ok: = reference)",
             "locks",
             "wall s",
         ],

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QUrl
-from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtGui import QFont, QImage, QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
 DPI = 150
 MARGIN_MM = 12.0
+POINTS = 8.0  # the tables' widest rows fit an A4 page's width
 
 
 def report_pdf(page_html: str, images: Mapping[str, QImage], title: str) -> bytes:
@@ -37,7 +38,10 @@ def report_pdf(page_html: str, images: Mapping[str, QImage], title: str) -> byte
     document = QTextDocument()
     for name, image in images.items():
         document.addResource(QTextDocument.ResourceType.ImageResource, QUrl(name), image)
-    document.setDefaultStyleSheet("body { font-family: sans-serif; }")
+    font = QFont("DejaVu Sans")
+    font.setStyleHint(QFont.StyleHint.SansSerif)
+    font.setPointSizeF(POINTS)
+    document.setDefaultFont(font)
     document.setHtml(page_html)
     document.print_(writer)
     buffer.close()
