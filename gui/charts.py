@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -247,6 +248,9 @@ class ChartView(pg.PlotWidget):
         self.log = False
         self.show_legend = True
         self.show_time_label = True
+        self.title_lines = 1
+        self.title_rows = 1  # the panel raises it so that side-by-side plots line up
+        self.on_title_lines: Callable[[], None] | None = None
         self._curves: dict[int, pg.PlotDataItem] = {}
         self._traces: dict[int, Trace] = {}
         self._extent: dict[int, tuple[float, float, float]] = {}  # run -> (x max, y min, y max)
@@ -356,6 +360,25 @@ class ChartView(pg.PlotWidget):
             color="#101010",
             bold=True,
         )
+        self.title_lines = len(lines)
+        self._set_title_height()
+        if self.on_title_lines is not None:
+            self.on_title_lines()
+
+    def set_title_rows(self, rows: int) -> None:
+        """Room for at least ``rows`` title lines (charts side by side line up)."""
+        if rows != self.title_rows:
+            self.title_rows = rows
+            self._set_title_height()
+
+    def _set_title_height(self) -> None:
+        # pyqtgraph fixes the title row at 30 px: big fonts and two lines were cut.
+        item = self.getPlotItem()
+        text_h = float(item.titleLabel.item.boundingRect().height())
+        line_h = QFontMetricsF(palette.font(13 * self._font_scale, bold=True)).lineSpacing()
+        height = text_h + max(0, self.title_rows - self.title_lines) * line_h
+        item.titleLabel.setMaximumHeight(height)
+        item.layout.setRowFixedHeight(0, height)
         item.getAxis("left").setLabel("")
         item.getAxis("left").showLabel(False)
         self._legend_key = ()
@@ -569,8 +592,8 @@ class ChartsPanel(QWidget):
     or one at a time behind tabs.
 
     Stacked, only the top chart shows the legend (the runs are the same in all
-    three) and only the bottom one names the time axis; side by side, each does,
-    so the plots line up.
+    three) and only the bottom one names the time axis; side by side, one legend
+    row spans the three and each names its time axis, so the plots line up.
     """
 
     def __init__(self, parent=None):
@@ -601,6 +624,13 @@ class ChartsPanel(QWidget):
             self.tabs.addTab(TAB_TEXTS[kind])
         self.tabs.setVisible(False)
         layout.addWidget(self.tabs)
+        #: Side by side, one legend row over the three charts (the runs are the same).
+        self.legend = QLabel("")
+        self.legend.setObjectName("chartsLegend")
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setVisible(False)
+        layout.addWidget(self.legend)
         self.grid = QGridLayout()
         self.grid.setSpacing(4)
         self.grid.setContentsMargins(0, 0, 0, 0)
@@ -618,6 +648,8 @@ class ChartsPanel(QWidget):
             self.captions[kind] = caption
         self.arrangement = ""
         self.forced: str | None = None
+        for view in self.views.values():
+            view.on_title_lines = self._line_up_titles
         self._arrange("stacked")
         self.tabs.currentChanged.connect(lambda _i: self._arrange(self.arrangement, force=True))
         self.rate_box.toggled.connect(self._on_toggles_changed)
@@ -666,10 +698,32 @@ class ChartsPanel(QWidget):
                 grid.setRowStretch(2 * i, 1)  # a hidden chart's row must not keep room
             view.setVisible(visible)
             caption.setVisible(visible)
-            view.set_legend_visible(side or tabs or i == 0)
+            view.set_legend_visible(tabs or (not side and i == 0))
             view.set_time_label_visible(side or tabs or i == last)
         if side:
             grid.setRowStretch(0, 1)
+        self._line_up_titles()
+        self._update_legend()
+
+    def _update_legend(self) -> None:
+        """The shared legend row (side by side only): a line sample and name per run."""
+        shown = self.arrangement == "side_by_side" and bool(self.traces)
+        self.legend.setVisible(shown)
+        if shown:
+            size = 11 * self._font_scale
+            entries = " &nbsp;&nbsp;&nbsp; ".join(
+                legend_entry_html(t, short=False) for t in self.traces
+            )
+            self.legend.setText(f'<span style="font-size:{size:.0f}pt">{entries}</span>')
+
+    def _line_up_titles(self) -> None:
+        """Side by side, every title gets as many lines as the longest: the plots
+        start at the same height."""
+        rows = 1
+        if self.arrangement == "side_by_side":
+            rows = max(v.title_lines for v in self.views.values())
+        for view in self.views.values():
+            view.set_title_rows(rows)
 
     def show_chart(self, kind: str) -> None:
         """The chart shown in the "tabs" arrangement."""
@@ -685,6 +739,7 @@ class ChartsPanel(QWidget):
         f = self.tabs.font()
         f.setPointSizeF(12 * font_scale)
         self.tabs.setFont(f)
+        self._update_legend()
         self._arrange(self.forced or self._fitting())
 
     def _on_toggles_changed(self, _checked: bool = False) -> None:
@@ -701,6 +756,7 @@ class ChartsPanel(QWidget):
         self.traces.append(trace)
         for view in self.views.values():
             view.update_trace(trace)
+        self._update_legend()
 
     def update_trace(self, trace: Trace) -> None:
         for view in self.views.values():
@@ -710,11 +766,13 @@ class ChartsPanel(QWidget):
         self.traces = [t for t in self.traces if t.run_id != run_id]
         for view in self.views.values():
             view.set_traces(self.traces)
+        self._update_legend()
 
     def clear(self) -> None:
         self.traces = []
         for view in self.views.values():
             view.set_traces([])
+        self._update_legend()
 
     def options(self) -> dict:
         return {"rate": self.rate_box.isChecked(), "log": self.log_box.isChecked()}

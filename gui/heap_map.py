@@ -245,6 +245,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self.zoom_title = _Label("", size=f"{13 * font_scale:.0f}pt", bold=True, color="#202020")
         self.zoom_shown = False
         self.compact = False  # a short panel showing the zoom: see _fit
+        self.short = False  # a short panel (zoom or not): title and legend shortened
         self.zoom_text = ""
         for item in self.zoom.frame_items:
             self.plot.addItem(item)
@@ -318,7 +319,13 @@ class HeapMapView(pg.GraphicsLayoutWidget):
     def _fit(self, force: bool = False) -> None:
         """Shares a short panel between the map and the zoom (see :meth:`ZoomStrip.fit`)."""
         self.zoom.fit(self.height())
-        compact = self.zoom_shown and self.height() < self.COMPACT_BELOW * self.font_scale
+        short = self.height() < self.COMPACT_BELOW * self.font_scale
+        if short != self.short:
+            # A short panel without the zoom: a one-line title and a shorter legend.
+            self.short = short
+            self._set_title()
+            self._set_legend()
+        compact = self.zoom_shown and short
         if compact == self.compact and not force:
             return
         self.compact = compact
@@ -390,7 +397,6 @@ class HeapMapView(pg.GraphicsLayoutWidget):
                     label.setPos(r.left() + 0.5, r.top() + 0.5)
                     self.plot.addItem(label)
                     self._labels.append(label)
-            self._thin_labels()
             if layout.pools < layout.tile_cols * layout.tile_rows:
                 # Bottom-left, like the baseline's: the shared region fills from its top.
                 self._add_region_label(
@@ -410,6 +416,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self.outline.setData(np.array(xs, dtype=float), np.array(ys, dtype=float))
         w, h = layout.width, layout.height
         self.border.setData([0, w, w, 0, 0], [0, 0, h, h, 0])
+        self._thin_labels()  # which T labels show, and the region labels' wrap width
 
     def label_steps(self) -> tuple[int, int]:
         """(every k-th tile column, every m-th tile row) whose pools are labelled, so
@@ -441,6 +448,11 @@ class HeapMapView(pg.GraphicsLayoutWidget):
             )
             for label in self._region_labels:
                 label.setTextWidth(max(60.0, layout.width * scale - 8))
+                # On a map too small for it, the label would hide the heap: the
+                # hover text and the legend still say what is where.
+                label.setVisible(
+                    label.textItem.boundingRect().height() <= 0.4 * layout.height * scale
+                )
         cols, rows = self.label_steps()
         for t, label in enumerate(self._labels):
             ty, tx = divmod(t, layout.tile_cols)
@@ -466,7 +478,10 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         """The title, broken into lines at its ': ' and ', ' when the map is narrow."""
         size = 15 * self.font_scale
         available = max(100.0, float(self.width()) - 16)
-        lines = text_fit.break_title(self.title_text, palette.font(size, bold=True), available)
+        title = self.title_text
+        if self.short:
+            title = title.split(": ", 1)[0]  # "Run #2 pooled": the rest is on the map
+        lines = text_fit.break_title(title, palette.font(size, bold=True), available)
         text = "<br>".join(html.escape(line) for line in lines)
         if text != self.title.text:
             self.title.setText(text, size=f"{size:.0f}pt", bold=True, color="#202020")
@@ -494,9 +509,17 @@ class HeapMapView(pg.GraphicsLayoutWidget):
             c = QColor(colour).name()
             return f'<span style="color:{c}; font-size:{big}">&#9632;</span>&nbsp;{text}'
 
+        available = max(100.0, float(self.width()) - 16)
         slots = "".join(
             f'<span style="color:{c}; font-size:{big}">&#9632;</span>' for c in palette.SLOT_COLOURS
         )
+        if text_fit.html_width(slots, 12 * self.font_scale) > available:
+            # Twenty big swatches are wider than a narrow map: smaller ones, never clipped.
+            small = f"{12 * self.font_scale:.0f}pt"
+            slots = "".join(
+                f'<span style="color:{c}; font-size:{small}">&#9632;</span>'
+                for c in palette.SLOT_COLOURS
+            )
         if self.compact:
             # A short panel with the zoom: one line, the map and the zoom need the
             # room; the zoom's title says what matters (how many threads interleave).
@@ -504,6 +527,22 @@ class HeapMapView(pg.GraphicsLayoutWidget):
                 f"<b>{self.zoom_text}</b>&nbsp;&nbsp;"
                 f'<span style="color:#000000; font-size:{big}">&#9633;</span>&nbsp;free hole'
             )
+            return
+        if self.short and not self.zoom_shown:
+            # A short panel: the threads' hues and the pale reserve, the map needs the room.
+            entries = [
+                slots,
+                "used by thread T0 … T19",
+                swatch(
+                    palette.tint(palette.SLOT_COLOURS[0], palette.RESERVED_TINT),
+                    "pale: pool reserved, unused",
+                ),
+            ]
+            text = text_fit.wrap_html(
+                entries, max(100.0, float(self.width()) - 16), 12 * self.font_scale
+            )
+            if text != self.legend.text:
+                self.legend.setText(text)
             return
         # Entries broken into lines that fit the map's width: never clipped.
         entries = [
@@ -518,7 +557,8 @@ class HeapMapView(pg.GraphicsLayoutWidget):
                 palette.tint(palette.SLOT_COLOURS[0], palette.RESERVED_TINT),
                 "pale: pool reserved, unused",
             ),
-            slots + "&nbsp;used by thread T0 … T19",
+            slots,
+            "used by thread T0 … T19",
         ]
         size = 12 * self.font_scale
         available = max(100.0, float(self.width()) - 16)

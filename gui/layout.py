@@ -242,12 +242,15 @@ class ViewLayout(QObject):
             return
         self.page = name
         v = self.views
+        # Presenting, "all" is the overview a hall can read: the heap map beside the
+        # charts; the lanes, the table and the bars have their own pages.
+        everything = name == "all" and not self.presenting
         show = {
             "heap_box": name in ("all", "heap"),
-            "timeline": name in ("all", "lanes"),
+            "timeline": everything or name == "lanes",
             "charts": name in ("all", "charts"),
-            "table_box": name in ("all", "results"),
-            "breakdown": name in ("all", "lanes", "results"),
+            "table_box": everything or name == "results",
+            "breakdown": everything or name in ("lanes", "results"),
         }
         v.heap_box.setVisible(show["heap_box"])
         v.timeline.setVisible(show["timeline"])

@@ -77,7 +77,7 @@ class ViewArea(QSplitter):
         self.settings_panel.setMinimumWidth(230)
         self.settings_panel.setMaximumWidth(340)
         self.heap_map = HeapMapView()
-        self.heap_map.setMinimumSize(400, 260)
+        self.heap_map.setMinimumSize(360, 200)  # with its caption and the lanes: fits 720 p
         self.table = ResultsTable(results)
         self.charts = ChartsPanel()
         self.charts.setMinimumWidth(380)

@@ -115,6 +115,12 @@ def measure_page(window) -> dict:
             if not on_screen(widget)
         ],
         "charts": measure_charts(window),
+        "panel_legend": window.charts.legend.isVisible(),
+        "panel_legend_below_charts": any(
+            window.charts.legend.geometry().bottom() > v.geometry().top()
+            for v in window.charts.views.values()
+            if v.isVisible() and window.charts.legend.isVisible()
+        ),
         "captions": captions,
         "heap_title_lines": window.heap_map.title.text.count("<br>") + 1,
         "table_hidden_columns": window.table.hidden_columns(),
