@@ -172,11 +172,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                     + ", ".join(s.label for s in USER_STRATEGIES)
                 )
             args.strategies.append(strategy)
+    _check_report_args(parser, args)
     if args.strategies and args.file is None:
         parser.error("--run needs an input FILE")
     if args.save_session and not args.strategies:
         parser.error("--save-session needs --run")
-    _check_report_args(parser, args)
     if args.quit_when_done and not (
         args.strategies
         or args.export
@@ -490,8 +490,13 @@ def _reproduce_report(args: argparse.Namespace, guard: SignalGuard) -> int:
     """Runs the report's experiments and writes its files (each path on stdout)."""
     from gui import app_paths
     from gui.report import command_line, run_with_events, write_report
-    from gui.report_runs import DEFAULT_REPEAT, ReportCancelled, ReportFailed, ReportRunner
-    from gui.report_runs import report_inputs
+    from gui.report_runs import (
+        DEFAULT_REPEAT,
+        ReportCancelled,
+        ReportFailed,
+        ReportRunner,
+        report_inputs,
+    )
 
     repeat = args.report_repeat or DEFAULT_REPEAT
     try:

@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine import Strategy
-from engine.machine import machine_stamp
-from engine.sweep import SweepResult, SweepRow, write_csv
+from engine.machine import MachineStamp, machine_stamp
+from engine.sweep import SweepPlan, SweepResult, SweepRow, write_csv
 from gui.experiments_charts import SweepCharts
 from gui.experiments_setup import (
     DEFAULT_VALUES,
@@ -65,11 +65,11 @@ class ExperimentsWindow(QMainWindow):
         super().__init__(parent)
         self.setWindowTitle("heapscope: experiments")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
-        self.thread: SweepThread | None = None
+        self.worker: SweepThread | None = None
         self.rows: list[SweepRow] = []
         self.result: SweepResult | None = None
-        self._plan = None
-        self._stamp = None
+        self._plan: SweepPlan | None = None
+        self._stamp: MachineStamp | None = None
         central = QWidget()
         grid = QGridLayout(central)
         grid.addWidget(self._form(input_path), 0, 0)
@@ -189,7 +189,7 @@ class ExperimentsWindow(QMainWindow):
 
     @property
     def busy(self) -> bool:
-        return self.thread is not None
+        return self.worker is not None
 
     def start(self) -> bool:
         """Plans the form's sweep and starts it; False (and the reason shown) if it cannot."""
@@ -216,26 +216,26 @@ class ExperimentsWindow(QMainWindow):
             f"Running {len(plan.points)} points x {plan.repeat} = {plan.total_runs} runs"
             + (f" ({skipped})" if skipped else "")
         )
-        self.thread = SweepThread(plan, self)
-        self.thread.row_done.connect(self._on_row)
-        self.thread.job_done.connect(self._on_done)
-        self.thread.job_failed.connect(self._on_failed)
-        self.thread.start()
+        self.worker = SweepThread(plan, self)
+        self.worker.row_done.connect(self._on_row)
+        self.worker.job_done.connect(self._on_done)
+        self.worker.job_failed.connect(self._on_failed)
+        self.worker.start()
         self._update_buttons()
         return True
 
     def cancel(self) -> None:
         """Stops the sweep after cancelling the current run; the finished rows stay."""
-        if self.thread is not None:
+        if self.worker is not None:
             self.status.setText("Cancelling: the finished runs are kept")
-            self.thread.cancel()
+            self.worker.cancel()
 
     def _on_row(self, done: int, total: int, row: SweepRow) -> None:
-        if self._plan is None:
+        if self._plan is None or self._stamp is None:
             return
         self.rows.append(row)
         self.progress.setValue(done)
-        self._redraw(SweepResult(self._plan, tuple(self.rows), {}, self._stamp))  # type: ignore[arg-type]
+        self._redraw(SweepResult(self._plan, tuple(self.rows), {}, self._stamp))
 
     def _redraw(self, result: SweepResult) -> None:
         parameter = self.parameter_of(result)
@@ -273,7 +273,7 @@ class ExperimentsWindow(QMainWindow):
         self.sig_finished.emit(None)
 
     def _finish_thread(self) -> None:
-        thread, self.thread = self.thread, None
+        thread, self.worker = self.worker, None
         if thread is not None:
             thread.wait()
             thread.deleteLater()
@@ -289,7 +289,7 @@ class ExperimentsWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Cancels a running sweep and waits for its thread (the window is closing)."""
-        thread = self.thread
+        thread = self.worker
         if thread is not None:
             thread.cancel()
             thread.wait()

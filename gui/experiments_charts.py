@@ -55,6 +55,7 @@ class SweepCharts(pg.GraphicsLayoutWidget):
             plot.getAxis("left").setWidth(72)
             plot.getAxis("bottom").setHeight(48)
         # The legend is a line of coloured names in its own row: never over the data.
+        self.ci.setContentsMargins(6, 6, 24, 6)  # the last tick label needs room on the right
         self.legend = pg.LabelItem("", justify="center")
         self.addItem(self.legend, row=1, col=0, colspan=3)
         #: What the last draw showed, for tests and the export's caption.
@@ -97,6 +98,9 @@ class SweepCharts(pg.GraphicsLayoutWidget):
         runs = f"median of {repeat}, bars min-max" if repeat > 1 else "1 run"
         time_plot.setTitle(f"wall time (s): {runs}")
         for plot, log_v in zip(self.plots, (log_t, log_l, log_s), strict=True):
+            # A range valid on both scales first: a log axis reads the previous linear
+            # range (millions of locks) as powers of ten, and overflows.
+            plot.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0)
             plot.invertY(self.horizontal)
             if self.horizontal:
                 plot.setLogMode(x=log_v, y=False)
@@ -128,7 +132,7 @@ class SweepCharts(pg.GraphicsLayoutWidget):
             plot.enableAutoRange()
             if ticks:  # a half step of room: the end points' bars and markers show whole
                 positions = [p for p, _ in ticks]
-                pad = 0.5 if len(positions) == 1 else 0.08 * (max(positions) - min(positions))
+                pad = 0.5 if len(positions) == 1 else 0.1 * (max(positions) - min(positions))
                 if self.horizontal:
                     pad = 0.6
                     plot.setYRange(min(positions) - pad, max(positions) + pad, padding=0)

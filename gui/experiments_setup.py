@@ -203,12 +203,15 @@ def _series_name(summary: PointSummary, parameter: str | None) -> str:
     for name, value in point.varied.items():
         if name in ("strategy", parameter):
             continue
-        parts.append(point.input.label if name == "input" else f"{AXIS_TITLES[name]} "
-                     + x_label(name, value))
+        parts.append(
+            point.input.label if name == "input" else f"{AXIS_TITLES[name]} " + x_label(name, value)
+        )
     return ", ".join(parts)
 
 
-def series_of(summaries: Sequence[PointSummary], parameter: str | None) -> tuple[list[Series], list]:
+def series_of(
+    summaries: Sequence[PointSummary], parameter: str | None
+) -> tuple[list[Series], list]:
     """(one Series per line in first-seen order, the x categories if not numeric)."""
     categories: list = []
     out: dict[str, Series] = {}
@@ -220,7 +223,10 @@ def series_of(summaries: Sequence[PointSummary], parameter: str | None) -> tuple
         line.median.append(s.median_s)
         line.low.append(s.min_s)
         line.high.append(s.max_s)
-        line.locks.append(s.lock_acquisitions)
+        locks = s.lock_acquisitions
+        if locks is None and s.locks_seen:  # counts that vary by run (sizeclass): the middle one
+            locks = s.locks_seen[len(s.locks_seen) // 2]
+        line.locks.append(locks)
         line.speedup.append(s.speedup)
     for line in out.values():  # points of one series arrive in grid order: sort by x
         order = sorted(range(len(line.x)), key=line.x.__getitem__)

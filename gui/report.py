@@ -109,9 +109,7 @@ def write_report(
     # The PDF's layout engine takes images as named resources, sized to the page.
     printable = report_html(
         data, {k: f"{k}.png" for k in images}, names, command, for_print=True
-    ).replace(
-        '.png" alt=', f'.png" width="{PDF_IMAGE_WIDTH}" alt='
-    )
+    ).replace('.png" alt=', f'.png" width="{PDF_IMAGE_WIDTH}" alt=')
     pdf = report_pdf(
         printable, {f"{k}.png": image for k, image in images.items()}, "heapscope report"
     )
@@ -182,7 +180,7 @@ class ReportDialog(QDialog):
         self.setModal(False)
         self.input_path = input_path
         self.runner: ReportRunner | None = None
-        self.thread: JobThread | None = None
+        self.worker: JobThread | None = None
         self.written: list[pathlib.Path] = []
         layout = QVBoxLayout(self)
         what = input_path or "generated 1 MiB and 5 MiB inputs"
@@ -223,7 +221,7 @@ class ReportDialog(QDialog):
             self.start(folder)
 
     def start(self, folder: str) -> bool:
-        if self.thread is not None:
+        if self.worker is not None:
             return False
         try:
             runner = ReportRunner(report_inputs(self.input_path), self.repeat.value())
@@ -234,11 +232,11 @@ class ReportDialog(QDialog):
         self.progress.setRange(0, runner.total_runs)
         self.progress.setValue(0)
         self.status.setText("Running the report's experiments…")
-        self.thread = JobThread(lambda emit: runner.execute(emit), self)
-        self.thread.row_done.connect(lambda done, _total, _what: self.progress.setValue(done))
-        self.thread.job_done.connect(self._on_done)
-        self.thread.job_failed.connect(self._on_failed)
-        self.thread.start()
+        self.worker = JobThread(lambda emit: runner.execute(emit), self)
+        self.worker.row_done.connect(lambda done, _total, _what: self.progress.setValue(done))
+        self.worker.job_done.connect(self._on_done)
+        self.worker.job_failed.connect(self._on_failed)
+        self.worker.start()
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         return True
@@ -248,7 +246,7 @@ class ReportDialog(QDialog):
             self.runner.cancel()
 
     def _end_thread(self) -> None:
-        thread, self.thread = self.thread, None
+        thread, self.worker = self.worker, None
         if thread is not None:
             thread.wait()
             thread.deleteLater()
@@ -274,8 +272,8 @@ class ReportDialog(QDialog):
 
     def shutdown(self) -> None:
         self.cancel()
-        if self.thread is not None:
-            self.thread.wait()
+        if self.worker is not None:
+            self.worker.wait()
             self._end_thread()
 
     def done(self, code: int) -> None:  # closing the dialog cancels the experiments
@@ -283,7 +281,9 @@ class ReportDialog(QDialog):
         super().done(code)
 
 
-def open_report_dialog(parent: QWidget | None = None, input_path: str | None = None) -> ReportDialog:
+def open_report_dialog(
+    parent: QWidget | None = None, input_path: str | None = None
+) -> ReportDialog:
     """Shows the Reproduce-the-report dialog (non-modal).  ``input_path`` None: the
     generated 1 MiB and 5 MiB inputs, as the exercise's report has."""
     dialog = ReportDialog(parent, input_path)

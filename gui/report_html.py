@@ -55,7 +55,8 @@ def _row(cells: Sequence[object], header: bool = False, left: int = 1) -> str:
 
 def _table(header: Sequence[object], rows: Sequence[Sequence[object]], left: int = 1) -> str:
     body = "".join(_row(r, left=left) for r in rows)
-    return f'<table border="1" cellspacing="0" cellpadding="3" width="100%">{_row(header, True, left)}{body}</table>'
+    head = _row(header, True, left)
+    return f'<table border="1" cellspacing="0" cellpadding="3" width="100%">{head}{body}</table>'
 
 
 def locks_text(value: int | None) -> str:
@@ -118,12 +119,14 @@ def breakdown_table(result: SweepResult, source_label: str) -> str:
         if not mine:
             continue
         med = {k: statistics.median(b[k] for b in mine) for k in mine[0]}
-        total = sum(med.values()) or 1.0
+        # Shares of the working time: the idle lanes of unused thread slots would
+        # swamp a share of everything.
+        working = sum(med[k] for k in SHOWN_STATES) or 1.0
         other = sum(med.get(k, 0.0) for k in OTHER_STATES)
         cells: list[object] = [s.point.config.strategy.label]
         for k in SHOWN_STATES:
-            cells.append(f"{med[k]:.3f} s ({100 * med[k] / total:.0f}%)")
-        cells.append(f"{other:.3f} s ({100 * other / total:.0f}%)")
+            cells.append(f"{med[k]:.3f} s ({100 * med[k] / working:.0f}%)")
+        cells.append(f"{other:.3f} s")
         rows.append(cells)
     return _table(
         [
@@ -142,7 +145,9 @@ def pool_table(result: SweepResult, checks: Sequence[CheckRun], source_label: st
     for s in result.summaries():
         if s.point.input.label != source_label:
             continue
-        single = _check_locks(checks, source_label, s.point.config.strategy, s.point.config.pool_size)
+        single = _check_locks(
+            checks, source_label, s.point.config.strategy, s.point.config.pool_size
+        )
         rows.append(
             [
                 format_size(s.point.config.pool_size),
@@ -165,9 +170,9 @@ def _check_locks(
     checks: Sequence[CheckRun], label: str, strategy: Strategy, pool: int | None = None
 ) -> int | None:
     for c in checks:
-        if c.input.label == label and c.config.strategy is strategy:
-            if pool is None or c.config.pool_size == pool:
-                return c.result.lock_acquisitions
+        same = c.input.label == label and c.config.strategy is strategy
+        if same and (pool is None or c.config.pool_size == pool):
+            return c.result.lock_acquisitions
     return None
 
 
@@ -211,6 +216,8 @@ def why_items(check: CheckRun) -> list[str]:
         slot_times_ns=r.slot_times_ns,
     )
     texts = captions(frame)
+    if not r.counters.get("lock_acquisitions"):  # "0 lock acquisitions: 0.0 per block"
+        return [texts["heap"], texts["free_list"]]
     return [texts["heap"], texts["locks"], texts["free_list"]]
 
 
@@ -242,8 +249,9 @@ def report_html(
     command: str | None = None,
     for_print: bool = False,
 ) -> str:
-    """The page (``for_print``: laid out by Qt for the PDF, see :data:`PAGE_STYLE`).  ``images``: chart kind ("strategies", "pools") -> the img src (a
-    data: URI for a self-contained page); ``files``: kind -> the file names written."""
+    """The page.  ``images``: chart kind ("strategies", "pools") -> the img src (a
+    data: URI for a self-contained page); ``files``: kind -> the file names written;
+    ``for_print``: laid out by Qt for the PDF (see :data:`PAGE_STYLE`)."""
     inputs = data.inputs
     repeat = data.repeat
     out = [
@@ -279,8 +287,10 @@ def report_html(
     out.append("<h2>2. Where the time goes</h2>")
     out.append(
         "<p>Thread time summed over every thread and the coordinator (median over the "
-        "runs): in the allocator (holding its lock), waiting for the lock, computing the "
-        "Huffman trees, and the rest.</p>"
+        "runs): in the allocator (holding its lock), waiting for the lock, and computing "
+        "the Huffman trees; the percentages are shares of these three (the working time). "
+        "The last column is the rest: starting and joining threads, reading, and the "
+        "idle thread slots.</p>"
     )
     for source in inputs:
         out.append(f"<h3>{esc(source.label)}</h3>" + breakdown_table(data.strategies, source.label))
@@ -300,7 +310,9 @@ def report_html(
     if "pools" in images:
         out.append(f'<p><img src="{esc(images["pools"])}" alt="pool sizes"></p>')
     for source in inputs:
-        out.append(f"<h3>{esc(source.label)}</h3>" + pool_table(data.pools, data.checks, source.label))
+        out.append(
+            f"<h3>{esc(source.label)}</h3>" + pool_table(data.pools, data.checks, source.label)
+        )
     out.append("<h2>5. Lock counts checked against single runs</h2>")
     out.append(
         "<p>Each count of single, baseline and pooled is fixed by the input and the "
@@ -314,8 +326,10 @@ def report_html(
         )
     )
     out.append(
-        "<h2>6. Every run</h2><p>In the order they ran; n/a: malloc and the production "
-        "allocators take locks of their own that heapscope cannot count.</p>"
+        "<h2>6. Every run</h2><p>In the order they ran. Every signature equals its "
+        "input's reference (a sweep stops at the first that does not); n/a: malloc and "
+        "the production allocators take locks of their own that heapscope cannot "
+        "count.</p>"
     )
     out.append(every_run_table([data.strategies, data.pools]))
     if files:
@@ -338,10 +352,12 @@ def every_run_table(results: Sequence[SweepResult]) -> str:
                     what,
                     r.run,
                     r.round,
-                    r.point.input.label,
+                    format_size(r.point.input.size)
+                    if r.point.input.generated
+                    else r.point.input.label,
                     c.strategy.label,
                     format_size(c.pool_size),
-                    f"{r.signature} {'ok' if r.signature_ok else 'WRONG'}",
+                    r.signature if r.signature_ok else f"{r.signature} WRONG",
                     "n/a" if r.lock_acquisitions is None else f"{r.lock_acquisitions:,}",
                     seconds(r.wall_s),
                 ]
@@ -354,7 +370,7 @@ def every_run_table(results: Sequence[SweepResult]) -> str:
             "input",
             "strategy",
             "pool",
-            "signature (ok: = reference)",
+            "signature",
             "locks",
             "wall s",
         ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import warnings
 
 import pytest
 
@@ -49,7 +50,11 @@ def test_values_are_parsed_as_the_command_line_parses_them():
             "pool size: '3X' is not a size: use bytes or a K/M suffix, e.g. 2M, 32K, 1024",
         ),
         ("pool_size", "2K,2K", "pool size: 2 KiB is listed twice"),
-        ("pool_size", "2K,,8K", "pool size: empty item in '2K,,8K' (separate values with single commas)"),
+        (
+            "pool_size",
+            "2K,,8K",
+            "pool size: empty item in '2K,,8K' (separate values with single commas)",
+        ),
         ("batch_size", "2,x", "threads per batch: 'x' is not a whole number"),
         ("workers", "", "workers: no values given"),
         (
@@ -134,8 +139,8 @@ def test_pool_sweep_points_arrive_live_and_match_single_runs(experiments, qtbot,
     seen: list[int] = []
     with qtbot.waitSignal(experiments.sig_finished, timeout=60_000) as finished:
         assert experiments.start()
-        assert experiments.thread is not None
-        experiments.thread.row_done.connect(lambda done, total, row: seen.append(done))
+        assert experiments.worker is not None
+        experiments.worker.row_done.connect(lambda done, total, row: seen.append(done))
         assert experiments.cancel_button.isEnabled()
     result = finished.args[0]
     assert result.complete
@@ -190,8 +195,8 @@ def test_cancel_keeps_the_finished_rows(experiments, qtbot, tmp_path):
     set_up(experiments, (Strategy.BASELINE,), "batch_size", "2,20", 200)  # 400 runs
     with qtbot.waitSignal(experiments.sig_finished, timeout=60_000) as finished:
         assert experiments.start()
-        assert experiments.thread is not None
-        experiments.thread.row_done.connect(lambda *_: experiments.cancel())
+        assert experiments.worker is not None
+        experiments.worker.row_done.connect(lambda *_: experiments.cancel())
     result = finished.args[0]
     assert result.cancelled and result.error is None
     kept = len(result.rows)
@@ -214,7 +219,7 @@ def test_a_refused_setup_says_why_and_runs_nothing(experiments):
     assert experiments.status.text() == (
         "Cannot run: pool size: '9Q' is not a size: use bytes or a K/M suffix, e.g. 2M, 32K, 1024"
     )
-    assert experiments.thread is None
+    assert experiments.worker is None
 
 
 def test_the_load_warning_is_shown_when_the_load_moved(experiments, qtbot):
@@ -239,3 +244,33 @@ def test_the_load_warning_is_shown_when_the_load_moved(experiments, qtbot):
     assert experiments.warning.text() == f"Warning: {expected}"
     assert not experiments.warning.isHidden()
     assert "Warning" not in experiments.machine.text()
+
+
+def test_charts_switch_between_linear_and_log_axes_without_overflow(qtbot):
+    """Millions on linear axes (heap sizes, locks), then log axes: no 10**2e6 on the way."""
+    from engine.sweep import PointSummary
+    from gui.experiments_charts import offscreen_charts
+
+    plan = build_plan(
+        Setup((Strategy.BASELINE, Strategy.POOLED), "pool_size", "2K,8K,32K", "1", str(RANDOM))
+    )
+
+    def summaries(pooled_locks: int) -> list[PointSummary]:
+        out = []
+        for p in plan.points:
+            n = 5_178_308 if p.config.strategy is Strategy.BASELINE else pooled_locks
+            out.append(PointSummary(p, 3, 2.0, 1.0, 3.0, n, (n,)))
+        return out
+
+    charts = offscreen_charts(900, 360)
+    qtbot.addWidget(charts)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        charts.show_summaries(summaries(4_522_948), "heap_size", 3)  # x: 2 MiB, linear
+        charts.image(900, 360)
+        assert charts.log_axes["locks"] is False and charts.log_axes["x"] is False
+        charts.show_summaries(summaries(20_480), "pool_size", 3)
+        charts.image(900, 360)
+        assert charts.log_axes["locks"] is True
+    assert [str(w.message) for w in caught] == []
+    assert not charts.speedup_shown  # no baseline speedups: the panel is gone
