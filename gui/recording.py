@@ -13,9 +13,19 @@ import numpy as np
 from engine import Run, RunResult
 from gui import inputs
 from gui.session_file import Session, SessionRecorder
+from gui.slow_motion import SpeedLog
 
 #: Memory a live run's recording may take (the recorder thins frames past it).
 RECORDING_BUDGET = 256 * 1024 * 1024
+#: Memory the recordings of every run on screen may take together (a lecture file
+#: saves them all): past it, the oldest runs' recordings are dropped (their rows and
+#: curves stay; the lecture file then says which runs it lacks).
+KEPT_BUDGET = 1024 * 1024 * 1024
+
+
+def session_bytes(session: Session) -> int:
+    """Memory a session's heap-map frames take (the bulk of it)."""
+    return int(session.heap_states.nbytes + session.heap_owners.nbytes)
 
 
 class Recording:
@@ -28,6 +38,11 @@ class Recording:
         self.last_recorder: SessionRecorder | None = None
         #: The last finished live run, as a Session (what "Save session" writes).
         self.last_session: Session | None = None
+        #: Every run on screen with its recording, by run number, oldest first (live
+        #: runs and replays: what "Save lecture" writes).
+        self.sessions: dict[int, Session] = {}
+        #: Runs whose recordings were dropped to stay within KEPT_BUDGET.
+        self.dropped: list[int] = []
 
     def begin(self, run: Run) -> None:
         """A new live run: capped in bytes (the recorder thins frames and cells past it)."""
@@ -57,8 +72,27 @@ class Recording:
         self._recorder = None
         self._run = None
 
-    def finish(self, run: Run, result: RunResult) -> None:
-        """The run's last frame, its result and series, kept as :attr:`last_session`."""
+    def keep(self, run_id: int, session: Session) -> None:
+        """Keeps run ``run_id``'s session for the lecture file (oldest dropped past
+        KEPT_BUDGET, never the newest)."""
+        self.sessions[run_id] = session
+        total = sum(session_bytes(s) for s in self.sessions.values())
+        for old in list(self.sessions):
+            if total <= KEPT_BUDGET or old == run_id:
+                break
+            total -= session_bytes(self.sessions.pop(old))
+            self.dropped.append(old)
+
+    def forget_runs(self) -> None:
+        """Clear runs: no run is on screen any more (the last session stays saveable)."""
+        self.sessions = {}
+        self.dropped = []
+
+    def finish(
+        self, run: Run, result: RunResult, speeds: SpeedLog | None = None, run_id: int = 0
+    ) -> None:
+        """The run's last frame, its result and series, kept as :attr:`last_session`
+        (and by ``run_id`` in :attr:`sessions`); ``speeds``: its slow motion."""
         recorder, self._recorder = self._recorder, None
         self._run = None
         self.last_recorder = recorder
@@ -88,3 +122,9 @@ class Recording:
             timeline=result.timeline,
             slot_times_ns=result.slot_times_ns,
         )
+        if speeds is not None and speeds.slowed:
+            meta = self.last_session.meta
+            meta["slow_motion"] = speeds.as_meta()
+            meta["version"] = max(int(meta.get("version", 1)), 4)
+        if run_id:
+            self.keep(run_id, self.last_session)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 import re
 
-from engine import Strategy
 from gui import inputs
+from gui.slowed_rows import rekey_speedup
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -87,19 +87,7 @@ def session_key(meta: dict, block_size: int) -> tuple:
 
 
 def rekey_row(model, row, key: tuple) -> None:
-    """Gives a freshly added row another key, and its speedup against that key's baseline."""
+    """Gives a freshly added row another key, and its speedup against that key's last
+    baseline at full speed (a slowed run keeps no speedup: gui.slowed_rows)."""
     row.key = key
-    if row.result.strategy is Strategy.BASELINE:
-        return
-    row.speedup = row.baseline_run = None
-    baseline = next(
-        (
-            r
-            for r in reversed(model.rows)
-            if r is not row and r.key == key and r.result.strategy is Strategy.BASELINE
-        ),
-        None,
-    )
-    if baseline is not None and row.result.wall_s > 0:
-        row.speedup = baseline.result.wall_s / row.result.wall_s
-        row.baseline_run = baseline.run_id
+    rekey_speedup(model, row)

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Signal
 from engine import EngineError, InputError, Run, RunCancelled, RunConfig, RunResult, Strategy
 from gui import inputs
 from gui.results_table import input_key
+from gui.slow_motion import SpeedLog
 from gui.worker import RunThread
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ class Job:
     run_id: int = 0
     #: The run's curve in the charts (the window sets it; None for references).
     trace: Trace | None = field(default=None)
+    #: The speeds the run ran at (slow motion), from its start.
+    speeds: SpeedLog = field(default_factory=SpeedLog)
 
     @property
     def run(self) -> Run | None:
@@ -143,6 +146,7 @@ class RunController(QObject):
         self.paused = False
         self._stop_requested = False
         self._job = job
+        job.speeds = SpeedLog.at(self.speed)
         self._connect(job)
         job.runner.start()
         self.started.emit(job)
@@ -160,8 +164,10 @@ class RunController(QObject):
         """Slow motion for the live run and the next ones (1.0 .. MIN_SPEED)."""
         self.speed = fraction
         run = self.current_run
-        if run is not None:
+        job = self._job
+        if run is not None and job is not None:
             run.set_speed(fraction)
+            job.speeds = job.speeds.changed(run.elapsed_s, fraction)
 
     def toggle_pause(self) -> bool:
         """Pauses or resumes the live run (its threads park at safe points); False if none."""

@@ -106,6 +106,11 @@ def save_session(session: Session, path: str | os.PathLike) -> pathlib.Path:
     The file gets mode 0666 minus the umask (0644 usually): sessions are made to be
     shared.  A path no file can have raises OSError with a one-line reason.
     """
+    return write_atomic(check_out_path(path), session_bytes(session))
+
+
+def check_out_path(path: str | os.PathLike) -> pathlib.Path:
+    """A path a file can be written to, or OSError with a one-line reason."""
     text = os.fsdecode(os.fspath(path))
     if not text:
         raise OSError(errno.ENOENT, "no file name given")
@@ -115,7 +120,26 @@ def save_session(session: Session, path: str | os.PathLike) -> pathlib.Path:
             "the path contains a NUL byte, which no file name can hold",
             shown_path(text.replace("\0", "?")),
         )
-    path = pathlib.Path(text)
+    return pathlib.Path(text)
+
+
+def write_atomic(path: pathlib.Path, data: bytes) -> pathlib.Path:
+    """Writes ``data`` to a temporary file in the same folder, then renames it
+    (mode 0666 minus the umask: sessions are made to be shared)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, shared_file_mode())  # mkstemp makes it 0600
+        with os.fdopen(fd, "wb") as raw:
+            raw.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def session_bytes(session: Session) -> bytes:
+    """The session file's bytes (a ZIP archive: see the module's docstring)."""
     names = session.meta["counter_names"]
     columns = [session.series["time_s"]] + [session.series[n] for n in names]
     series = (
@@ -124,22 +148,16 @@ def save_session(session: Session, path: str | os.PathLike) -> pathlib.Path:
         else np.zeros((0, 1 + len(names)))
     )
     meta, extra = _version_3(session)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, shared_file_mode())  # mkstemp makes it 0600
-        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("meta.json", json.dumps(meta, indent=1, allow_nan=False))
-            zf.writestr("series.npy", _npy_bytes(series))
-            zf.writestr("frame_times.npy", _npy_bytes(session.frame_times.astype(np.float64)))
-            zf.writestr("heap_states.npy", _npy_bytes(_delta_encode(_stored(session.heap_states))))
-            zf.writestr("heap_owners.npy", _npy_bytes(_delta_encode(_stored(session.heap_owners))))
-            for name, array in extra.items():
-                zf.writestr(name, _npy_bytes(array))
-        os.replace(tmp, path)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("meta.json", json.dumps(meta, indent=1, allow_nan=False))
+        zf.writestr("series.npy", _npy_bytes(series))
+        zf.writestr("frame_times.npy", _npy_bytes(session.frame_times.astype(np.float64)))
+        zf.writestr("heap_states.npy", _npy_bytes(_delta_encode(_stored(session.heap_states))))
+        zf.writestr("heap_owners.npy", _npy_bytes(_delta_encode(_stored(session.heap_owners))))
+        for name, array in extra.items():
+            zf.writestr(name, _npy_bytes(array))
+    return raw.getvalue()
 
 
 def _version_3(session: Session) -> tuple[dict, dict[str, np.ndarray]]:
@@ -163,7 +181,7 @@ def _version_3(session: Session) -> tuple[dict, dict[str, np.ndarray]]:
 # ------------------------------------------------------------------ loading
 
 
-def _prefix(path) -> tuple[str, str]:
+def path_prefix(path) -> tuple[str, str]:
     """The path as text, and the start of every message about it (one line, whatever it holds)."""
     try:
         text = os.fsdecode(os.fspath(path))
@@ -192,7 +210,7 @@ def load_session(path: str | os.PathLike) -> Session:
         Only this, with a one-line reason: missing, not a regular file, truncated or
         damaged, not a session, too big, inconsistent, or a newer version.
     """
-    text, prefix = _prefix(path)
+    text, prefix = path_prefix(path)
     try:
         return _load(text, prefix)
     except SessionError:
@@ -205,87 +223,112 @@ def load_session(path: str | os.PathLike) -> Session:
 
 def _load(path: str, prefix: str) -> Session:
     with os.fdopen(read.open_regular(path, prefix), "rb") as f:
-        read.check_end_record(f, os.fstat(f.fileno()).st_size, prefix)
-        try:
-            zf = zipfile.ZipFile(f)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        return load_from(f, os.fstat(f.fileno()).st_size, prefix)
+
+
+def open_zip(f, prefix: str) -> zipfile.ZipFile:
+    """The archive of a file whose end record was checked (read.check_end_record)."""
+    try:
+        return zipfile.ZipFile(f)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        raise SessionError(f"{prefix}not a heapscope session, or the file is truncated") from None
+
+
+class Budget:
+    """Bytes a lecture file's runs may still expand to (read.LECTURE_BUDGET at first)."""
+
+    def __init__(self, left: int = read.LECTURE_BUDGET):
+        self.left = left
+
+
+def load_from(f, size: int, prefix: str, budget: Budget | None = None) -> Session:
+    """One run's session from an open binary file of ``size`` bytes (a file on disk,
+    or a run of a lecture file, which spends its ``budget``).  Raises SessionError
+    only (see :func:`load_session`)."""
+    read.check_end_record(f, size, prefix)
+    zf = open_zip(f, prefix)
+    with zf:
+        if read.lecture_members(zf) is not None:
             raise SessionError(
-                f"{prefix}not a heapscope session, or the file is truncated"
-            ) from None
-        with zf:
-            infos = read.check_names(zf, prefix)
-            read.check_member(infos["meta.json"], prefix)
-            meta = parse_meta(bytes(read.read_member(zf, infos["meta.json"], prefix)), prefix)
-            check_header(meta, prefix)
-            missing = [m for m in _REQUIRED if m not in infos]
-            if missing:
-                raise SessionError(f"{prefix}it is incomplete (missing {', '.join(missing)})")
-            for info in infos.values():
-                read.check_member(info, prefix)
-            read.check_budget(infos, prefix)
-            shapes = check_meta(meta, prefix)
-            newer = [m for m in times.MEMBERS if m in infos]
-            times.check_version(newer, shapes, prefix)
-            slot_times_ns = times.slot_times_from_meta(meta, shapes, prefix)
-            cols = 1 + len(shapes.counter_names)
-            series_rows = read.read_npy(
+                f"{prefix}it is a lecture file of several runs (open it with "
+                "File > Open session…, which replays every run)"
+                if budget is None
+                else f"{prefix}a lecture file inside a lecture file"
+            )
+        infos = read.check_names(zf, prefix)
+        read.check_member(infos["meta.json"], prefix)
+        meta = parse_meta(bytes(read.read_member(zf, infos["meta.json"], prefix)), prefix)
+        check_header(meta, prefix)
+        missing = [m for m in _REQUIRED if m not in infos]
+        if missing:
+            raise SessionError(f"{prefix}it is incomplete (missing {', '.join(missing)})")
+        for info in infos.values():
+            read.check_member(info, prefix)
+        spent = read.check_budget(infos, prefix, None if budget is None else budget.left)
+        if budget is not None:
+            budget.left -= spent
+        shapes = check_meta(meta, prefix)
+        newer = [m for m in times.MEMBERS if m in infos]
+        times.check_version(newer, shapes, prefix)
+        slot_times_ns = times.slot_times_from_meta(meta, shapes, prefix)
+        cols = 1 + len(shapes.counter_names)
+        series_rows = read.read_npy(
+            zf,
+            infos["series.npy"],
+            prefix,
+            "<f8",
+            lambda s: (
+                None
+                if len(s) == 2 and s[1] == cols
+                else f"shape {s}, expected (samples, {cols}) for {cols - 1} counters"
+            ),
+        )
+        frame_times = read.read_npy(
+            zf,
+            infos["frame_times.npy"],
+            prefix,
+            "<f8",
+            lambda s: None if len(s) == 1 else f"shape {s}, expected (frames,)",
+        )
+        frames = (len(frame_times), shapes.stored_cells)
+        heap = {}
+        for member in ("heap_states.npy", "heap_owners.npy"):
+            heap[member] = read.read_npy(
                 zf,
-                infos["series.npy"],
+                infos[member],
                 prefix,
-                "<f8",
+                "|u1",
                 lambda s: (
                     None
-                    if len(s) == 2 and s[1] == cols
-                    else f"shape {s}, expected (samples, {cols}) for {cols - 1} counters"
+                    if s == frames
+                    else f"shape {s}, expected {frames}: {frames[0]} frames of {frames[1]} cells"
                 ),
             )
-            frame_times = read.read_npy(
+        slot_states = timeline_time = timeline_busy = None
+        if times.SLOT_STATES in infos:
+            slot_states = read.read_npy(
                 zf,
-                infos["frame_times.npy"],
+                infos[times.SLOT_STATES],
+                prefix,
+                "|u1",
+                times.slot_states_shape(len(frame_times), shapes.slot_count),
+            )
+        if times.TIMELINE_TIME in infos:
+            timeline_time = read.read_npy(
+                zf,
+                infos[times.TIMELINE_TIME],
                 prefix,
                 "<f8",
-                lambda s: None if len(s) == 1 else f"shape {s}, expected (frames,)",
+                times.timeline_time_shape,
+                "has the wrong shape",
             )
-            frames = (len(frame_times), shapes.stored_cells)
-            heap = {}
-            for member in ("heap_states.npy", "heap_owners.npy"):
-                heap[member] = read.read_npy(
-                    zf,
-                    infos[member],
-                    prefix,
-                    "|u1",
-                    lambda s: (
-                        None
-                        if s == frames
-                        else f"shape {s}, expected {frames}: "
-                        f"{frames[0]} frames of {frames[1]} cells"
-                    ),
-                )
-            slot_states = timeline_time = timeline_busy = None
-            if times.SLOT_STATES in infos:
-                slot_states = read.read_npy(
-                    zf,
-                    infos[times.SLOT_STATES],
-                    prefix,
-                    "|u1",
-                    times.slot_states_shape(len(frame_times), shapes.slot_count),
-                )
-            if times.TIMELINE_TIME in infos:
-                timeline_time = read.read_npy(
-                    zf,
-                    infos[times.TIMELINE_TIME],
-                    prefix,
-                    "<f8",
-                    times.timeline_time_shape,
-                    "has the wrong shape",
-                )
-                timeline_busy = read.read_npy(
-                    zf,
-                    infos[times.TIMELINE_BUSY],
-                    prefix,
-                    "<f8",
-                    times.timeline_busy_shape(len(timeline_time), shapes.slot_count),
-                )
+            timeline_busy = read.read_npy(
+                zf,
+                infos[times.TIMELINE_BUSY],
+                prefix,
+                "<f8",
+                times.timeline_busy_shape(len(timeline_time), shapes.slot_count),
+            )
     check_series(series_rows, prefix)
     check_frame_times(frame_times, prefix)
     states_ok = np.zeros(256, dtype=bool)

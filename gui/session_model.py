@@ -11,6 +11,7 @@ import pathlib
 import numpy as np
 
 from engine import TIME_STATES, CellState, Timeline
+from gui.slow_motion import SpeedLog
 
 # Downsampling keeps, for each group of cells, the cell with the highest CellState value,
 # and its owner: any used, reserved-pool or sliver cell beats free space, and a header gives
@@ -82,6 +83,26 @@ class Session:
     @property
     def duration_s(self) -> float:
         return float(self.meta["result"]["wall_s"])
+
+    @property
+    def speeds(self) -> SpeedLog:
+        """The speeds the run ran at (version 4 ``slow_motion``; full speed before)."""
+        pairs = self.meta.get("slow_motion")
+        return SpeedLog.from_meta(pairs) if isinstance(pairs, list) else SpeedLog()
+
+    def fullest_frame(self) -> int:
+        """The heap-map frame with the most cells in use (the first of equals; -1
+        without frames): a run ends with its heap mostly free again."""
+        stored = (
+            self.heap_states.stored
+            if isinstance(self.heap_states, CellFrames)
+            else (self.heap_states)
+        )
+        if len(stored) == 0:
+            return -1
+        used = np.array([CellState.GLOBAL, CellState.POOL_USED], dtype=np.uint8)
+        counts = [int(np.count_nonzero(np.isin(frame, used))) for frame in stored]
+        return int(np.argmax(counts))
 
     @property
     def thinned(self) -> bool:

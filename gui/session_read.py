@@ -42,6 +42,10 @@ REQUIRED = ("meta.json", "series.npy", "frame_times.npy", "heap_states.npy", "he
 MEMBERS = REQUIRED + session_times.MEMBERS
 FILE_LIMIT = 256 << 20  # bytes of the .session file itself
 LOAD_BUDGET = 512 << 20  # uncompressed bytes of all members together
+#: A lecture file (gui/lecture_file.py): its size, and the uncompressed bytes of
+#: every run's members together.
+LECTURE_FILE_LIMIT = 1 << 30
+LECTURE_BUDGET = 1 << 30
 MEMBER_LIMITS = {
     "meta.json": 1 << 20,
     "series.npy": 256 << 20,
@@ -92,15 +96,23 @@ def open_regular(path, prefix: str) -> int:
     return fd
 
 
-def check_end_record(f, size: int, prefix: str) -> None:
+def check_end_record(
+    f,
+    size: int,
+    prefix: str,
+    file_limit: int = FILE_LIMIT,
+    entries: int = 2 * len(MEMBERS),
+    what: str = "a session",
+) -> None:
     """The zip end record, before zipfile reads the directory it points at.
 
-    A session has five members, so its central directory is tiny; a file claiming
-    thousands of entries or a zip64 directory would have zipfile build them all.
+    A session has five to eight members (a lecture file one per run and its
+    meta.json), so its central directory is tiny; a file claiming thousands of
+    entries or a zip64 directory would have zipfile build them all.
     """
-    if size > FILE_LIMIT:
+    if size > file_limit:
         raise SessionError(
-            f"{prefix}the file is {size} bytes, more than a session can be ({FILE_LIMIT})"
+            f"{prefix}the file is {size} bytes, more than {what} can be ({file_limit})"
         )
     tail_len = min(size, _EOCD.size + 0xFFFF)
     f.seek(size - tail_len)
@@ -113,12 +125,22 @@ def check_end_record(f, size: int, prefix: str) -> None:
     zip64 = at >= 20 and tail[at - 20 : at - 16] == b"PK\x06\x07"
     if zip64 or disk or cd_disk or here != total or total == 0xFFFF or cd_offset == 0xFFFFFFFF:
         raise SessionError(f"{prefix}not a heapscope session file (a multi-part or zip64 archive)")
-    if total > 2 * len(MEMBERS) or cd_size > _CENTRAL_LIMIT:
+    if total > entries or cd_size > _CENTRAL_LIMIT:
         raise SessionError(
             f"{prefix}not a heapscope session file (its directory lists "
             f"{total} entries in {cd_size} bytes)"
         )
     f.seek(0)
+
+
+#: A lecture file's run members: run-01.session, run-02.session, ...
+RUN_MEMBER = re.compile(r"run-(\d{2})\.session")
+
+
+def lecture_members(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo] | None:
+    """The run members when the archive is a lecture file (it has one), else None."""
+    runs = [i for i in zf.infolist() if RUN_MEMBER.fullmatch(i.filename)]
+    return runs or None
 
 
 def check_names(zf: zipfile.ZipFile, prefix: str) -> dict[str, zipfile.ZipInfo]:
@@ -164,12 +186,20 @@ def check_member(info: zipfile.ZipInfo, prefix: str) -> None:
         raise SessionError(f"{prefix}its {name} is damaged (stored sizes differ)")
 
 
-def check_budget(infos: dict[str, zipfile.ZipInfo], prefix: str) -> None:
+def check_budget(infos: dict[str, zipfile.ZipInfo], prefix: str, left: int | None = None) -> int:
+    """Bytes the members expand to; at most LOAD_BUDGET, and at most ``left`` (what a
+    lecture file's budget has left for this run) when given."""
     total = sum(i.file_size for i in infos.values())
     if total > LOAD_BUDGET:
         raise SessionError(
             f"{prefix}it would take {total} bytes of memory to load (the limit is {LOAD_BUDGET})"
         )
+    if left is not None and total > left:
+        raise SessionError(
+            f"{prefix}it would take {total} bytes of memory to load, more than the "
+            f"{max(left, 0)} bytes left of the lecture file's {LECTURE_BUDGET}"
+        )
+    return total
 
 
 def read_member(

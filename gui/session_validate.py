@@ -33,8 +33,11 @@ FORMAT_NAME = "heapscope-session"
 #: per ``recording.cell_group`` cells (big heaps); files that are not downsampled are still
 #: written as version 1, so older heapscopes keep reading them.  Version 3: the slot
 #: states per frame, the run's timeline and its time breakdown (``slot_times_ns`` in
-#: meta.json); see gui/session_times.py.
-FORMAT_VERSION = 3
+#: meta.json); see gui/session_times.py.  Version 4: a slowed run's speeds
+#: (``slow_motion`` in meta.json: [[seconds, fraction of full speed], ...]), and the
+#: lecture file (several runs in one file: gui/lecture_file.py).  Files without
+#: either are still written as version 1-3.
+FORMAT_VERSION = 4
 
 META_LIMIT = 1 << 20  # bytes of meta.json (a real one is about 2 KB)
 JSON_DEPTH_LIMIT = 8  # a real meta.json nests 2 deep
@@ -281,8 +284,11 @@ def check_meta(meta: dict, prefix: str) -> Shapes:
     """Every field of meta.json against the engine's limits; the arrays' expected shapes."""
     version = check_header(meta, prefix)
     newer = ("slot_times_ns",) if version >= 3 else ()
+    newer += ("slow_motion",) if version >= 4 else ()
     top = _Fields(meta, "meta", prefix, _TOP_FIELDS, ("created", "recording", *newer))
     top.text("created", 64)
+    if "slow_motion" in meta:
+        check_slow_motion(meta["slow_motion"], prefix)
 
     cfg = _Fields(meta["config"], "config", prefix, _CONFIG_FIELDS)
     labels = [s.label for s in USER_STRATEGIES]
@@ -368,6 +374,77 @@ def check_meta(meta: dict, prefix: str) -> Shapes:
         version,
         wall_s,
     )
+
+
+#: Speed changes a run records (gui.slow_motion.MAX_CHANGES) and the slowest speed.
+SPEED_CHANGES_LIMIT = 64
+SLOWEST = 0.001
+
+
+def check_slow_motion(value: object, prefix: str) -> None:
+    """``slow_motion``: 1 to 64 [seconds, fraction] pairs, from 0 s, times in order,
+    fractions from 0.001 (1/1000) to 1."""
+    where = f"{prefix}its meta.json is invalid: slow_motion"
+    if (
+        not isinstance(value, list)
+        or not 1 <= len(value) <= SPEED_CHANGES_LIMIT
+        or not all(isinstance(pair, list) and len(pair) == 2 for pair in value)
+    ):
+        raise SessionError(
+            f"{where} must be a list of 1 to {SPEED_CHANGES_LIMIT} [seconds, speed] pairs"
+        )
+    previous = 0.0
+    for i, (t, fraction) in enumerate(value):
+        for item in (t, fraction):
+            if isinstance(item, bool) or not isinstance(item, (int, float)):
+                raise SessionError(f"{where}[{i}] holds {_shown(repr(item))}, not a number")
+        if i == 0 and t != 0:
+            raise SessionError(f"{where} must start at 0 s (got {t})")
+        if t < previous:
+            raise SessionError(f"{where}[{i}] is at {t} s, before the change before it")
+        if t > WALL_LIMIT_S:
+            raise SessionError(f"{where}[{i}] is at {t} s (valid 0-{WALL_LIMIT_S:g})")
+        if not SLOWEST <= fraction <= 1:
+            raise SessionError(f"{where}[{i}] has the speed {fraction} (valid {SLOWEST}-1)")
+        previous = t
+
+
+#: Runs a lecture file may hold, and the largest run number it may name.
+LECTURE_RUNS_LIMIT = 24
+RUN_NUMBER_LIMIT = 1_000_000
+
+
+def check_lecture_meta(meta: dict, members: list[str], prefix: str) -> list[int]:
+    """A lecture file's meta.json against its run members (in archive order);
+    returns each run's number."""
+    version = check_header(meta, prefix)
+    top = _Fields(meta, "meta", prefix, ("format", "version", "kind", "runs"), ("created",))
+    if version < 4:
+        top.fail(f"a lecture file needs format version 4 (the file says version {version})")
+    top.text("created", 64)
+    if meta["kind"] != "lecture":
+        top.fail(f"kind is '{_shown(meta['kind'])}' (a lecture file says 'lecture')")
+    runs = meta["runs"]
+    if not isinstance(runs, list) or not 1 <= len(runs) <= LECTURE_RUNS_LIMIT:
+        top.fail(f"runs must be a list of 1 to {LECTURE_RUNS_LIMIT} runs")
+    expected = [f"run-{i:02d}.session" for i in range(1, len(runs) + 1)]
+    if members != expected:
+        top.fail(
+            f"runs lists {len(runs)} runs, the file holds {', '.join(members) or 'none'} "
+            f"(expected {', '.join(expected)})"
+        )
+    numbers: list[int] = []
+    for i, run in enumerate(runs):
+        entry = _Fields(run, f"runs[{i}]", prefix, ("member", "run"))
+        if entry.obj["member"] != expected[i]:
+            shown = _shown(entry.obj["member"])
+            entry.fail(f"runs[{i}].member is '{shown}' (expected {expected[i]})")
+        number = entry.integer("run", 1, RUN_NUMBER_LIMIT)
+        assert number is not None
+        if number in numbers:
+            entry.fail(f"runs[{i}].run is {number}, the number of an earlier run too")
+        numbers.append(number)
+    return numbers
 
 
 def owner_ok_table(slot_count: int):

@@ -430,9 +430,9 @@ CASES = [
         "its meta.json is invalid: version must be a whole number from 1 (got True)",
     ),
     (
-        "version-4",
-        meta(setitem("version", 4)),
-        "it was written by a newer heapscope (format version 4; this one reads up to 3)",
+        "version-5",
+        meta(setitem("version", 5)),
+        "it was written by a newer heapscope (format version 5; this one reads up to 4)",
     ),
     (
         "unknown-field",
@@ -489,7 +489,7 @@ CASES = [
         "config-floor",
         meta(setitem("config.strategy", "floor")),
         "its meta.json is invalid: config.strategy 'floor' is not one of "
-        "single, baseline, pooled, sizeclass, batched",
+        "single, baseline, pooled, sizeclass, batched, malloc, mimalloc, jemalloc, tcmalloc",
     ),
     (
         "config-strategy-number",
@@ -710,12 +710,12 @@ CASES = [
     (
         "heap-state-9",
         frames("heap_states.npy", lambda f: f.__setitem__((1, 77), 9)),
-        "its heap_states.npy holds the value 9 (valid 0-5)",
+        "its heap_states.npy holds the value 9 (valid 0-7)",
     ),
     (
         "heap-state-255",
         frames("heap_states.npy", lambda f: f.__setitem__((0, 0), 255)),
-        "its heap_states.npy holds the value 255 (valid 0-5)",
+        "its heap_states.npy holds the value 255 (valid 0-7)",
     ),
     (
         "owner-42",
