@@ -324,7 +324,9 @@ class ChartView(pg.PlotWidget):
         if self.show_time_label:
             label_font = palette.font(12 * s)
             text = "time since the run started"
-            if QFontMetricsF(label_font).horizontalAdvance(text + " (s)") > self._plot_width():
+            # With room to spare: pyqtgraph centres the label over the axis, not the plot.
+            wide = QFontMetricsF(label_font).horizontalAdvance(text + " (s)")
+            if wide > 0.8 * self._plot_width():
                 text = "time"  # narrow columns: "time (s)" is never cut off
             item.setLabel(
                 "bottom", text, units="s", **{"font-size": f"{12 * s:.0f}pt", "color": "#202020"}
@@ -570,7 +572,7 @@ class ChartView(pg.PlotWidget):
 #: The panel's arrangements (see :meth:`ChartsPanel.arrangement_for`).
 ARRANGEMENTS = ("stacked", "side_by_side", "tabs")
 #: Tab texts in the "tabs" arrangement.
-TAB_TEXTS = {"locks": "Lock acquisitions", "throughput": "Throughput", "free_list": "Free list"}
+TAB_TEXTS = {"locks": "Locks", "throughput": "Throughput", "free_list": "Free list"}
 
 
 def arrangement_for(width: float, height: float, font_scale: float) -> str:
@@ -620,6 +622,9 @@ class ChartsPanel(QWidget):
         self.tabs.setObjectName("chartTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.setExpanding(False)
+        # Narrow: the tabs shrink and elide rather than hide behind scroll arrows.
+        self.tabs.setUsesScrollButtons(False)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
         for kind in CHART_KINDS:
             self.tabs.addTab(TAB_TEXTS[kind])
         self.tabs.setVisible(False)

@@ -197,7 +197,6 @@ class ViewLayout(QObject):
         self.toolbar = toolbar
         self.page = "all"
         self.presenting = False
-        self._page_before = "all"
         # One bar in the toolbar (everyday), one in the top row (presentation mode).
         self.toolbar_pages = PageBar()
         toolbar.addSeparator()
@@ -276,8 +275,6 @@ class ViewLayout(QObject):
 
     def set_presentation(self, on: bool, font_scale: float) -> None:
         """Presentation mode's layout (on) or the everyday one (off)."""
-        if on and not self.presenting:
-            self._page_before = self.page
         self.presenting = on
         window = self.window
         window.menuBar().setVisible(not on)
@@ -299,10 +296,8 @@ class ViewLayout(QObject):
             screen = window.screen()
             if screen is not None and self.top.sizeHint().width() > screen.geometry().width() - 24:
                 self.top_pages.set_compact(True)
-            page = "heap" if self._page_before == "all" else self._page_before
-        else:
-            page = self._page_before if self.page == "heap" else self.page
-        self.set_page(page)
+        # The page stays: presenting, "all" is the overview (heap map beside the charts).
+        self.set_page(self.page)
 
     def _style_buttons(self, scale: float) -> None:
         present = self.presenting

@@ -190,7 +190,9 @@ def test_f5_presentation_mode_toggles_and_keeps_state(presenter, qtbot):
     assert w.menuBar().isHidden() and w.toolbar.isHidden() and w.export_button.isHidden()
     assert w.input_panel.name.isHidden() and w.view_layout.top_pages.isVisible()
     assert w.baseline_button.text() == "▶ Baseline" and w.stop_button.text() == "■ Stop"
-    assert w.view_layout.page == "heap" and not w.charts.isVisible() and w.heap_map.isVisible()
+    # The same page, as the overview: the heap map beside the charts, nothing else.
+    assert w.view_layout.page == "all" and w.charts.isVisible() and w.heap_map.isVisible()
+    assert not w.timeline.isVisible() and not w.table.isVisible()
     assert w.font().pointSizeF() == pytest.approx(font_before * 1.75 * fit)
     locks = w.charts.views["locks"]
     assert locks.font_scale == pytest.approx(1.75 * fit)
