@@ -81,6 +81,12 @@ class Actions:
         self.demo_back.setEnabled(False)
         run_menu.addSeparator()
         self.clear = self._add(run_menu, "&Clear runs", "Ctrl+Delete")
+        run_menu.addSeparator()
+        # Issue 12: windows of their own, opened over this one (no Slots entry needed).
+        self.experiments = self._add(run_menu, "E&xperiments (sweeps)…", None)
+        self.experiments.triggered.connect(lambda: _open_experiments(window))
+        self.reproduce_report = self._add(run_menu, "Reproduce the &report…", None)
+        self.reproduce_report.triggered.connect(lambda: _open_report(window))
 
         view_menu = bar.addMenu("&View")
         self.rate = self._add(view_menu, "Lock chart as &rate per second", "R")
@@ -100,6 +106,18 @@ class Actions:
         menu.addAction(a)
         self._window.addAction(a)  # shortcuts work with the menu bar hidden too
         return a
+
+
+def _open_experiments(window: QMainWindow) -> None:
+    from gui.experiments import open_experiments  # pyqtgraph charts: loaded when asked for
+
+    open_experiments(window)
+
+
+def _open_report(window: QMainWindow) -> None:
+    from gui.report import open_report_dialog
+
+    open_report_dialog(window)
 
 
 def connect(actions: Actions, slots: Slots) -> None:

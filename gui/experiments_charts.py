@@ -110,6 +110,11 @@ class SweepCharts(pg.GraphicsLayoutWidget):
                 plot.setLogMode(x=log_x, y=log_v)
                 plot.setLabel("bottom", AXIS_TITLES.get(parameter, ""))
         nth: dict[Strategy, int] = {}
+        value_axis = "bottom" if self.horizontal else "left"
+        for plot, log_v, values in zip(
+            self.plots, (log_t, log_l, log_s), (times, locks, speedups), strict=True
+        ):
+            plot.getAxis(value_axis).setStyle(maxTextLevel=text_levels(values, log_v))
         for line in series:  # a strategy's second line gets its family's next shade and dash
             k = nth[line.strategy] = nth.get(line.strategy, -1) + 1
             self._draw(line, k, log_x, log_t, log_l, log_s)
@@ -223,6 +228,16 @@ class SweepCharts(pg.GraphicsLayoutWidget):
         image = exporter.export(toBytes=True)
         assert isinstance(image, QImage)
         return image
+
+
+def text_levels(values: Sequence[float], log: bool) -> int:
+    """Which tick levels get a label: on a log axis that crosses two powers of ten, the
+    powers only (its 2x ... 9x labels pile up); else every level (pyqtgraph's default)."""
+    positive = [v for v in values if v > 0]
+    if not log or not positive:
+        return 2
+    low, high = math.log10(min(positive)), math.log10(max(positive))
+    return 0 if math.floor(high) - math.ceil(low) + 1 >= 2 else 2
 
 
 def legend_html(series: Sequence[Series], log_locks: bool) -> str:

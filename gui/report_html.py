@@ -306,7 +306,9 @@ def report_html(
                 f"({check.result.wall_s:.3f} s): {items}.</li>"
             )
         out.append("</ul>")
-    out.append("<h2>4. Pool-size tuning (pooled)</h2>")
+    # On paper, a section with a chart or a long table starts a page: never a lone title.
+    new_page = ' style="page-break-before: always"' if for_print else ""
+    out.append(f"<h2{new_page}>4. Pool-size tuning (pooled)</h2>")
     if "pools" in images:
         out.append(f'<p><img src="{esc(images["pools"])}" alt="pool sizes"></p>')
     for source in inputs:
@@ -326,7 +328,7 @@ def report_html(
         )
     )
     out.append(
-        "<h2>6. Every run</h2><p>In the order they ran. Every signature equals its "
+        f"<h2{new_page}>6. Every run</h2><p>In the order they ran. Every signature equals its "
         "input's reference (a sweep stops at the first that does not); n/a: malloc and "
         "the production allocators take locks of their own that heapscope cannot "
         "count.</p>"

@@ -274,3 +274,30 @@ def test_charts_switch_between_linear_and_log_axes_without_overflow(qtbot):
         assert charts.log_axes["locks"] is True
     assert [str(w.message) for w in caught] == []
     assert not charts.speedup_shown  # no baseline speedups: the panel is gone
+
+
+def test_the_run_menu_opens_experiments_and_the_report(window, qtbot):
+    """Run > Experiments opens one window over the main one (with its input); closing the
+    main window closes it."""
+    from gui.report import ReportDialog
+
+    window.open_input(str(RANDOM))
+    window.commands.experiments.trigger()
+    experiments = window._experiments_window
+    assert isinstance(experiments, ExperimentsWindow) and experiments.isVisible()
+    assert experiments.file_edit.text() == str(RANDOM)
+    window.commands.experiments.trigger()  # shown again, not a second one
+    assert window._experiments_window is experiments
+    window.commands.reproduce_report.trigger()
+    dialogs = [d for d in window.findChildren(ReportDialog) if d.isVisible()]
+    assert len(dialogs) == 1
+    assert (
+        dialogs[0]
+        .intro.text()
+        .startswith(
+            "Runs every strategy and the 2/8/32 KiB pools on generated 1 MiB and 5 MiB inputs"
+        )
+    )
+    dialogs[0].close()
+    window.close()
+    assert not experiments.isVisible()
