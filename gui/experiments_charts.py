@@ -111,9 +111,8 @@ class SweepCharts(pg.GraphicsLayoutWidget):
                 plot.setLabel("bottom", AXIS_TITLES.get(parameter, ""))
         nth: dict[Strategy, int] = {}
         value_axis = "bottom" if self.horizontal else "left"
-        for plot, log_v, values in zip(
-            self.plots, (log_t, log_l, log_s), (times, locks, speedups), strict=True
-        ):
+        per_plot: list[Sequence[float]] = [times, [float(n) for n in locks], speedups]
+        for plot, log_v, values in zip(self.plots, (log_t, log_l, log_s), per_plot, strict=True):
             plot.getAxis(value_axis).setStyle(maxTextLevel=text_levels(values, log_v))
         for line in series:  # a strategy's second line gets its family's next shade and dash
             k = nth[line.strategy] = nth.get(line.strategy, -1) + 1
