@@ -2,7 +2,9 @@
 
 Each step first asks the audience to predict ("predict, then run"), then runs
 (live, or by replaying a recorded session), then reveals what happened with
-the run's real numbers.
+the run's real numbers.  After the last step, a summary: every run with its
+time, locks and speedup, and the one sentence to remember.  A run slowed down
+for the audience gets no speedup (its time is mostly the engine's sleeps).
 """
 
 from __future__ import annotations
@@ -39,8 +41,7 @@ STEPS: tuple[DemoStep, ...] = (
         Strategy.BASELINE,
         32 * KIB,
         "Twenty threads now share the heap behind one lock. Faster or slower than one thread?",
-        "{locks} lock acquisitions in {wall} ({speed_vs_single} the single thread): "
-        "the threads took turns.",
+        "{locks} lock acquisitions in {wall} ({speed_vs_single}): the threads took turns.",
     ),
     DemoStep(
         "A pool per thread",
@@ -48,7 +49,7 @@ STEPS: tuple[DemoStep, ...] = (
         32 * KIB,
         "Each thread gets its own 32 KiB pool and takes the lock only when it is full. "
         "How many lock acquisitions now?",
-        "{locks} lock acquisitions in {wall} ({speed_vs_baseline} the baseline).",
+        "{locks} lock acquisitions in {wall} ({speed_vs_baseline}).",
     ),
     DemoStep(
         "Pools of 2 KiB",
@@ -75,17 +76,34 @@ STEPS: tuple[DemoStep, ...] = (
 )
 
 
+#: The one sentence to remember (the summary slide's last line).
+TAKEAWAY = (
+    "One lock shared by twenty threads makes them take turns; a pool per thread "
+    "takes the lock only when its pool runs out, so the threads really run in parallel."
+)
+#: What the banner says once the summary is shown (N does nothing more).
+OVER = "The demo is over. Ctrl+D closes it; Ctrl+D again starts it afresh on clean charts."
+
+
 class Stage(enum.Enum):
     PREDICT = "predict"
     RUNNING = "running"
     REVEAL = "reveal"
+    SUMMARY = "summary"
 
 
-def _ratio(a: float, b: float) -> str:
+def _ratio(result: dict, other: dict | None, name: str) -> str:
+    """'3.2x faster than the baseline', or why there is no ratio."""
+    slowed = result.get("slowed") or (other or {}).get("slowed")
+    if other is None:
+        return f"no {name} run to compare with"
+    if slowed:
+        return f"{slowed}: no speedup against {name}"
+    a, b = other["wall_s"], result["wall_s"]
     if a <= 0 or b <= 0:
-        return "n/a"
+        return f"no speedup against {name}"
     r = a / b
-    return f"{r:,.1f}x faster than" if r >= 1 else f"{1 / r:,.1f}x slower than"
+    return f"{r:,.1f}x faster than {name}" if r >= 1 else f"{1 / r:,.1f}x slower than {name}"
 
 
 class DemoStepper:
@@ -108,27 +126,40 @@ class DemoStepper:
 
     @property
     def at_end(self) -> bool:
+        """The last step's reveal: N shows the summary next."""
         return self.index == len(self.steps) - 1 and self.stage is Stage.REVEAL
+
+    @property
+    def over(self) -> bool:
+        """The summary is shown: N does nothing more."""
+        return self.stage is Stage.SUMMARY
 
     def next(self) -> DemoStep | None:
         """Advances; returns the step whose run should start now, else None."""
         if self.stage is Stage.PREDICT:
             self.stage = Stage.RUNNING
             return self.step
-        if self.stage is Stage.REVEAL and self.index < len(self.steps) - 1:
+        if self.at_end:
+            self.stage = Stage.SUMMARY
+        elif self.stage is Stage.REVEAL:
             self.index += 1
             self.stage = Stage.PREDICT
         return None
 
     def back(self) -> None:
-        """Back to the previous step's question (or this one's, mid-step)."""
+        """Back to the previous step's question (or this one's, mid-step); from the
+        summary, back to the last step's reveal."""
+        if self.stage is Stage.SUMMARY:
+            self.stage = Stage.REVEAL
+            return
         if self.stage is Stage.PREDICT and self.index > 0:
             self.index -= 1
         self.stage = Stage.PREDICT
 
-    def run_finished(self, result: dict) -> None:
-        """``result``: a RunResult.as_dict() (or a session's result)."""
-        self.results[self.index] = result
+    def run_finished(self, result: dict, slowed: str = "") -> None:
+        """``result``: a RunResult.as_dict() (or a session's result); ``slowed``:
+        the run's slow motion ("slowed 1/100"), "" at full speed."""
+        self.results[self.index] = {**result, "slowed": slowed}
         self.stage = Stage.REVEAL
 
     def run_failed(self) -> None:
@@ -140,25 +171,55 @@ class DemoStepper:
             return self.step.prompt
         if self.stage is Stage.RUNNING:
             return f"Running: {self.step.title}"
+        if self.stage is Stage.SUMMARY:
+            return self.summary_text()
         return self.reveal_text(self.index)
+
+    def _first(self, strategy: Strategy) -> dict | None:
+        return next(
+            (r for i, r in sorted(self.results.items()) if self.steps[i].strategy is strategy),
+            None,
+        )
+
+    def summary_lines(self) -> list[str]:
+        """One line per step run: its time, locks and speedup (the summary slide)."""
+        single, baseline = self._first(Strategy.SINGLE), self._first(Strategy.BASELINE)
+        lines = []
+        for i, step in enumerate(self.steps):
+            result = self.results.get(i)
+            if result is None:
+                lines.append(f"{i + 1}. {step.title}: not run")
+                continue
+            text = (
+                f"{i + 1}. {step.title}: {result['wall_s']:.3f} s, "
+                f"{result['lock_acquisitions']:,} locks"
+            )
+            if step.strategy is Strategy.BASELINE:
+                text += f" ({_ratio(result, single, 'one thread')})"
+            elif step.strategy is not Strategy.SINGLE:
+                text += f" ({_ratio(result, baseline, 'the baseline')})"
+            elif result.get("slowed"):
+                text += f" ({result['slowed']})"
+            lines.append(text)
+        return lines
+
+    def summary_text(self) -> str:
+        """The summary slide: the runs, then the sentence to remember."""
+        return "\n".join([*self.summary_lines(), f"Remember: {TAKEAWAY}"])
 
     def reveal_text(self, index: int) -> str:
         result = self.results[index]
-        single = next(
-            (r for i, r in self.results.items() if self.steps[i].strategy is Strategy.SINGLE), None
-        )
-        baseline = next(
-            (r for i, r in self.results.items() if self.steps[i].strategy is Strategy.BASELINE),
-            None,
-        )
+        single, baseline = self._first(Strategy.SINGLE), self._first(Strategy.BASELINE)
         wall = result["wall_s"]
-        return self.steps[index].reveal.format(
+        text = self.steps[index].reveal.format(
             locks=f"{result['lock_acquisitions']:,}",
             wall=f"{wall:.3f} s",
             signature=result["signature"],
-            speed_vs_single=_ratio(single["wall_s"], wall) if single else "n/a",
-            speed_vs_baseline=_ratio(baseline["wall_s"], wall) if baseline else "n/a",
+            speed_vs_single=_ratio(result, single, "the single thread"),
+            speed_vs_baseline=_ratio(result, baseline, "the baseline"),
         )
+        slowed = result.get("slowed")
+        return f"{text} ({slowed})" if slowed and "no speedup" not in text else text
 
 
 def sessions_for_steps(

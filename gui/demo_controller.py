@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLabel
 
 from engine import EngineError, RunResult, Strategy
 from gui.charts import CAPTION_POINTS
-from gui.demo import DemoStepper, Stage, sessions_for_steps
+from gui.demo import OVER, DemoStepper, Stage, sessions_for_steps
 from gui.replay import ReplayController
 from gui.run_controller import RunController
 
@@ -39,10 +39,13 @@ class DemoBanner(QLabel):
 
 
 class DemoController(QObject):
-    """Predict, then run (or replay a recorded session), then reveal; step by step.
+    """Predict, then run (or replay a recorded session), then reveal; step by step,
+    from clean charts to a summary.
 
     ``start_run(strategy, pool_size)`` and ``open_session(path)`` are the
-    window's (they check the input and show what went wrong).
+    window's (they check the input and show what went wrong); ``clear_runs`` is
+    its Clear runs (the demo starts on clean charts), by default the one the
+    replay controller was given (gui.live_run sets it).
     """
 
     def __init__(
@@ -55,8 +58,10 @@ class DemoController(QObject):
         next_action: QAction,
         back_action: QAction,
         parent: QObject | None = None,
+        clear_runs: Callable[[], None] | None = None,
     ):
         super().__init__(parent)
+        self._clear_runs = clear_runs
         self._start_run = start_run
         self._open_session = open_session
         self._replay = replay
@@ -76,26 +81,43 @@ class DemoController(QObject):
         self.toggle()
 
     def toggle(self) -> None:
-        """Starts the guided demo (predict, then run, then reveal), or ends it."""
+        """Starts the guided demo on clean charts (predict, then run, then reveal),
+        or ends it (its runs stay on screen)."""
         if self.stepper is None:
+            if self._controller.busy:
+                self._actions[0].setChecked(False)
+                self._replay.banner.show_error(
+                    "a run is in progress: stop it first (S), then start the demo"
+                )
+                return
+            clear = self._clear_runs or self._replay.clear_runs
+            if clear is not None:
+                clear()  # demo runs never pile onto earlier runs' charts
             self.stepper = DemoStepper()
         else:
             self.stepper = None
             self.sessions = {}
         on = self.stepper is not None
-        toggle, next_action, back_action = self._actions
+        toggle, _next_action, back_action = self._actions
         toggle.setChecked(on)
-        next_action.setEnabled(on)
         back_action.setEnabled(on)
+        self._replay.keys.use_arrows(not on)  # ← and → are the demo's now
         self.banner.setVisible(on)
         self._update_banner()
 
     def _update_banner(self) -> None:
         demo = self.stepper
+        self._actions[1].setEnabled(demo is not None and not demo.over)
         if demo is None:
             self.banner.setText("")
             return
-        keys = "N / → next,  ← back" if demo.stage is not Stage.RUNNING else "running…"
+        if demo.over:
+            self.banner.setText(f"Summary of the demo\n{demo.text()}\n({OVER}  ← back)")
+            return
+        if demo.at_end:
+            keys = "N / → summary,  ← back"
+        else:
+            keys = "N / → next,  ← back" if demo.stage is not Stage.RUNNING else "running…"
         self.banner.setText(
             f"Step {demo.index + 1} of {len(demo.steps)}: "
             f"{demo.step.title}\n{demo.text()}\n({keys})"
@@ -110,7 +132,7 @@ class DemoController(QObject):
         if step is not None and recorded is not None:
             replayed = self._replay.session if self._open_session(recorded) else None
             if replayed is not None:
-                demo.run_finished(replayed.result)
+                demo.run_finished(replayed.result, replayed.speeds.label)
             else:
                 demo.run_failed()
         # The step's pool size for this run only: the user's setting is not touched.
@@ -127,7 +149,9 @@ class DemoController(QObject):
     def run_finished(self, result: RunResult) -> None:
         """A live run ended: the step it was for moves on to its reveal."""
         if self.stepper is not None and self.stepper.stage is Stage.RUNNING:
-            self.stepper.run_finished(result.as_dict())
+            job = self._controller.current_job
+            slowed = job.speeds.label if job is not None and job.run_id else ""
+            self.stepper.run_finished(result.as_dict(), slowed)
             self._update_banner()
 
     def run_failed(self, _exc: EngineError) -> None:

@@ -23,12 +23,15 @@ from engine import (
 from gui import inputs, replay_input
 from gui.charts import ChartsPanel, Trace, colour_for, run_label
 from gui.frame_pump import FramePump
+from gui.full_speed_axis import FullSpeedAxis, slowed_label
 from gui.heap_map import HeapMapView
 from gui.recording import Recording
 from gui.replay import ReplayController
 from gui.results_table import ResultsModel
 from gui.run_controller import InputKey, Job, JobKind, RunController
 from gui.settings_panel import SettingsPanel
+from gui.slow_motion import SpeedLog
+from gui.slowed_rows import add_row
 from gui.status_bar import ErrorBanner, StatusFields
 from gui.time_feed import TimeFeed, run_name
 from gui.worker import trim_heap
@@ -79,6 +82,12 @@ class LiveRun(QObject):
         self.time_feed = time_feed
         #: The input the user has open (runs read it).
         self.input_path: str | None = None
+        #: The charts' time axis in full-speed time (slowed runs), shared with replays.
+        self.full_speed = FullSpeedAxis(charts)
+        replay.full_speed = self.full_speed
+        replay.recording = recording
+        replay.clear_runs = self.clear_runs
+        replay.attach_lanes(time_feed.lanes)
         controller.started.connect(self._on_job_started)
         controller.finished.connect(self._on_job_finished)
         controller.failed.connect(self._on_job_failed)
@@ -121,7 +130,7 @@ class LiveRun(QObject):
         job.run_id = run_id = self.controller.next_run_id()
         job.trace = trace = Trace(
             run_id,
-            run_label(run_id, config),
+            slowed_label(run_label(run_id, config), SpeedLog.at(self.controller.speed)),
             strategy.label,
             colour_for(strategy.label, self.charts.traces),
         )
@@ -182,14 +191,22 @@ class LiveRun(QObject):
         trace, run = job.trace, job.run
         assert trace is not None and run is not None
         self.frame_pump.draw(final=True)
-        trace.series = result.series
+        speeds = job.speeds
+        self.full_speed.register(job.run_id, speeds)
+        trace.series = self.full_speed.shown(job.run_id, result.series)
         trace.live = False
-        self.charts.update_trace(trace)
+        relabelled = slowed_label(trace.label, speeds)
+        if relabelled != trace.label:  # the speed changed during the run
+            trace.label = relabelled
+            self.charts.remove_trace(trace.run_id)
+            self.charts.add_trace(trace)
+        else:
+            self.charts.update_trace(trace)
         self.time_feed.finish(result)
-        self.recording.finish(run, result)
+        self.recording.finish(run, result, speeds, job.run_id)
         references = self.controller.references
         reference = references.get(job.key)
-        self.results.add_result(job.run_id, result, reference)
+        add_row(self.results, job.run_id, result, reference, speeds)
         if job.key in references and reference is None:
             self.results.set_reference_failed(job.key)
         self.table.scrollToBottom()
@@ -197,8 +214,9 @@ class LiveRun(QObject):
         self.status.set_state(f"Finished #{job.run_id} {result.strategy.label}")
         self.status.elapsed.setText(f"wall {result.wall_s:.3f} s")
         thinned = replay_input.thinning_note(self.recording.last_recorder)
+        slowed = f" ({speeds.label}: no speedup)" if speeds.slowed else ""
         self.status.say(
-            f"Run #{job.run_id} {result.strategy.label}: {result.wall_s:.3f} s, "
+            f"Run #{job.run_id} {result.strategy.label}: {result.wall_s:.3f} s{slowed}, "
             f"{result.mb_per_s:.2f} MB/s, {result.lock_acquisitions:,} lock acquisitions, "
             f"signature {result.signature}"
             + (f"  ·  recording thinned: {thinned}" if thinned else ""),
@@ -241,14 +259,17 @@ class LiveRun(QObject):
         self.banner.show_error(f"could not compute the single-threaded reference: {message}")
 
     def clear_runs(self) -> None:
-        """Removes every row and curve (a run in progress keeps going)."""
+        """Removes every row and curve, and the replay (a run in progress keeps going)."""
+        self.replay.clear()
         self.results.clear()
+        self.recording.forget_runs()
         self.controller.forget_wanted()
         job = self.controller.current_job
         live = [t for t in self.charts.traces if t.live and job is not None and t is job.trace]
         self.charts.clear()
         for trace in live:
             self.charts.add_trace(trace)
+        self.full_speed.forget({t.run_id for t in live})
         self.time_feed.clear()
         if not self.controller.busy:
             self.show_idle_map()

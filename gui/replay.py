@@ -1,4 +1,8 @@
-"""Replaying a recorded session: its row, curves and heap map, with a time slider.
+"""Replaying a recorded session or a lecture file: its rows, curves and heap map,
+with a time slider and keys (see :mod:`gui.replay_keys`).
+
+A lecture file holds several runs: each gets its row, curve and breakdown bar;
+one at a time (the bar's run list) plays on the heap map, lanes and captions.
 
 Sessions of format version 3 also recorded what every thread slot was doing at
 each frame (the captions count threads computing / waiting / holding the lock as
@@ -7,9 +11,12 @@ and its time breakdown (the replayed row's bar, and the lock's busy share)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
+from collections.abc import Callable
 
+import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,15 +29,29 @@ from PySide6.QtWidgets import (
     QToolButton,
 )
 
-from engine import COUNTER_NAMES, InputError, RunConfig, RunPhase, RunResult, Strategy, Timeline
+from engine import (
+    COUNTER_NAMES,
+    CellState,
+    InputError,
+    RunConfig,
+    RunPhase,
+    RunResult,
+    Strategy,
+    Timeline,
+)
 from gui import inputs, replay_input
 from gui.captions import Frame
 from gui.charts import ChartsPanel, Trace, colour_for, run_label
 from gui.frame_pump import DRAW_INTERVAL_MS, CaptionBoard
+from gui.full_speed_axis import FullSpeedAxis, slowed_label
 from gui.heap_map import HeapMapView
+from gui.lecture_file import Lecture, load_lecture
+from gui.recording import Recording
+from gui.replay_keys import ReplayKeys
 from gui.results_table import ResultsModel, input_key
 from gui.run_controller import RunController
-from gui.session_file import Session, SessionError, load_session
+from gui.session_file import Session, SessionError
+from gui.slowed_rows import add_row
 from gui.status_bar import ErrorBanner, StatusFields
 from gui.timeline_view import TimelineView
 
@@ -39,7 +60,8 @@ SLIDER_STEPS = 1000
 
 
 class ReplayBar(QFrame):
-    """Play / pause, the time slider, replay speed and a note on what was not checked."""
+    """Play / pause, the time slider, replay speed, which run of a lecture file
+    plays, and a note on what was not checked."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -47,22 +69,34 @@ class ReplayBar(QFrame):
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 2, 4, 2)
         row.addWidget(QLabel("Replay"))
+        self.run_box = QComboBox()
+        self.run_box.setObjectName("replayRun")
+        self.run_box.setToolTip("The run that plays on the heap map, lanes and captions")
+        self.run_box.setVisible(False)
         self.play = QPushButton("▶ Play")
+        self.play.setToolTip("Play / pause (K or Space)")
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("replaySlider")
+        self.slider.setToolTip(
+            "Frames: , and .   Seconds: Shift+←/→ or Page Up/Down   Start/end: Home/End"
+        )
         self.speed = QComboBox()
         for label, fraction in (("1×", 1.0), ("1/10", 0.1), ("1/100", 0.01), ("1/1000", 0.001)):
             self.speed.addItem(label, fraction)
         self.time_label = QLabel("")
+        self.frame_label = QLabel("")
+        self.frame_label.setObjectName("replayFrame")
         self.note = QLabel("")
         self.note.setObjectName("replayNote")
         self.note.setVisible(False)
         self.close_button = QToolButton()
         self.close_button.setText("✕")
-        self.close_button.setToolTip("Close the replay (the row and curves stay)")
+        self.close_button.setToolTip("Close the replay (the rows and curves stay)")
+        row.addWidget(self.run_box)
         row.addWidget(self.play)
         row.addWidget(self.slider, 1)
         row.addWidget(self.time_label)
+        row.addWidget(self.frame_label)
         row.addWidget(QLabel("speed"))
         row.addWidget(self.speed)
         row.addWidget(self.note)
@@ -75,8 +109,26 @@ class ReplayBar(QFrame):
         self.note.setVisible(bool(note))
 
 
+@dataclasses.dataclass(eq=False)
+class ReplayRun:
+    """One replayed run: its session, the result its row shows, its curve."""
+
+    run_id: int
+    session: Session
+    result: RunResult
+    trace: Trace
+    note: str = ""
+
+    @property
+    def title(self) -> str:
+        return f"#{self.run_id} {self.result.strategy.label}" + (
+            f" ({self.session.speeds.label})" if self.session.speeds.slowed else ""
+        )
+
+
 class ReplayController(QObject):
-    """Opens a session as a row and a curve, and plays it back on the views."""
+    """Opens a session or lecture file as rows and curves, and plays one run back
+    on the views."""
 
     #: The replay's timeline up to the time shown (Timeline), and whether it is
     #: playing (the lanes follow its end); None and False: this replay has no
@@ -106,11 +158,18 @@ class ReplayController(QObject):
         self.banner = banner
         #: The input the user has open (a replay of it gets its signature checked).
         self.input_path: str | None = None
+        #: The charts' full-speed time axis and the window's recordings (LiveRun sets
+        #: both: replayed runs are drawn on that axis and saved in a lecture file).
+        self.full_speed: FullSpeedAxis | None = None
+        self.recording: Recording | None = None
+        #: The window's Clear runs (LiveRun sets it; the guided demo starts with it).
+        self.clear_runs: Callable[[], None] | None = None
+        self._last_file: tuple[tuple, Lecture] | None = None
         self.bar = ReplayBar()
-        #: The session being replayed (None when no replay is open).
-        self.session: Session | None = None
-        self.result: RunResult | None = None
-        self._trace: Trace | None = None
+        self.keys = ReplayKeys(self.bar, self)
+        #: The runs of the open replay (empty when none is open), and which one plays.
+        self.runs: list[ReplayRun] = []
+        self.index = 0
         self.time = 0.0
         self._stepping = False
         self._clock = 0.0
@@ -122,9 +181,30 @@ class ReplayController(QObject):
         self.bar.play.clicked.connect(self.toggle_play)
         self.bar.slider.valueChanged.connect(self._on_slider)
         self.bar.close_button.clicked.connect(self.stop)
+        self.bar.run_box.currentIndexChanged.connect(self._on_run_chosen)
+
+    # -- what plays -------------------------------------------------------------
+
+    @property
+    def active(self) -> ReplayRun | None:
+        return self.runs[self.index] if self.runs else None
+
+    @property
+    def session(self) -> Session | None:
+        """The session playing (None when no replay is open)."""
+        run = self.active
+        return None if run is None else run.session
+
+    @property
+    def result(self) -> RunResult | None:
+        run = self.active
+        return None if run is None else run.result
+
+    # -- opening ------------------------------------------------------------------
 
     def open(self, path: str | os.PathLike[str]) -> bool:
-        """Replays a recorded run: its row, curves and heap map, with a time slider.
+        """Replays a session file's run, or every run of a lecture file: rows,
+        curves and bars for each, the heap map, lanes and slider for one.
 
         Never starts a run on a path the session names: its signature is checked
         only when the input the user has open is the recorded one (same size and
@@ -138,58 +218,126 @@ class ReplayController(QObject):
             self.banner.show_error(reason.replace("cannot read", "cannot open session", 1))
             return False
         try:
-            session = load_session(path)
+            lecture = self._load(path)
         except SessionError as exc:
             self.banner.show_error(str(exc))
             return False
-        meta = session.meta
-        input_path = self.input_path
-        try:
-            r, cfg = session.result, session.config
-            strategy = next(s for s in Strategy if s.label == cfg["strategy"])
-            config = RunConfig(
-                strategy=strategy,
-                heap_size=cfg["heap_size"],
-                pool_size=cfg["pool_size"],
-                batch_size=cfg["batch_size"],
-                block_size=cfg["block_size"],
-                telemetry=False,
-            )
-            counters = {k: int(r[k]) for k in COUNTER_NAMES if k in r}
-            same_input = replay_input.matches_open_input(meta, input_path)
-            recorded_path = r.get("path", session.input_name)
-            result = RunResult(
-                path=input_path if same_input and input_path else str(recorded_path),
-                config=config,
-                signature=int(r["signature"]),
-                blocks=int(r["blocks"]),
-                bytes=int(r["bytes"]),
-                wall_s=float(r["wall_s"]),
-                counters=counters,
-                series=session.series,
-                slot_times_ns=session.slot_times_ns,
-                timeline=session.timeline,
-            )
-        except (KeyError, TypeError, ValueError, StopIteration, InputError) as exc:
-            self.banner.show_error(f"cannot replay '{path}': incomplete session ({exc})")
-            return False
+        results = []
+        for k, session in enumerate(lecture.runs, start=1):
+            try:
+                results.append(self._result_of(session))
+            except (KeyError, TypeError, ValueError, StopIteration, InputError) as exc:
+                which = f" (run {k} of {len(lecture.runs)})" if lecture.is_lecture else ""
+                self.banner.show_error(f"cannot replay '{path}'{which}: incomplete session ({exc})")
+                return False
         self.banner.clear()
-        self.stop()  # the previous replay keeps its row and its whole curve
+        self.stop()  # the previous replay keeps its rows and its whole curves
+        references = self.controller.references
+        wanted = False
+        for session, (result, same_input) in zip(lecture.runs, results, strict=True):
+            run = self._add_run(session, result, same_input)
+            self.runs.append(run)
+            if self.recording is not None:
+                self.recording.keep(run.run_id, session)
+            key = input_key(result.path, result.config.block_size)
+            wanted = wanted or (same_input and key not in references)
+        self.table.scrollToBottom()
+        self.bar.run_box.blockSignals(True)
+        self.bar.run_box.clear()
+        for run in self.runs:
+            self.bar.run_box.addItem(run.title)
+        self.bar.run_box.setVisible(len(self.runs) > 1)
+        self.bar.run_box.blockSignals(False)
+        self.bar.setVisible(True)
+        self.select(len(self.runs) - 1)
+        shown = inputs.shown_path(path)
+        what = (
+            f"Replaying lecture {shown}: {len(self.runs)} runs "
+            f"(#{self.runs[0].run_id}-#{self.runs[-1].run_id}; pick one in the replay bar)"
+            if lecture.is_lecture
+            else f"Replaying {shown}"
+        )
+        note = self.runs[-1].note
+        self.status.say(what + (f"  ·  {note}" if note else ""), 15000)
+        if wanted:
+            self.controller.step()  # the reference of the user's own input
+        return True
+
+    def _load(self, path: str | os.PathLike[str]) -> Lecture:
+        """The file's runs; the same unchanged file opened again shares the sessions
+        already in memory (every run on screen keeps its recording)."""
+        try:
+            st = os.stat(path)
+            key: tuple | None = (os.path.realpath(path), st.st_ino, st.st_size, st.st_mtime_ns)
+        except (OSError, ValueError, TypeError):
+            key = None
+        cached = self._last_file
+        kept = self.recording.sessions.values() if self.recording is not None else []
+        if (
+            key is not None
+            and cached is not None
+            and cached[0] == key
+            and all(any(s is k for k in kept) for s in cached[1].runs)
+        ):
+            return cached[1]
+        lecture = load_lecture(path)
+        self._last_file = (key, lecture) if key is not None else None
+        return lecture
+
+    def _result_of(self, session: Session) -> tuple[RunResult, bool]:
+        """The RunResult a session's row shows, and whether its input is the open one."""
+        meta = session.meta
+        r, cfg = session.result, session.config
+        strategy = next(s for s in Strategy if s.label == cfg["strategy"])
+        config = RunConfig(
+            strategy=strategy,
+            heap_size=cfg["heap_size"],
+            pool_size=cfg["pool_size"],
+            batch_size=cfg["batch_size"],
+            block_size=cfg["block_size"],
+            telemetry=False,
+        )
+        counters = {k: int(r[k]) for k in COUNTER_NAMES if k in r}
+        same_input = replay_input.matches_open_input(meta, self.input_path)
+        recorded_path = r.get("path", session.input_name)
+        result = RunResult(
+            path=self.input_path if same_input and self.input_path else str(recorded_path),
+            config=config,
+            signature=int(r["signature"]),
+            blocks=int(r["blocks"]),
+            bytes=int(r["bytes"]),
+            wall_s=float(r["wall_s"]),
+            counters=counters,
+            series=session.series,
+            slot_times_ns=session.slot_times_ns,
+            timeline=session.timeline,
+        )
+        return result, same_input
+
+    def _add_run(self, session: Session, result: RunResult, same_input: bool) -> ReplayRun:
+        """A replayed run's curve and row (its reference asked for when it is the
+        open input's)."""
+        config, meta = result.config, session.meta
+        speeds = session.speeds
         run_id = self.controller.next_run_id()
         trace = Trace(
             run_id,
-            run_label(run_id, config) + " — replay",
-            strategy.label,
-            colour_for(strategy.label, self.charts.traces),
+            slowed_label(run_label(run_id, config), speeds) + " — replay",
+            config.strategy.label,
+            colour_for(config.strategy.label, self.charts.traces),
             live=False,
         )
-        trace.series = session.series
+        if self.full_speed is not None:
+            self.full_speed.register(run_id, speeds)
+            trace.series = self.full_speed.shown(run_id, session.series)
+        else:
+            trace.series = session.series
         self.charts.add_trace(trace)
         references = self.controller.references
         if same_input:
             key = input_key(result.path, config.block_size)
             self.controller.want_reference(key, config.heap_size)
-            self.results.add_result(run_id, result, references.get(key))
+            add_row(self.results, run_id, result, references.get(key), speeds)
             if references.get(key, 0) is None:
                 self.results.set_reference_failed(key)
             note = ""
@@ -197,7 +345,7 @@ class ReplayController(QObject):
             # Keyed by the recorded identity, so no path here (live runs included) ever
             # lends it a reference: it gets "? (no reference)" and says why.
             key = replay_input.session_key(meta, config.block_size)
-            row = self.results.add_result(run_id, result, None)
+            row = add_row(self.results, run_id, result, None, speeds)
             replay_input.rekey_row(self.results, row, key)
             self.results.set_reference_failed(key)
             note = replay_input.not_checked_note(meta)
@@ -206,37 +354,64 @@ class ReplayController(QObject):
             note = (
                 f"{note}; recording thinned: {thinned}" if note else f"recording thinned: {thinned}"
             )
-        self.bar.set_note(note)
-        self.table.scrollToBottom()
+        return ReplayRun(run_id, session, result, trace, note)
+
+    def select(self, index: int) -> None:
+        """Plays run ``index`` of the open replay on the heap map, lanes and slider
+        (shown at its end; the other runs' curves stay whole)."""
+        if not 0 <= index < len(self.runs):
+            return
+        self.timer.stop()
+        self.bar.play.setText("▶ Play")
+        previous = self.active
+        if previous is not None and previous.session is not self.runs[index].session:
+            self._draw_whole(previous)
+        self.index = index
+        run = self.runs[index]
+        session, config = run.session, run.result.config
+        self.bar.run_box.blockSignals(True)
+        self.bar.run_box.setCurrentIndex(index)
+        self.bar.run_box.blockSignals(False)
+        self.bar.set_note(run.note)
         self.heap_map.set_layout(
             config.heap_size,
             config.pool_size,
-            strategy,
-            int(meta.get("slot_count", config.batch_size)),
-            f"Replay #{run_id} {strategy.label}: {session.input_name}",
+            config.strategy,
+            int(session.meta.get("slot_count", config.batch_size)),
+            f"Replay #{run.run_id} {config.strategy.label}: {session.input_name}",
         )
         self.heap_map.set_hint("")
-        self.session = session
-        self._trace = trace
-        self.result = result
         if session.timeline is None:
             self.sig_timeline.emit(None, False)  # the lanes of another run are not this one's
-        self.bar.slider.setRange(0, SLIDER_STEPS)
-        self.bar.setVisible(True)
-        self.bar.slider.setValue(SLIDER_STEPS)
-        self.show_at(session.duration_s)
-        self.status.say(
-            f"Replaying {inputs.shown_path(path)}" + (f"  ·  {note}" if note else ""), 15000
-        )
-        if same_input and key not in references:
-            self.controller.step()  # the reference of the user's own input
-        return True
+        self.status.progress.setRange(0, max(1, run.result.blocks))
+        self._move_to(session.duration_s)
+        self._keep_fullest(session)
+
+    def _keep_fullest(self, session: Session) -> None:
+        """The heap map's "fullest moment" (exported as a slide) is the recording's
+        fullest frame, not the frames the replay happened to show."""
+        i = session.fullest_frame()
+        if i < 0 or self.heap_map.layout is None:
+            return
+        states = np.asarray(session.heap_states[i])
+        owners = np.asarray(session.heap_owners[i])
+        if len(states) != self.heap_map.layout.heap_cells:
+            return
+        used = int(np.count_nonzero((states == CellState.GLOBAL) | (states == CellState.POOL_USED)))
+        self.heap_map.peak = (states.copy(), owners.copy(), float(session.frame_times[i]), used)
+
+    def _on_run_chosen(self, index: int) -> None:
+        if index >= 0 and index != self.index:
+            self.select(index)
+
+    # -- showing a moment --------------------------------------------------------
 
     def show_at(self, t: float) -> None:
-        """Heap map, curves and captions of the replayed run at ``t`` seconds."""
-        session, trace, result = self.session, self._trace, self.result
-        if session is None or trace is None or result is None:
+        """Heap map, curve, captions and status bar of the playing run at ``t`` seconds."""
+        run = self.active
+        if run is None:
             return
+        session, trace, result = run.session, run.trace, run.result
         t = min(max(t, 0.0), session.duration_s)
         self.time = t
         i = session.frame_at(t)
@@ -244,7 +419,7 @@ class ReplayController(QObject):
             self.heap_map.show_cells(session.heap_states[i], session.heap_owners[i], t)
         end = t >= session.duration_s
         series = session.series if end else session.series_until(t)
-        trace.series = series
+        trace.series = self._shown(run, series)
         self.charts.update_trace(trace)
         counters = {k: int(v[-1]) if len(v) else 0 for k, v in series.items() if k != "time_s"}
         for k in COUNTER_NAMES:
@@ -264,7 +439,39 @@ class ReplayController(QObject):
             )
         )
         self._emit_timeline(session, t, end)
+        frames = len(session.frame_times)
         self.bar.time_label.setText(f"{t:.3f} / {session.duration_s:.3f} s")
+        self.bar.frame_label.setText(f"frame {i + 1} of {frames}")
+        self._show_status(run, t, i, counters)
+
+    def _show_status(self, run: ReplayRun, t: float, frame: int, counters: dict) -> None:
+        """The status bar follows the replay (never the last live run's numbers)."""
+        status, session = self.status, run.session
+        state = "Replay" if not self.timer.isActive() else "Replaying"
+        status.set_state(f"{state} #{run.run_id} {run.result.strategy.label}", run.trace.colour)
+        status.progress.setValue(
+            min(int(counters.get("blocks_done", 0)), status.progress.maximum())
+        )
+        status.elapsed.setText(
+            f"replay {t:.3f} / {session.duration_s:.3f} s, "
+            f"frame {frame + 1} of {len(session.frame_times)}"
+        )
+        locks = run.result.lock_acquisitions
+        status.locks.setText(
+            f"{counters.get('lock_acquisitions', 0):,} lock acquisitions"
+            if locks is not None
+            else ""
+        )
+        status.fps.setText("")
+
+    def _shown(self, run: ReplayRun, series: dict) -> dict:
+        if self.full_speed is None:
+            return series
+        return self.full_speed.shown(run.run_id, series)
+
+    def _draw_whole(self, run: ReplayRun) -> None:
+        run.trace.series = self._shown(run, run.session.series)
+        self.charts.update_trace(run.trace)
 
     def attach_lanes(self, lanes: TimelineView) -> None:
         """The lanes that show the replay's timeline (once is enough; again replaces)."""
@@ -295,34 +502,117 @@ class ReplayController(QObject):
         if timeline is not None:
             self.sig_timeline.emit(timeline, self.timer.isActive() and not end)
 
+    # -- closing ------------------------------------------------------------------
+
     def stop(self) -> None:
-        """Closes the replay; its row and its whole curve stay (the lanes too)."""
-        if self.session is None:
+        """Closes the replay; its rows and whole curves stay (the lanes too)."""
+        if not self.runs:
             return
         self.timer.stop()
-        if self._trace is not None:
-            self._trace.series = self.session.series
-            self.charts.update_trace(self._trace)
-        self.session = None
-        self._trace = None
+        for run in self.runs:
+            self._draw_whole(run)
+        self._close()
+        self.status.set_state("Idle", "")
+
+    def clear(self) -> None:
+        """Clear runs: the replay goes with its lanes, captions and status."""
+        self.timer.stop()
+        had = bool(self.runs)
+        self._last_file = None
+        self._close()
+        if self._lanes is not None and self._lanes.timeline is not None:
+            self._lanes.clear()
+        if had:
+            self.board.reset()
+            for label in self.board.labels.values():
+                label.setText("")
+            self.status.set_state("Idle", "")
+            self.status.elapsed.setText("elapsed —")
+            self.status.locks.setText("")
+            self.status.progress.setValue(0)
+
+    def _close(self) -> None:
+        self.runs = []
+        self.index = 0
+        self.bar.set_note("")
+        self.bar.play.setText("▶ Play")
+        self.bar.run_box.clear()
         self.bar.setVisible(False)
 
+    # -- moving (slider, timer, keys) -------------------------------------------
+
     def toggle_play(self) -> None:
-        if self.session is None:
+        session = self.session
+        if session is None:
             return
         if self.timer.isActive():
             self.timer.stop()
             self.bar.play.setText("▶ Play")
+            self.show_at(self.time)  # the status says "Replay" again
             return
-        if self.bar.slider.value() >= SLIDER_STEPS:
-            self.bar.slider.setValue(0)
+        if self.time >= session.duration_s:
+            self._move_to(0.0)
         self._clock = time.perf_counter()
         self.timer.start()
         self.bar.play.setText("❚❚ Pause")
 
+    def pause(self) -> None:
+        if self.timer.isActive():
+            self.timer.stop()
+            self.bar.play.setText("▶ Play")
+
+    def step_frame(self, frames: int) -> None:
+        """To the next (``frames`` > 0) or previous recorded heap-map frame, paused."""
+        session = self.session
+        if session is None or frames == 0:
+            return
+        self.pause()
+        times = session.frame_times
+        if frames > 0:
+            k = int(np.searchsorted(times, self.time, side="right")) + frames - 1
+            t = float(times[k]) if k < len(times) else session.duration_s
+        else:
+            k = int(np.searchsorted(times, self.time, side="left")) + frames
+            t = float(times[k]) if k >= 0 else 0.0
+        self._move_to(t)
+
+    def jump(self, seconds: float) -> None:
+        """``seconds`` of recording forward (or back), paused, within the recording."""
+        if self.session is None:
+            return
+        self.pause()
+        self._move_to(self.time + seconds)
+
+    def home(self) -> None:
+        if self.session is not None:
+            self.pause()
+            self._move_to(0.0)
+
+    def end(self) -> None:
+        session = self.session
+        if session is not None:
+            self.pause()
+            self._move_to(session.duration_s)
+
+    def _move_to(self, t: float) -> None:
+        """Shows ``t`` and puts the slider there (without a second redraw)."""
+        session = self.session
+        if session is None:
+            return
+        t = min(max(t, 0.0), session.duration_s)
+        duration = session.duration_s
+        self._stepping = True
+        self.bar.slider.setRange(0, SLIDER_STEPS)
+        self.bar.slider.setValue(
+            round(SLIDER_STEPS * t / duration) if duration > 0 else SLIDER_STEPS
+        )
+        self._stepping = False
+        self.show_at(t)
+
     def _on_slider(self, value: int) -> None:
-        if self.session is not None and not self._stepping:
-            self.show_at(self.session.duration_s * value / SLIDER_STEPS)
+        session = self.session
+        if session is not None and not self._stepping:
+            self.show_at(session.duration_s * value / SLIDER_STEPS)
 
     def _on_tick(self) -> None:
         session = self.session
@@ -333,12 +623,7 @@ class ReplayController(QObject):
         step = (now - self._clock) * float(self.bar.speed.currentData())
         self._clock = now
         t = min(self.time + step, session.duration_s)
-        self._stepping = True
-        self.bar.slider.setValue(
-            round(SLIDER_STEPS * t / session.duration_s) if session.duration_s > 0 else SLIDER_STEPS
-        )
-        self._stepping = False
-        self.show_at(t)
         if t >= session.duration_s:
             self.timer.stop()
             self.bar.play.setText("▶ Play")
+        self._move_to(t)

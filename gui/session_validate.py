@@ -283,7 +283,7 @@ def check_header(meta: dict, prefix: str) -> int:
 def check_meta(meta: dict, prefix: str) -> Shapes:
     """Every field of meta.json against the engine's limits; the arrays' expected shapes."""
     version = check_header(meta, prefix)
-    newer = ("slot_times_ns",) if version >= 3 else ()
+    newer: tuple[str, ...] = ("slot_times_ns",) if version >= 3 else ()
     newer += ("slow_motion",) if version >= 4 else ()
     top = _Fields(meta, "meta", prefix, _TOP_FIELDS, ("created", "recording", *newer))
     top.text("created", 64)

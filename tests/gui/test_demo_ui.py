@@ -66,9 +66,11 @@ def test_guided_demo_from_recorded_sessions(window, qtbot, tmp_path):
         live.append(window.demo.stepper.reveal_text(i))
         qtbot.keyClick(window, Qt.Key_N)
     (folder / "junk.session").write_bytes(b"not a session")
-    rows_before = len(window.results.rows)
+    assert window.demo.stepper.over
+    assert len(window.results.rows) == len(STEPS)
 
-    window.demo.start(folder)
+    window.demo.start(folder)  # a fresh comparison: the live runs' rows and curves go
+    assert window.results.rows == [] and window.charts.traces == []
     demo = window.demo.stepper
     assert set(window.demo.sessions) == set(range(len(STEPS)))
     for i, step in enumerate(STEPS):
@@ -81,9 +83,11 @@ def test_guided_demo_from_recorded_sessions(window, qtbot, tmp_path):
         assert row.result.strategy is step.strategy
         # Same lock counts as the live run recorded for that step (wall times differ).
         assert demo.reveal_text(i).split(" in ")[0] == live[i].split(" in ")[0]
-        qtbot.keyClick(window, Qt.Key_Right)
+        if i < len(STEPS) - 1:
+            qtbot.keyClick(window, Qt.Key_Right)
     assert demo.at_end
-    assert len(window.results.rows) == rows_before + len(STEPS)
+    assert [r.run_id for r in window.results.rows] == [t.run_id for t in window.charts.traces]
+    assert len(window.results.rows) == len(STEPS)
 
 
 def test_guided_demo_keeps_the_users_pool_size(qtbot):
