@@ -42,6 +42,10 @@ class Slots:
     #: File > Export handout (PDF)...: the window's FileCommands.ask_handout.  None
     #: leaves the menu entry disabled.
     handout: Slot | None = None
+    #: File > Save lecture...: the window's FileCommands.ask_save_lecture (None: disabled).
+    save_lecture: Slot | None = None
+    #: View > Time axis in full-speed time: the window's LiveRun.full_speed.toggle.
+    full_speed: Slot | None = None
 
 
 class Actions:
@@ -57,6 +61,10 @@ class Actions:
         file_menu.addSeparator()
         self.save_session = self._add(file_menu, "&Save session…", "Ctrl+S")
         self.open_session = self._add(file_menu, "Open s&ession…", "Ctrl+Shift+O")
+        self.save_lecture = self._add(file_menu, "Save &lecture (every run)…", "Ctrl+Shift+S")
+        self.save_lecture.setToolTip(
+            "Every run on screen with its recording, in one file: open it to replay them all"
+        )
         file_menu.addSeparator()
         # (tests/gui/test_main_window.py names this entry; the set includes the handout)
         self.export = self._add(file_menu, "&Export PNGs and CSVs…", ("E", "Ctrl+E"))
@@ -91,6 +99,9 @@ class Actions:
         view_menu = bar.addMenu("&View")
         self.rate = self._add(view_menu, "Lock chart as &rate per second", "R")
         self.log = self._add(view_menu, "Lock chart on a &log scale", "L")
+        self.full_speed = self._add(
+            view_menu, "Time axis in full-speed &time (slowed runs)", "T", checkable=True
+        )
         view_menu.addSeparator()
         self.presentation = self._add(view_menu, "&Presentation mode", "F5", checkable=True)
         self.full_screen = self._add(view_menu, "F&ull screen", "F11")

@@ -18,6 +18,7 @@ from gui.export_names import written_message
 from gui.export_set import export_all
 from gui.handout_render import handout_bytes
 from gui.heap_map import HeapMapView
+from gui.lecture_file import save_lecture
 from gui.recording import Recording
 from gui.results_table import ResultsModel
 from gui.session_file import save_session
@@ -86,11 +87,49 @@ class FileCommands:
         if path and self.save_session_to(path):
             s.session_dir = os.path.dirname(path)
 
+    def lecture_runs(self) -> tuple[list[tuple[int, session_file.Session]], list[int]]:
+        """(run number, session) of every row on screen with its recording, in table
+        order, and the rows without one (dropped to stay within memory)."""
+        kept = self.recording.sessions
+        runs = [(r.run_id, kept[r.run_id]) for r in self.results.rows if r.run_id in kept]
+        missing = [r.run_id for r in self.results.rows if r.run_id not in kept]
+        return runs, missing
+
+    def save_lecture_to(self, path: str | os.PathLike[str]) -> pathlib.Path | None:
+        """Saves every run on screen in one lecture file; None (with a message) if
+        there is none or it cannot be written."""
+        runs, missing = self.lecture_runs()
+        try:
+            out = save_lecture(runs, path)
+        except (OSError, ValueError) as exc:
+            self.banner.show_error(f"could not save the lecture: {exc}")
+            return None
+        lacking = (
+            f" (without #{', #'.join(map(str, missing))}: their recordings were dropped "
+            "to stay within memory)"
+            if missing
+            else ""
+        )
+        self.status.say(f"Lecture of {len(runs)} runs saved to {out}{lacking}", 15000)
+        return out
+
+    def ask_save_lecture(self) -> None:
+        if not self.lecture_runs()[0]:
+            self.save_lecture_to("")
+            return
+        s = AppSettings()
+        start = pathlib.Path(s.session_dir or pathlib.Path.home()) / f"lecture{session_file.SUFFIX}"
+        path, _ = QFileDialog.getSaveFileName(
+            self.parent, "Save every run as a lecture file", str(start), SESSION_FILTER
+        )
+        if path and self.save_lecture_to(path):
+            s.session_dir = os.path.dirname(path)
+
     def ask_session(self) -> str:
         """A session file the user picks ("" when cancelled)."""
         start = AppSettings().session_dir or str(pathlib.Path.home())
         path, _ = QFileDialog.getOpenFileName(
-            self.parent, "Open a recorded session", start, SESSION_FILTER
+            self.parent, "Open a recorded session or lecture file", start, SESSION_FILTER
         )
         return path
 

@@ -186,6 +186,7 @@ class LiveRun(QObject):
             self.status.progress.setRange(0, 1)
             self.status.progress.setValue(1)
             self.status.set_state("Idle")
+            self.replay.refresh_status()  # an open replay's moment, not "Idle"
             self.sig_reference_ready.emit(result.signature)
             return
         trace, run = job.trace, job.run
@@ -231,6 +232,7 @@ class LiveRun(QObject):
         if job.kind is JobKind.REFERENCE:
             self.status.progress.setRange(0, 1)
             self.status.set_state("Idle")
+            self.replay.refresh_status()
             return
         self.frame_pump.draw(final=True)
         trace, run = job.trace, job.run

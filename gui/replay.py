@@ -464,6 +464,14 @@ class ReplayController(QObject):
         )
         status.fps.setText("")
 
+    def refresh_status(self) -> None:
+        """The status bar shows the replay's moment again (after a reference run)."""
+        run = self.active
+        if run is None:
+            return
+        self.status.progress.setRange(0, max(1, run.result.blocks))
+        self.show_at(self.time)
+
     def _shown(self, run: ReplayRun, series: dict) -> dict:
         if self.full_speed is None:
             return series
