@@ -61,6 +61,7 @@ class BreakdownChart(QWidget):
         self._bars: list[pg.BarGraphItem] = []
         self._texts: list[pg.TextItem] = []
         self._label_fits: list[tuple[pg.TextItem, str, float]] = []
+        self.legend_allowed = True
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -121,6 +122,7 @@ class BreakdownChart(QWidget):
         self._font_scale = font_scale
         self._set_fonts()
         self._draw()
+        self._show_legend()
 
     # -------------------------------------------------------------- internals
 
@@ -181,8 +183,18 @@ class BreakdownChart(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
-        self.legend.setVisible(self.height() >= _LEGEND_MIN_HEIGHT)
+        self._show_legend()
         self._fit_labels()
+
+    def set_legend_allowed(self, allowed: bool) -> None:
+        """Whether the state legend may show (not under the lanes, which have one)."""
+        self.legend_allowed = allowed
+        self._show_legend()
+
+    def _show_legend(self) -> None:
+        # Big presentation fonts need more room before the legend fits beside the bars.
+        tall = self.height() >= _LEGEND_MIN_HEIGHT * max(1.0, self._font_scale)
+        self.legend.setVisible(self.legend_allowed and tall)
 
     def _label(
         self, state: str, value: float, start: float, y: float, share: bool, named: bool

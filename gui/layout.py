@@ -264,9 +264,11 @@ class ViewLayout(QObject):
         v.table_split.setOrientation(
             Qt.Orientation.Vertical if name == "results" else Qt.Orientation.Horizontal
         )
+        # Under the lanes, the bars need no state legend: the lanes' is just above.
+        v.breakdown.set_legend_allowed(name != "lanes")
         if name == "lanes":
-            # The lanes get the room; the bars (one per run) need much less.
-            v.setSizes([3 * max(1, v.height()) // 4, max(1, v.height()) // 4])
+            # The lanes get the room; the bars (one per run) need less.
+            v.setSizes([2 * max(1, v.height()) // 3, max(1, v.height()) // 3])
         for bar in (self.toolbar_pages, self.top_pages):
             bar.set_current(name)
         self.page_changed.emit(name)

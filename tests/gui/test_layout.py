@@ -465,3 +465,14 @@ def test_presentation_zoom_steps_from_the_keyboard(window, qtbot):
         assert combo.currentText() == text
     qtbot.keyClick(window, Qt.Key_F5)
     assert window.charts.views["locks"].font_scale == 1.0
+
+
+def test_the_bars_under_the_lanes_leave_the_state_legend_to_the_lanes(window, qtbot):
+    window.resize(1200, 900)
+    window.view_layout.set_page("lanes")
+    assert not window.breakdown.legend_allowed and window.breakdown.legend.isHidden()
+    window.view_layout.set_page("results")
+    assert window.breakdown.legend_allowed
+    qtbot.waitUntil(lambda: window.breakdown.height() > 0)
+    tall = window.breakdown.height() >= 200
+    assert window.breakdown.legend.isVisible() == tall
