@@ -113,7 +113,9 @@ class SweepCharts(pg.GraphicsLayoutWidget):
         value_axis = "bottom" if self.horizontal else "left"
         per_plot: list[Sequence[float]] = [times, [float(n) for n in locks], speedups]
         for plot, log_v, values in zip(self.plots, (log_t, log_l, log_s), per_plot, strict=True):
-            plot.getAxis(value_axis).setStyle(maxTextLevel=text_levels(values, log_v))
+            # pyqtgraph labels every 2x ... 9x of a short log axis, piled up: our own
+            # 1-2-5 labels instead (the other multiples keep their grid lines).
+            plot.getAxis(value_axis).setTicks(log_ticks(values) if log_v else None)
         for line in series:  # a strategy's second line gets its family's next shade and dash
             k = nth[line.strategy] = nth.get(line.strategy, -1) + 1
             self._draw(line, k, log_x, log_t, log_l, log_s)
@@ -131,7 +133,6 @@ class SweepCharts(pg.GraphicsLayoutWidget):
         ticks = self._ticks(series, parameter, categories, log_x)
         for plot in self.plots:
             category_axis = plot.getAxis("left" if self.horizontal else "bottom")
-            plot.getAxis("bottom" if self.horizontal else "left").setTicks(None)
             category_axis.setTicks([ticks])
             plot.enableAutoRange()
             if ticks:  # a half step of room: the end points' bars and markers show whole
@@ -229,14 +230,37 @@ class SweepCharts(pg.GraphicsLayoutWidget):
         return image
 
 
-def text_levels(values: Sequence[float], log: bool) -> int:
-    """Which tick levels get a label: on a log axis that crosses two powers of ten, the
-    powers only (its 2x ... 9x labels pile up); else every level (pyqtgraph's default)."""
-    positive = [v for v in values if v > 0]
-    if not log or not positive:
-        return 2
-    low, high = math.log10(min(positive)), math.log10(max(positive))
-    return 0 if math.floor(high) - math.ceil(low) + 1 >= 2 else 2
+def _tick_text(value: float) -> str:
+    """0.05, 0.2, 1, 20, 500, 2e4, 1e6: short, and never 1e+06."""
+    if value >= 1e4:
+        exponent = math.floor(math.log10(value) + 1e-9)
+        mantissa = round(value / 10**exponent)
+        return f"{mantissa}e{exponent}"
+    return f"{value:g}"
+
+
+def log_ticks(values: Sequence[float]) -> list[list[tuple[float, str]]]:
+    """Tick levels for a log axis (positions in log10): labelled 1-2-5 steps (only the
+    powers of ten when those would be more than 8), and unlabelled 1..9 multiples."""
+    positive = [v for v in values if v > 0 and math.isfinite(v)]
+    if not positive:
+        return []
+    low, high = min(positive) / 1.6, max(positive) * 1.6  # the axis's padding, about
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    steps = [m * 10.0**k for k in range(first, last + 1) for m in (1, 2, 5)]
+    labelled = [v for v in steps if low <= v <= high]
+    if len(labelled) > 8:
+        labelled = [v for v in labelled if _tick_text(v)[0] == "1"]
+    minor = [
+        m * 10.0**k
+        for k in range(first, last + 1)
+        for m in range(1, 10)
+        if low <= m * 10.0**k <= high and m * 10.0**k not in labelled
+    ]
+    return [
+        [(math.log10(v), _tick_text(v)) for v in labelled],
+        [(math.log10(v), "") for v in minor],
+    ]
 
 
 def legend_html(series: Sequence[Series], log_locks: bool) -> str:

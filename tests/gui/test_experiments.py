@@ -301,3 +301,20 @@ def test_the_run_menu_opens_experiments_and_the_report(window, qtbot):
     dialogs[0].close()
     window.close()
     assert not experiments.isVisible()
+
+
+def test_log_axis_labels_are_1_2_5_steps_or_powers_of_ten():
+    from gui.experiments_charts import log_ticks
+
+    assert [t for _, t in log_ticks([0.0783, 4.669])[0]] == [
+        "0.05",
+        "0.1",
+        "0.2",
+        "0.5",
+        "1",
+        "2",
+        "5",
+    ]
+    assert [t for _, t in log_ticks([4096, 5_178_308])[0]] == ["1e4", "1e5", "1e6"]
+    assert [t for _, t in log_ticks([0.45, 14])[0]] == ["0.5", "1", "2", "5", "10", "20"]
+    assert log_ticks([0, -1]) == []
