@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
             self.controller, self.charts, self.results, self.table, self.heap_map,
             self.captions, self.status, self.banner,
         )  # fmt: skip
+        self.replay.attach_lanes(self.timeline)
         self.demo = DemoController(
             self.start_run, self.open_session, self.replay, self.controller,
             self.commands.demo, self.commands.demo_next, self.commands.demo_back,
@@ -171,6 +172,9 @@ class MainWindow(QMainWindow):
             open_input=self.input_panel.ask_open,
             generate=self.input_panel.ask_generate,
             save_session=self.files.ask_save_session,
+            save_lecture=self.files.ask_save_lecture,
+            handout=self.files.ask_handout,
+            full_speed=self.live.full_speed.toggle,
             open_session=self._on_open_session_clicked,
             export=self.files.export_quick,
             quit=self.close,
