@@ -237,8 +237,8 @@ def open_zip(f, prefix: str) -> zipfile.ZipFile:
 class Budget:
     """Bytes a lecture file's runs may still expand to (read.LECTURE_BUDGET at first)."""
 
-    def __init__(self, left: int = read.LECTURE_BUDGET):
-        self.left = left
+    def __init__(self, left: int | None = None):
+        self.left = read.LECTURE_BUDGET if left is None else left
 
 
 def load_from(f, size: int, prefix: str, budget: Budget | None = None) -> Session:
