@@ -85,3 +85,68 @@ def test_recorded_sessions_are_matched_to_steps(tmp_path):
         1: "baseline-32768.session",
         3: "pooled-2048.session",
     }
+
+
+def _fake(stepper, walls, locks, slowed=None):
+    """Walks every step with the given wall times and lock counts."""
+    slowed = slowed or {}
+    for i in range(len(STEPS)):
+        assert stepper.next() is stepper.steps[i]
+        stepper.run_finished(
+            {"wall_s": walls[i], "lock_acquisitions": locks[i], "signature": 7}, slowed.get(i, "")
+        )
+        stepper.next()
+
+
+def test_the_demo_ends_on_a_summary_and_then_stays_there():
+    from gui.demo import OVER, TAKEAWAY
+
+    stepper = DemoStepper()
+    _fake(stepper, [0.1, 0.4, 0.05, 0.2, 0.1, 0.05], [0, 4526, 20, 3000, 500, 20])
+    assert stepper.over and stepper.stage is Stage.SUMMARY
+    assert stepper.text() == "\n".join(
+        [
+            "1. One thread: 0.100 s, 0 locks",
+            "2. Twenty threads, one heap lock: 0.400 s, 4,526 locks (4.0x slower than one thread)",
+            "3. A pool per thread: 0.050 s, 20 locks (8.0x faster than the baseline)",
+            "4. Pools of 2 KiB: 0.200 s, 3,000 locks (2.0x faster than the baseline)",
+            "5. Pools of 8 KiB: 0.100 s, 500 locks (4.0x faster than the baseline)",
+            "6. Pools of 32 KiB: 0.050 s, 20 locks (8.0x faster than the baseline)",
+            f"Remember: {TAKEAWAY}",
+        ]
+    )
+    assert TAKEAWAY == (
+        "One lock shared by twenty threads makes them take turns; a pool per thread takes the "
+        "lock only when its pool runs out, so the threads really run in parallel."
+    )
+    assert OVER.startswith("The demo is over.")
+    # N says nothing more; back returns to the last reveal.
+    assert stepper.next() is None and stepper.over
+    stepper.back()
+    assert (stepper.index, stepper.stage) == (len(STEPS) - 1, Stage.REVEAL)
+    assert (
+        stepper.text()
+        == "20 lock acquisitions in 0.050 s: only the coordinator's buffer and record, 4 per block."
+    )
+
+
+def test_a_slowed_demo_run_gets_no_speedup_in_reveals_or_summary():
+    stepper = DemoStepper()
+    _fake(
+        stepper,
+        [0.1, 40.0, 0.05, 0.2, 0.1, 0.05],
+        [0, 4526, 20, 3000, 500, 20],
+        slowed={1: "slowed 1/100"},
+    )
+    lines = stepper.summary_lines()
+    assert lines[1] == (
+        "2. Twenty threads, one heap lock: 40.000 s, 4,526 locks "
+        "(slowed 1/100: no speedup against one thread)"
+    )
+    assert lines[2] == (
+        "3. A pool per thread: 0.050 s, 20 locks (slowed 1/100: no speedup against the baseline)"
+    )
+    assert stepper.reveal_text(1) == (
+        "4,526 lock acquisitions in 40.000 s (slowed 1/100: no speedup against the single "
+        "thread): the threads took turns."
+    )

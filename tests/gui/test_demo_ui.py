@@ -130,3 +130,54 @@ def test_guided_demo_keeps_the_users_pool_size(qtbot):
             again.shutdown()
     finally:
         w.shutdown()
+
+
+def test_the_demo_starts_on_clean_charts_and_ends_on_its_summary(window, qtbot):
+    from gui.demo import OVER
+
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    open_vector(window, "ramp.bin")
+    with qtbot.waitSignal(window.sig_idle, timeout=30000):
+        assert window.start_run(Strategy.BASELINE)
+    assert len(window.results.rows) == 1 and len(window.charts.traces) == 1
+    qtbot.keyClick(window, Qt.Key_D, Qt.ControlModifier)
+    demo = window.demo.stepper
+    assert demo is not None
+    # Earlier runs are gone: the demo's comparison starts afresh.
+    assert window.results.rows == [] and window.charts.traces == []
+    for i in range(len(STEPS)):
+        with qtbot.waitSignal(window.sig_idle, timeout=30000):
+            qtbot.keyClick(window, Qt.Key_N)
+        assert (demo.index, demo.stage) == (i, Stage.REVEAL)
+        if i < len(STEPS) - 1:
+            qtbot.keyClick(window, Qt.Key_N)
+    assert window.demo.banner.text().endswith("\n(N / → summary,  ← back)")
+    qtbot.keyClick(window, Qt.Key_N)
+    assert demo.over
+    assert [r.run_id for r in window.results.rows] == list(range(2, 2 + len(STEPS)))
+    banner = window.demo.banner.text()
+    assert banner == (f"Summary of the demo\n{demo.summary_text()}\n({OVER}  ← back)")
+    rows = window.results.rows
+    assert banner.split("\n")[2] == (
+        f"2. Twenty threads, one heap lock: {rows[1].result.wall_s:.3f} s, "
+        f"{EXPECTED['ramp.bin']['lock_acquisitions_baseline']:,} locks "
+        f"({_ratio_text(rows[0].result.wall_s, rows[1].result.wall_s, 'one thread')})"
+    )
+    # N says nothing more: no run starts, the banner stays.
+    assert not window.commands.demo_next.isEnabled()
+    qtbot.keyClick(window, Qt.Key_N)
+    assert not window.busy and window.demo.banner.text() == banner
+    assert len(window.results.rows) == len(STEPS)
+    # Ctrl+D closes it (the runs stay); Ctrl+D again starts afresh on clean charts.
+    qtbot.keyClick(window, Qt.Key_D, Qt.ControlModifier)
+    assert window.demo.stepper is None and len(window.results.rows) == len(STEPS)
+    qtbot.keyClick(window, Qt.Key_D, Qt.ControlModifier)
+    assert window.demo.stepper.index == 0 and window.results.rows == []
+    assert window.demo.banner.text().startswith(f"Step 1 of {len(STEPS)}: One thread\n")
+    assert window.commands.demo_next.isEnabled()
+
+
+def _ratio_text(before: float, now: float, name: str) -> str:
+    r = before / now
+    return f"{r:,.1f}x faster than {name}" if r >= 1 else f"{1 / r:,.1f}x slower than {name}"
