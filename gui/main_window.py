@@ -30,6 +30,7 @@ from gui.live_run import LiveRun
 from gui.presenter import SPEEDS, Presenter, PresenterToolbar
 from gui.recording import Recording
 from gui.replay import ReplayController
+from gui.report import ReportDialog
 from gui.results_table import ResultsModel
 from gui.run_controller import RunController
 from gui.session_file import Session, SessionRecorder
@@ -413,6 +414,8 @@ class MainWindow(QMainWindow):
         self.frame_pump.stop()
         self.recording.drop()
         self.controller.shutdown()
+        for dialog in self.findChildren(ReportDialog):  # a report still running
+            dialog.shutdown()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
