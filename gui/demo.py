@@ -92,6 +92,14 @@ class Stage(enum.Enum):
     SUMMARY = "summary"
 
 
+def duration_text(seconds: float) -> str:
+    """'1.234 s', '12.3 ms' or '0.42 ms': a fast run's time never reads '0.000 s'."""
+    if seconds >= 1.0:
+        return f"{seconds:.3f} s"
+    ms = seconds * 1000.0
+    return f"{ms:.1f} ms" if ms >= 1.0 else f"{ms:.2f} ms"
+
+
 def _ratio(result: dict, other: dict | None, name: str) -> str:
     """'3.2x faster than the baseline', or why there is no ratio."""
     slowed = result.get("slowed") or (other or {}).get("slowed")
@@ -181,26 +189,41 @@ class DemoStepper:
             None,
         )
 
-    def summary_lines(self) -> list[str]:
-        """One line per step run: its time, locks and speedup (the summary slide)."""
+    def summary_rows(self) -> list[tuple[str, str, str, str]]:
+        """Per step: its number and title, its time, its locks and its comparison
+        ("4.0x faster than the baseline", why there is none, or "")."""
         single, baseline = self._first(Strategy.SINGLE), self._first(Strategy.BASELINE)
-        lines = []
+        rows = []
         for i, step in enumerate(self.steps):
+            name = f"{i + 1}. {step.title}"
             result = self.results.get(i)
             if result is None:
-                lines.append(f"{i + 1}. {step.title}: not run")
+                rows.append((name, "not run", "", ""))
                 continue
-            text = (
-                f"{i + 1}. {step.title}: {result['wall_s']:.3f} s, "
-                f"{result['lock_acquisitions']:,} locks"
-            )
             if step.strategy is Strategy.BASELINE:
-                text += f" ({_ratio(result, single, 'one thread')})"
+                compared = _ratio(result, single, "one thread")
             elif step.strategy is not Strategy.SINGLE:
-                text += f" ({_ratio(result, baseline, 'the baseline')})"
-            elif result.get("slowed"):
-                text += f" ({result['slowed']})"
-            lines.append(text)
+                compared = _ratio(result, baseline, "the baseline")
+            else:
+                compared = result.get("slowed") or ""
+            rows.append(
+                (
+                    name,
+                    duration_text(result["wall_s"]),
+                    f"{result['lock_acquisitions']:,} locks",
+                    compared,
+                )
+            )
+        return rows
+
+    def summary_lines(self) -> list[str]:
+        """One line per step run: its time, locks and speedup (the summary slide)."""
+        lines = []
+        for name, wall, locks, compared in self.summary_rows():
+            if not locks:
+                lines.append(f"{name}: {wall}")
+                continue
+            lines.append(f"{name}: {wall}, {locks}" + (f" ({compared})" if compared else ""))
         return lines
 
     def summary_text(self) -> str:

@@ -15,9 +15,13 @@ from PySide6.QtWidgets import QLabel
 
 from engine import EngineError, RunResult, Strategy
 from gui.charts import CAPTION_POINTS
-from gui.demo import OVER, DemoStepper, Stage, sessions_for_steps
+from gui.demo import DemoStepper, Stage, sessions_for_steps
+from gui.demo_slide import SummarySlide
 from gui.replay import ReplayController
 from gui.run_controller import RunController
+
+#: The banner under the summary slide: one line (the slide says the rest).
+SUMMARY_BANNER = "The demo is over: its summary (Ctrl+D closes it, ← back)"
 
 
 class DemoBanner(QLabel):
@@ -68,6 +72,8 @@ class DemoController(QObject):
         self._controller = controller
         self._actions = (toggle, next_action, back_action)
         self.banner = DemoBanner()
+        #: The summary slide (made once the banner is in the window: see _slide).
+        self.slide: SummarySlide | None = None
         #: The demo's steps (None when no demo is on).
         self.stepper: DemoStepper | None = None
         #: Recorded session per step index (replayed instead of a live run).
@@ -108,11 +114,17 @@ class DemoController(QObject):
     def _update_banner(self) -> None:
         demo = self.stepper
         self._actions[1].setEnabled(demo is not None and not demo.over)
+        if (demo is None or not demo.over) and self.slide is not None:
+            self.slide.hide_summary()
         if demo is None:
             self.banner.setText("")
             return
         if demo.over:
-            self.banner.setText(f"Summary of the demo\n{demo.text()}\n({OVER}  ← back)")
+            # Short: the slide over the views holds the summary (demo.summary_text()).
+            self.banner.setText(SUMMARY_BANNER)
+            slide = self._slide()
+            if slide is not None:
+                slide.show_summary(demo)
             return
         if demo.at_end:
             keys = "N / → summary,  ← back"
@@ -122,6 +134,11 @@ class DemoController(QObject):
             f"Step {demo.index + 1} of {len(demo.steps)}: "
             f"{demo.step.title}\n{demo.text()}\n({keys})"
         )
+
+    def _slide(self) -> SummarySlide | None:
+        if self.slide is None and self.banner.parentWidget() is not None:
+            self.slide = SummarySlide(self.banner)
+        return self.slide
 
     def next(self) -> None:
         demo = self.stepper

@@ -106,12 +106,12 @@ def test_the_demo_ends_on_a_summary_and_then_stays_there():
     assert stepper.over and stepper.stage is Stage.SUMMARY
     assert stepper.text() == "\n".join(
         [
-            "1. One thread: 0.100 s, 0 locks",
-            "2. Twenty threads, one heap lock: 0.400 s, 4,526 locks (4.0x slower than one thread)",
-            "3. A pool per thread: 0.050 s, 20 locks (8.0x faster than the baseline)",
-            "4. Pools of 2 KiB: 0.200 s, 3,000 locks (2.0x faster than the baseline)",
-            "5. Pools of 8 KiB: 0.100 s, 500 locks (4.0x faster than the baseline)",
-            "6. Pools of 32 KiB: 0.050 s, 20 locks (8.0x faster than the baseline)",
+            "1. One thread: 100.0 ms, 0 locks",
+            "2. Twenty threads, one heap lock: 400.0 ms, 4,526 locks (4.0x slower than one thread)",
+            "3. A pool per thread: 50.0 ms, 20 locks (8.0x faster than the baseline)",
+            "4. Pools of 2 KiB: 200.0 ms, 3,000 locks (2.0x faster than the baseline)",
+            "5. Pools of 8 KiB: 100.0 ms, 500 locks (4.0x faster than the baseline)",
+            "6. Pools of 32 KiB: 50.0 ms, 20 locks (8.0x faster than the baseline)",
             f"Remember: {TAKEAWAY}",
         ]
     )
@@ -144,8 +144,16 @@ def test_a_slowed_demo_run_gets_no_speedup_in_reveals_or_summary():
         "(slowed 1/100: no speedup against one thread)"
     )
     assert lines[2] == (
-        "3. A pool per thread: 0.050 s, 20 locks (slowed 1/100: no speedup against the baseline)"
+        "3. A pool per thread: 50.0 ms, 20 locks (slowed 1/100: no speedup against the baseline)"
     )
+    from gui.demo import duration_text
+
+    assert [duration_text(t) for t in (12.5, 1.0, 0.0123, 0.00042)] == [
+        "12.500 s",
+        "1.000 s",
+        "12.3 ms",
+        "0.42 ms",
+    ]
     assert stepper.reveal_text(1) == (
         "4,526 lock acquisitions in 40.000 s (slowed 1/100: no speedup against the single "
         "thread): the threads took turns."

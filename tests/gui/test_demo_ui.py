@@ -133,7 +133,7 @@ def test_guided_demo_keeps_the_users_pool_size(qtbot):
 
 
 def test_the_demo_starts_on_clean_charts_and_ends_on_its_summary(window, qtbot):
-    from gui.demo import OVER
+    from gui.demo import OVER, duration_text
 
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
@@ -157,10 +157,22 @@ def test_the_demo_starts_on_clean_charts_and_ends_on_its_summary(window, qtbot):
     assert demo.over
     assert [r.run_id for r in window.results.rows] == list(range(2, 2 + len(STEPS)))
     banner = window.demo.banner.text()
-    assert banner == (f"Summary of the demo\n{demo.summary_text()}\n({OVER}  ← back)")
+    assert banner == "The demo is over: its summary (Ctrl+D closes it, ← back)"
+    slide = window.demo.slide
+    assert slide.isVisibleTo(window)
+    # It covers the banner and the views, and the window stays within its screen.
+    assert slide.geometry().top() == window.demo.banner.geometry().top()
+    assert slide.geometry().bottom() >= window.views.geometry().bottom() - 1
+    assert window.frameGeometry().height() <= window.screen().availableGeometry().height()
+    text = slide.text()
+    for name, wall, locks, compared in demo.summary_rows():
+        assert f"<b>{name}</b>" in text and f">{wall}<" in text and f">{locks}<" in text
+        assert f">{compared}<" in text
+    assert "<b>Remember:</b> One lock shared by twenty threads" in text
+    assert f"{OVER}  (← back)" in text
     rows = window.results.rows
-    assert banner.split("\n")[2] == (
-        f"2. Twenty threads, one heap lock: {rows[1].result.wall_s:.3f} s, "
+    assert demo.summary_lines()[1] == (
+        f"2. Twenty threads, one heap lock: {duration_text(rows[1].result.wall_s)}, "
         f"{EXPECTED['ramp.bin']['lock_acquisitions_baseline']:,} locks "
         f"({_ratio_text(rows[0].result.wall_s, rows[1].result.wall_s, 'one thread')})"
     )
@@ -172,6 +184,7 @@ def test_the_demo_starts_on_clean_charts_and_ends_on_its_summary(window, qtbot):
     # Ctrl+D closes it (the runs stay); Ctrl+D again starts afresh on clean charts.
     qtbot.keyClick(window, Qt.Key_D, Qt.ControlModifier)
     assert window.demo.stepper is None and len(window.results.rows) == len(STEPS)
+    assert not slide.isVisibleTo(window)
     qtbot.keyClick(window, Qt.Key_D, Qt.ControlModifier)
     assert window.demo.stepper.index == 0 and window.results.rows == []
     assert window.demo.banner.text().startswith(f"Step 1 of {len(STEPS)}: One thread\n")
