@@ -236,7 +236,7 @@ class DemoStepper:
         wall = result["wall_s"]
         text = self.steps[index].reveal.format(
             locks=f"{result['lock_acquisitions']:,}",
-            wall=f"{wall:.3f} s",
+            wall=duration_text(wall),
             signature=result["signature"],
             speed_vs_single=_ratio(result, single, "the single thread"),
             speed_vs_baseline=_ratio(result, baseline, "the baseline"),

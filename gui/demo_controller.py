@@ -130,9 +130,10 @@ class DemoController(QObject):
             keys = "N / → summary,  ← back"
         else:
             keys = "N / → next,  ← back" if demo.stage is not Stage.RUNNING else "running…"
+        # Two lines (the keys beside the title): the views keep the height.
         self.banner.setText(
-            f"Step {demo.index + 1} of {len(demo.steps)}: "
-            f"{demo.step.title}\n{demo.text()}\n({keys})"
+            f"Step {demo.index + 1} of {len(demo.steps)}: {demo.step.title}     ({keys})"
+            f"\n{demo.text()}"
         )
 
     def _slide(self) -> SummarySlide | None:

@@ -126,7 +126,7 @@ def test_the_demo_ends_on_a_summary_and_then_stays_there():
     assert (stepper.index, stepper.stage) == (len(STEPS) - 1, Stage.REVEAL)
     assert (
         stepper.text()
-        == "20 lock acquisitions in 0.050 s: only the coordinator's buffer and record, 4 per block."
+        == "20 lock acquisitions in 50.0 ms: only the coordinator's buffer and record, 4 per block."
     )
 
 

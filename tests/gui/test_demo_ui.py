@@ -3,7 +3,7 @@
 from PySide6.QtCore import Qt
 
 from engine import Strategy
-from gui.demo import STEPS, Stage
+from gui.demo import STEPS, Stage, duration_text
 from tests.conftest import EXPECTED
 from tests.gui.helpers import open_vector
 
@@ -17,8 +17,8 @@ def test_guided_demo_walks_every_step_live(window, qtbot):
     window.commands.demo.trigger()
     demo = window.demo.stepper
     assert window.demo.banner.isVisibleTo(window)
-    assert window.demo.banner.text().startswith(
-        f"Step 1 of {len(STEPS)}: One thread\n{STEPS[0].prompt}"
+    assert window.demo.banner.text() == (
+        f"Step 1 of {len(STEPS)}: One thread     (N / → next,  ← back)\n{STEPS[0].prompt}"
     )
     for i, step in enumerate(STEPS):
         assert (demo.index, demo.stage) == (i, Stage.PREDICT)
@@ -38,7 +38,8 @@ def test_guided_demo_walks_every_step_live(window, qtbot):
     assert rows[2].result.lock_acquisitions == exp["lock_acquisitions_pooled"]
     assert window.demo.banner.text().split("\n")[1] == (
         f"{exp['lock_acquisitions_pooled']:,} lock acquisitions in "
-        f"{rows[-1].result.wall_s:.3f} s: only the coordinator's buffer and record, 4 per block."
+        f"{duration_text(rows[-1].result.wall_s)}: only the coordinator's buffer and record, "
+        "4 per block."
     )
     qtbot.keyClick(window, Qt.Key_Left)
     assert (demo.index, demo.stage) == (len(STEPS) - 1, Stage.PREDICT)
@@ -133,7 +134,7 @@ def test_guided_demo_keeps_the_users_pool_size(qtbot):
 
 
 def test_the_demo_starts_on_clean_charts_and_ends_on_its_summary(window, qtbot):
-    from gui.demo import OVER, duration_text
+    from gui.demo import OVER
 
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
@@ -152,7 +153,9 @@ def test_the_demo_starts_on_clean_charts_and_ends_on_its_summary(window, qtbot):
         assert (demo.index, demo.stage) == (i, Stage.REVEAL)
         if i < len(STEPS) - 1:
             qtbot.keyClick(window, Qt.Key_N)
-    assert window.demo.banner.text().endswith("\n(N / → summary,  ← back)")
+    assert window.demo.banner.text().startswith(
+        f"Step {len(STEPS)} of {len(STEPS)}: Pools of 32 KiB     (N / → summary,  ← back)\n"
+    )
     qtbot.keyClick(window, Qt.Key_N)
     assert demo.over
     assert [r.run_id for r in window.results.rows] == list(range(2, 2 + len(STEPS)))
@@ -187,7 +190,9 @@ def test_the_demo_starts_on_clean_charts_and_ends_on_its_summary(window, qtbot):
     assert not slide.isVisibleTo(window)
     qtbot.keyClick(window, Qt.Key_D, Qt.ControlModifier)
     assert window.demo.stepper.index == 0 and window.results.rows == []
-    assert window.demo.banner.text().startswith(f"Step 1 of {len(STEPS)}: One thread\n")
+    assert window.demo.banner.text() == (
+        f"Step 1 of {len(STEPS)}: One thread     (N / → next,  ← back)\n{STEPS[0].prompt}"
+    )
     assert window.commands.demo_next.isEnabled()
 
 
