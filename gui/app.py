@@ -1,6 +1,7 @@
 """The ``heapscope`` command: the window, and the same work from the command line.
 
-    heapscope [FILE] [--run STRATEGY[,STRATEGY...]] [--save-session OUT.session]
+    heapscope [FILE] [--run STRATEGY[,STRATEGY...]] [--lock KIND] [--workers N]
+              [--save-session OUT.session]
               [--open FILE.session] [--export DIR [--overwrite]] [--handout OUT.pdf]
               [--lock-rate] [--log-scale] [--screenshot OUT.png] [--presentation]
               [--quit-when-done]
@@ -85,6 +86,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="STRATEGY[,STRATEGY...]",
         help="run these strategies one after the other: "
         + ", ".join(s.label for s in USER_STRATEGIES),
+    )
+    parser.add_argument(
+        "--lock",
+        metavar="KIND",
+        help="with --run: the kind of every allocator lock: mutex (default), spin or adaptive",
+    )
+    parser.add_argument(
+        "--workers",
+        metavar="N",
+        help="with --run: N long-lived workers instead of a thread per block in batches "
+        "(0, the default)",
     )
     parser.add_argument(
         "--export",
@@ -172,6 +184,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                     + ", ".join(s.label for s in USER_STRATEGIES)
                 )
             args.strategies.append(strategy)
+    _check_mode_args(parser, args)
     _check_report_args(parser, args)
     if args.strategies and args.file is None:
         parser.error("--run needs an input FILE")
@@ -203,6 +216,32 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                 f"(not '{pathlib.PurePath(path).suffix}')"
             )
     return args
+
+
+def _check_mode_args(parser, args: argparse.Namespace) -> None:
+    """--lock and --workers: checked as the engine checks them, kept parsed."""
+    from engine import LIMITS, InputError, LockKind
+
+    for flag, given in (("--lock", args.lock), ("--workers", args.workers)):
+        if given is not None and not args.strategies:
+            parser.error(f"{flag} needs --run")
+    if args.lock is not None:
+        try:
+            args.lock = LockKind.parse(args.lock)
+        except InputError as exc:
+            parser.error(f"--lock: {exc}")
+    if args.workers is not None:
+        low, high, _ = LIMITS["workers"]
+        try:
+            args.workers = int(args.workers)
+        except ValueError:
+            parser.error(
+                f"--workers takes a whole number from {low} to {high} (got '{args.workers}')"
+            )
+        if not low <= args.workers <= high:
+            parser.error(
+                f"--workers takes a whole number from {low} to {high} (got {args.workers})"
+            )
 
 
 def _check_report_args(parser, args: argparse.Namespace) -> None:
@@ -303,6 +342,12 @@ def _check_file(path: str) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``heapscope`` console script."""
     script = argv is None
+    if script:
+        # First: jemalloc loads only into a process started with more static TLS;
+        # this re-executes the command with it (nothing else has run yet).
+        from engine.config import restart_with_static_tls
+
+        restart_with_static_tls()
     argv = sys.argv[1:] if argv is None else list(argv)
     guard = SignalGuard()
     guard.install()
@@ -467,6 +512,10 @@ def _run_window(app, args: argparse.Namespace, guard: SignalGuard) -> int:
             window.commands.presentation.trigger()
         if args.strategies:
             window.sig_idle.connect(finish)
+            if args.lock is not None:
+                window.settings_panel.set_lock(args.lock)
+            if args.workers is not None:
+                window.settings_panel.set_workers(args.workers)
             window.run_sequence(args.strategies)
         elif window.busy:  # a replayed session's reference signature is being checked
             window.sig_idle.connect(finish)

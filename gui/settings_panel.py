@@ -1,11 +1,13 @@
-"""The run settings: heap, pool, batch and block sizes, each checked as typed."""
+"""The run settings: heap, pool, batch and block sizes, each checked as typed; the
+lock kind and the worker mode (a thread per block in batches, or N long-lived workers)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QGroupBox,
     QLabel,
     QLineEdit,
@@ -15,7 +17,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import LIMITS, InputError, RunConfig, Strategy, format_size, parse_size
+from engine import (
+    LIMITS,
+    USER_STRATEGIES,
+    InputError,
+    LockKind,
+    RunConfig,
+    Strategy,
+    format_size,
+    parse_size,
+)
+from gui.strategy_text import LOCK_TEXT, unavailable_reason, workers_text
 
 SIZE_FIELDS = ("heap_size", "pool_size", "block_size")
 FIELD_LABELS = {
@@ -77,13 +89,61 @@ class SettingsPanel(QGroupBox):
         self.general_error.setWordWrap(True)
         self.general_error.setVisible(False)
         form.addWidget(self.general_error)
+        self._add_mode_fields(form)
         self.reset_button = QPushButton("Defaults")
-        self.reset_button.setToolTip("Back to 2 MiB heap, 32 KiB pools, 20 threads, 1 KiB blocks")
+        self.reset_button.setToolTip(
+            "Back to 2 MiB heap, 32 KiB pools, 20 threads, 1 KiB blocks, mutex, thread per block"
+        )
         self.reset_button.clicked.connect(self.reset)
         form.addWidget(self.reset_button)
         form.addStretch(1)
         self._configs: dict[Strategy, RunConfig | str] = {}
         self.validate()
+
+    def _add_mode_fields(self, form: QVBoxLayout) -> None:
+        """The lock kind and the worker mode: every strategy takes both."""
+        self.lock_combo = QComboBox()
+        self.lock_combo.setObjectName("lock")
+        for kind in LockKind:
+            self.lock_combo.addItem(LOCK_TEXT[kind], kind)
+            self.lock_combo.setItemData(
+                self.lock_combo.count() - 1, LOCK_TEXT[kind], Qt.ItemDataRole.ToolTipRole
+            )
+        self.lock_combo.setToolTip("The kind of every allocator lock in the run (M steps it)")
+        self.lock_combo.currentIndexChanged.connect(self._on_field_changed)
+        self.workers_spin = QSpinBox()
+        self.workers_spin.setObjectName("workers")
+        low, high, default = LIMITS["workers"]
+        self.workers_spin.setRange(low, high)
+        self.workers_spin.setValue(default)
+        # 0 reads as the exercise's shape, not as "0 workers".
+        self.workers_spin.setSpecialValueText(workers_text(0) + " (batches)")
+        self.workers_spin.setSuffix(" long-lived workers")
+        self.workers_spin.setToolTip(
+            "0: a new thread per block, in batches (the exercise's shape); "
+            f"1 to {high}: that many long-lived workers fed one block at a time (W steps it)"
+        )
+        self.workers_spin.valueChanged.connect(self._on_field_changed)
+        for text, edit in (("Lock kind", self.lock_combo), ("Threads", self.workers_spin)):
+            label = QLabel(text)
+            label.setObjectName("fieldLabel")
+            label.setBuddy(edit)
+            form.addWidget(label)
+            form.addWidget(edit)
+
+    @property
+    def lock(self) -> LockKind:
+        return LockKind(self.lock_combo.currentData().value)
+
+    def set_lock(self, lock: LockKind | str) -> None:
+        self.lock_combo.setCurrentIndex(list(LockKind).index(LockKind.parse(lock)))
+
+    @property
+    def workers(self) -> int:
+        return int(self.workers_spin.value())
+
+    def set_workers(self, workers: int) -> None:
+        self.workers_spin.setValue(workers)
 
     # -- values --------------------------------------------------------------
 
@@ -108,6 +168,8 @@ class SettingsPanel(QGroupBox):
         self.validate()
 
     def reset(self) -> None:
+        self.lock_combo.setCurrentIndex(0)
+        self.workers_spin.setValue(LIMITS["workers"][2])
         self.set_values(
             {
                 name: (
@@ -143,15 +205,26 @@ class SettingsPanel(QGroupBox):
             self.edits[name].style().polish(self.edits[name])
         configs: dict[Strategy, RunConfig | str] = {}
         general: list[str] = []
-        for strategy in (Strategy.BASELINE, Strategy.POOLED, Strategy.SINGLE):
+        # Built before the widgets of the lock and workers exist too (from __init__).
+        combo = getattr(self, "lock_combo", None)
+        mode = {"lock": self.lock, "workers": self.workers} if combo is not None else {}
+        for strategy in USER_STRATEGIES:
             if not field_ok:
                 configs[strategy] = "fix the settings marked in red first"
                 continue
+            reason = unavailable_reason(strategy)
+            if reason:
+                configs[strategy] = reason
+                continue
             try:
-                configs[strategy] = RunConfig(strategy=strategy, **parsed)  # type: ignore[arg-type]
+                configs[strategy] = RunConfig(
+                    strategy=strategy,
+                    **parsed,  # type: ignore[arg-type]
+                    **mode,  # type: ignore[arg-type]
+                )
             except InputError as exc:
                 configs[strategy] = str(exc)
-                if strategy is not Strategy.SINGLE:
+                if strategy in (Strategy.BASELINE, Strategy.POOLED):
                     general.append(f"{strategy.label.capitalize()}: {exc}")
         self.general_error.setText("\n".join(dict.fromkeys(general)))
         self.general_error.setVisible(bool(general))
@@ -159,8 +232,11 @@ class SettingsPanel(QGroupBox):
         return configs
 
     def config_for(self, strategy: Strategy) -> RunConfig | str:
-        """The validated RunConfig for a strategy, or the reason it is refused."""
-        return self._configs.get(strategy) or self.validate()[strategy]
+        """The validated RunConfig for a strategy, or the reason it is refused (one line)."""
+        found = self._configs.get(strategy) or self.validate().get(strategy)
+        if found is None:  # floor: the benchmark's, never run from the app
+            return f"{strategy.label} runs only in the benchmark, not in the app"
+        return found
 
     def block_size(self) -> int | None:
         edit = self.edits["block_size"]
