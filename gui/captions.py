@@ -8,6 +8,12 @@ busy most of the time while its holder walks a long free list (every ufree
 walks it; umalloc much less), and many workers are mid-block at once.
 Nothing is said that the engine does not measure: no share of the lock time
 is attributed to walking, only the walk lengths and the lock's busy time.
+
+Every strategy gets one sentence on its mechanism, with the engine's own
+counters where it has them (slab refills; cache refills, flushes and failed
+trylocks); malloc and the production allocators keep their locks and memory
+to themselves, so their captions say "not observable", never 0.  A lock kind
+or worker mode other than the default is named.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import dataclasses
 
 import numpy as np
 
-from engine import TIME_STATES, RunPhase, SlotState, Strategy
+from engine import TIME_STATES, LockKind, RunPhase, SlotState, Strategy
 
 _IN_ALLOCATOR = TIME_STATES.index("in_allocator")
 _LOCK_WAIT = TIME_STATES.index("lock_wait")
@@ -37,6 +43,8 @@ class Frame:
     #: ``Timeline.cumulative_at([t])[0] * 1e9`` in a replay.  None: not known,
     #: and the captions leave out what needs it.
     slot_times_ns: np.ndarray | None = None
+    lock: LockKind = LockKind.MUTEX  # the run's lock kind
+    workers: int = 0  # 0: a thread per block in batches; N: N long-lived workers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,7 +117,88 @@ def _delta(now: Frame, before: Frame | None, name: str) -> tuple[int, float]:
     ), now.elapsed_s - before.elapsed_s
 
 
+#: What a lock kind other than the mutex does to a waiting thread.
+_LOCK_NOTE = {
+    LockKind.SPIN: "spin locks: waiting threads keep their core",
+    LockKind.ADAPTIVE: "adaptive locks: waiting threads spin a little, then sleep",
+}
+
+
+def mode_note(frame: Frame) -> str:
+    """The lock kind and worker mode when not the default ('' when they are)."""
+    parts = []
+    if frame.strategy.uses_arena and frame.strategy is not Strategy.SINGLE:
+        note = _LOCK_NOTE.get(frame.lock)
+        if note:
+            parts.append(note)
+    if frame.workers > 0 and frame.strategy is not Strategy.SINGLE:
+        parts.append(_plural(frame.workers, "long-lived worker"))
+    return "; ".join(parts)
+
+
+def _per_block(c: dict[str, int], name: str) -> str:
+    blocks = c.get("blocks_done", 0)
+    return _count(c.get(name, 0) / blocks) if blocks else "0"
+
+
+def _sizeclass_caption(now: Frame, waiting: int, active: int) -> str:
+    c = now.counters
+    refills = _plural(c.get("slab_refills", 0), "slab refill")
+    if now.phase is RunPhase.FINISHED:
+        return (
+            f"Done: {c['lock_acquisitions']:,} lock acquisitions, spread over 9 size-class "
+            f"locks; {refills} took the arena lock"
+        )
+    text = "A lock and a free list per size class: sizes do not wait for one another"
+    if waiting:
+        text += f"; {waiting} of {active} threads wait for a class lock"
+    return f"{text}; {refills} from the arena so far"
+
+
+def _batched_caption(now: Frame) -> str:
+    c = now.counters
+    refills, flushes = c.get("cache_refills", 0), c.get("cache_flushes", 0)
+    fails = _plural(c.get("trylock_fails", 0), "failed trylock")
+    if now.phase is RunPhase.FINISHED:
+        return (
+            f"Done: per-thread caches took the arena lock only {c['lock_acquisitions']:,} times: "
+            f"{refills:,} refills and {flushes:,} flushes ({_per_block(c, 'cache_refills')} and "
+            f"{_per_block(c, 'cache_flushes')} per block), {fails}"
+        )
+    return (
+        f"Per-thread caches: one arena lock per refill or flush of many chunks "
+        f"({_per_block(c, 'cache_refills')} refills and {_per_block(c, 'cache_flushes')} "
+        f"flushes per block, {fails})"
+    )
+
+
+def _allocator_caption(now: Frame) -> str:
+    name = now.strategy.label
+    what = "The C library's malloc" if now.strategy is Strategy.MALLOC else name
+    if now.phase is RunPhase.FINISHED:
+        return (
+            f"Done: {what} served every allocation from its per-thread caches; "
+            "its lock count is not observable"
+        )
+    return (
+        f"{what}: per-thread caches of a production allocator, in memory of its own "
+        "(no heap map; lock count not observable)"
+    )
+
+
+def _with_mode(text: str, now: Frame) -> str:
+    note = mode_note(now)
+    return f"{text} ({note})" if note else text
+
+
 def heap_caption(now: Frame, before: Frame | None = None) -> str:
+    text = _heap_caption(now, before)
+    if now.phase in (RunPhase.RUNNING, RunPhase.FINISHED) and not text.startswith("Paused"):
+        return _with_mode(text, now)
+    return text
+
+
+def _heap_caption(now: Frame, before: Frame | None = None) -> str:
     c = now.counters
     if now.phase is RunPhase.READY:
         return "Ready: press B for the baseline or P for per-thread pools"
@@ -118,6 +207,12 @@ def heap_caption(now: Frame, before: Frame | None = None) -> str:
     if now.phase is RunPhase.CANCELLED:
         return f"Stopped after {_plural(c['blocks_done'], 'block')}"
     if now.phase is RunPhase.FINISHED:
+        if not now.strategy.uses_arena:
+            return _allocator_caption(now)
+        if now.strategy is Strategy.SIZECLASS:
+            return _sizeclass_caption(now, 0, 0)
+        if now.strategy is Strategy.BATCHED:
+            return _batched_caption(now)
         if now.strategy is Strategy.POOLED:
             return (
                 f"Done: the pools served {c['pool_allocs']:,} allocations without a lock; "
@@ -140,6 +235,12 @@ def heap_caption(now: Frame, before: Frame | None = None) -> str:
         return f"Paused: {_plural(paused, 'thread')} parked where {pronoun} stood"
     if now.strategy is Strategy.SINGLE:
         return "One thread builds every tree alone: no lock to wait for"
+    if not now.strategy.uses_arena:
+        return _allocator_caption(now)
+    if now.strategy is Strategy.SIZECLASS:
+        return _sizeclass_caption(now, waiting, active)
+    if now.strategy is Strategy.BATCHED:
+        return _batched_caption(now)
     if now.strategy is Strategy.POOLED:
         pool, _ = _delta(now, before, "pool_allocs")
         shared, _ = _delta(now, before, "global_allocs")
@@ -158,6 +259,11 @@ def heap_caption(now: Frame, before: Frame | None = None) -> str:
 
 
 def locks_caption(now: Frame, before: Frame | None = None) -> str:
+    if not now.strategy.uses_arena:
+        return (
+            f"Lock acquisitions: not observable ({now.strategy.label}'s locks are its own, "
+            "so no count, not 0)"
+        )
     locks, dt = _delta(now, before, "lock_acquisitions")
     total = now.counters["lock_acquisitions"]
     lock = lock_time(now) if total else None
@@ -187,6 +293,8 @@ def free_list_caption(now: Frame, before: Frame | None = None) -> str:
     """The walks under the lock: every ufree walks the list (the long walk),
     umalloc stops at the first fit; pooled runs bump a pointer instead."""
     c = now.counters
+    if not now.strategy.uses_arena:
+        return f"No free list to show: {now.strategy.label} keeps its memory to itself"
     length = c["free_list_length"]
     running = now.phase is RunPhase.RUNNING
     if running:

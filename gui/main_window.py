@@ -35,6 +35,7 @@ from gui.results_table import ResultsModel
 from gui.run_controller import RunController
 from gui.session_file import Session, SessionRecorder
 from gui.status_bar import ErrorBanner, StatusBar, StatusFields
+from gui.strategy_picker import StrategyKeys
 from gui.time_feed import TimeFeed
 from gui.views import TopBar, ViewArea
 
@@ -105,6 +106,9 @@ class MainWindow(QMainWindow):
         self.toolbar = PresenterToolbar(self.commands.presentation, self.commands.pause)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         self.toolbar.speed_combo.currentIndexChanged.connect(self._on_speed_changed)
+        self.strategy_keys = StrategyKeys(
+            self, menu_named(self, "&Run"), self.start_run, self.settings_panel, self.status.say
+        )
         self.view_layout = ViewLayout(
             self, self.views, self.top_bar, self.toolbar, self.status, menu_named(self, "&View")
         )
@@ -157,6 +161,7 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.banner)
         self.input_panel = top.input_panel
         self.baseline_button, self.pooled_button = top.baseline, top.pooled
+        self.picker = top.picker
         self.stop_button, self.export_button = top.stop, top.export
         self.results = ResultsModel(self)
         self.center_split = self.views = views = ViewArea(self.results)
@@ -201,6 +206,7 @@ class MainWindow(QMainWindow):
         self.input_panel.opened.connect(self._on_input_opened)
         self.baseline_button.clicked.connect(self._run_baseline)
         self.pooled_button.clicked.connect(self._run_pooled)
+        self.picker.sig_run.connect(self.start_run)
         self.stop_button.clicked.connect(self.stop)
         self.export_button.clicked.connect(self.files.ask_export)
         self.clear_button.clicked.connect(self.clear_runs)
@@ -339,6 +345,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(text.replace("\n", "  ·  "))
 
     def _on_settings_changed(self) -> None:
+        self.picker.set_mode(self.settings_panel.lock, self.settings_panel.workers)
         self._update_input_labels()
         self._update_buttons()
         if not self.busy and not self.results.rows:
@@ -357,6 +364,7 @@ class MainWindow(QMainWindow):
             )
             button.setEnabled(ok)
             action.setEnabled(ok)
+        self.picker.set_run_enabled(idle and has_input)
         self.stop_button.setEnabled(not idle)
         commands.stop.setEnabled(not idle)
         self.settings_panel.setEnabled(idle)

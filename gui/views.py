@@ -22,6 +22,7 @@ from gui.input_panel import InputPanel
 from gui.results_table import ResultsModel, ResultsTable
 from gui.settings_panel import SettingsPanel
 from gui.status_bar import ErrorBanner
+from gui.strategy_picker import StrategyPicker
 from gui.timeline_view import TimelineView
 
 
@@ -33,7 +34,8 @@ def _big_button(text: str, name: str, tip: str) -> QPushButton:
 
 
 class TopBar(QHBoxLayout):
-    """The input on the left, Run Baseline / Run Pooled / Stop and Export on the right."""
+    """The input on the left, Run Baseline / Run Pooled, the strategy picker (every other
+    strategy), Stop and Export on the right."""
 
     def __init__(self, banner: ErrorBanner):
         super().__init__()
@@ -49,8 +51,10 @@ class TopBar(QHBoxLayout):
         self.export = _big_button(
             "Export…", "exportButton", "PNGs of the charts, heap map and dashboard, CSVs (E)"
         )
-        for b in (self.baseline, self.pooled, self.stop):
-            b.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        self.picker = StrategyPicker()
+        for b in (self.baseline, self.pooled, self.picker, self.stop):
+            if b is not self.picker:
+                b.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
             self.addWidget(b)
         self.addWidget(self.export)  # gui.layout puts presentation mode's page buttons before it
 
