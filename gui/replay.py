@@ -17,7 +17,8 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QSlider,
     QTableView,
     QToolButton,
+    QWidget,
 )
 
 from engine import (
@@ -55,6 +57,10 @@ from gui.slowed_rows import add_row
 from gui.status_bar import ErrorBanner, StatusFields
 from gui.timeline_view import TimelineView
 
+#: The replay bar's type (pt) at font scale 1, and the window's (gui.main_window):
+#: the bar scales with the window's font, which presentation mode enlarges.
+BASE_POINTS = 9.0
+WINDOW_POINTS = 12.0
 #: The slider's resolution: positions 0 .. SLIDER_STEPS span the recording.
 SLIDER_STEPS = 1000
 
@@ -68,6 +74,7 @@ class ReplayBar(QFrame):
         self.setObjectName("replayBar")
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 2, 4, 2)
+        row.setSpacing(10)
         row.addWidget(QLabel("Replay"))
         self.run_box = QComboBox()
         self.run_box.setObjectName("replayRun")
@@ -92,6 +99,7 @@ class ReplayBar(QFrame):
         self.close_button = QToolButton()
         self.close_button.setText("✕")
         self.close_button.setToolTip("Close the replay (the rows and curves stay)")
+        self._watched: QObject | None = None
         row.addWidget(self.run_box)
         row.addWidget(self.play)
         row.addWidget(self.slider, 1)
@@ -107,6 +115,35 @@ class ReplayBar(QFrame):
         self.note.setText(note)
         self.note.setToolTip(note)
         self.note.setVisible(bool(note))
+
+    def set_font_scale(self, font_scale: float) -> None:
+        """Larger type (presentation mode): BASE_POINTS x ``font_scale`` (the bar is
+        a control, smaller than the captions the audience reads)."""
+        size = BASE_POINTS * font_scale
+        self.setStyleSheet(
+            f"QFrame#replayBar, QFrame#replayBar * {{ font-size: {size:.0f}pt; }}"
+            if font_scale != 1.0
+            else ""
+        )
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        window = self.window()
+        if window is not self and window is not self._watched:
+            # Presentation mode scales the window's font: the bar follows it (read
+            # from the back of a hall like the rest), with no call from the presenter.
+            window.installEventFilter(self)
+            self._watched = window
+            self._follow(window)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if watched is self._watched and event.type() == QEvent.Type.FontChange:
+            self._follow(watched)
+        return False
+
+    def _follow(self, window: QObject) -> None:
+        if isinstance(window, QWidget):
+            self.set_font_scale(max(1.0, window.font().pointSizeF() / WINDOW_POINTS))
 
 
 @dataclasses.dataclass(eq=False)

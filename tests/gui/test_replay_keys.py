@@ -162,3 +162,16 @@ def test_the_exported_fullest_moment_of_a_replay_is_its_fullest_frame(window, qt
     finally:
         view.close()
         view.deleteLater()
+
+
+def test_the_replay_bar_follows_the_windows_font(window, qtbot, crafted):
+    _open(window, qtbot, crafted)
+    bar = window.replay.bar
+    assert bar.styleSheet() == ""  # 12 pt: the window's own size
+    f = window.font()
+    f.setPointSizeF(24.0)  # what presentation mode does, scaled to the screen
+    window.setFont(f)
+    assert bar.styleSheet() == "QFrame#replayBar, QFrame#replayBar * { font-size: 18pt; }"
+    f.setPointSizeF(12.0)
+    window.setFont(f)
+    assert bar.styleSheet() == ""
