@@ -32,21 +32,15 @@ from PySide6.QtGui import QColor, QFontMetricsF
 from PySide6.QtWidgets import QToolTip
 
 from engine import CELL_BYTES, OWNER_COORDINATOR, OWNER_NONE, CellState, Strategy, format_size
-from gui import palette, text_fit
+from gui import heap_strategies, palette, text_fit
 from gui.heap_interleave import CELL_H, CELL_W, ROW_CELLS, ROW_GAP
+from gui.heap_strategies import CACHED_TINT, CLASS_COLOURS, IN_USE
 from gui.heap_zoom import ZoomStrip
 
 # Fixed colour indices (one byte per pixel); slot hues follow from index 8.
 IDX_FREE, IDX_HEADER, IDX_SLIVER, IDX_COORDINATOR, IDX_OUTSIDE, IDX_RESERVED_ANY = range(6)
 
-_STATE_NAMES = {
-    CellState.FREE: "free",
-    CellState.HEADER: "chunk header",
-    CellState.GLOBAL: "allocated from the shared region (locked)",
-    CellState.POOL_RESERVED: "pool, reserved but unused",
-    CellState.POOL_USED: "pool, used (no lock)",
-    CellState.SLIVER: "lost 16-byte sliver",
-}
+_STATE_NAMES = heap_strategies.STATE_NAMES
 
 
 def _colour_index_table() -> tuple[np.ndarray, np.ndarray]:
@@ -54,10 +48,12 @@ def _colour_index_table() -> tuple[np.ndarray, np.ndarray]:
 
     Index layout: 0..7 fixed colours; 8..27 shared-region allocations by slot
     hue; 28..47 pool used by slot hue (same hue: the place tells them apart);
-    48..67 pool reserved, pale slot hue.  Slots wrap every 20 hues.
+    48..67 pool reserved, pale slot hue; 68..87 cached chunks (batched), lighter
+    slot hue; 88..96 slabs by size class (sizeclass).  Slots wrap every 20 hues.
     """
     hues = len(palette.SLOT_COLOURS)
-    g0, u0, r0 = 8, 8 + hues, 8 + 2 * hues
+    g0, u0, r0, k0 = 8, 8 + hues, 8 + 2 * hues, 8 + 3 * hues
+    c0 = k0 + hues
     lut = np.zeros((256, 4), dtype=np.uint8)
     lut[:, 3] = 255
 
@@ -75,6 +71,9 @@ def _colour_index_table() -> tuple[np.ndarray, np.ndarray]:
         put(g0 + s, palette.SLOT_COLOURS[s])
         put(u0 + s, palette.SLOT_COLOURS[s])
         put(r0 + s, palette.tint(palette.SLOT_COLOURS[s], palette.RESERVED_TINT))
+        put(k0 + s, palette.tint(palette.SLOT_COLOURS[s], CACHED_TINT))
+    for k, colour in enumerate(CLASS_COLOURS):
+        put(c0 + k, colour)
 
     owners = np.arange(256)
     slot_hue = owners % hues
@@ -85,6 +84,11 @@ def _colour_index_table() -> tuple[np.ndarray, np.ndarray]:
     table[CellState.GLOBAL] = np.where(is_slot, g0 + slot_hue, IDX_COORDINATOR)
     table[CellState.POOL_USED] = np.where(is_slot, u0 + slot_hue, IDX_COORDINATOR)
     table[CellState.POOL_RESERVED] = np.where(is_slot, r0 + slot_hue, IDX_RESERVED_ANY)
+    table[CellState.CACHED] = np.where(is_slot, k0 + slot_hue, IDX_COORDINATOR)
+    classes = len(CLASS_COLOURS)
+    table[CellState.SLAB] = np.where(
+        owners < classes, c0 + np.minimum(owners, classes - 1), IDX_HEADER
+    )
     return table.reshape(-1), lut
 
 
@@ -266,6 +270,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self.strategy: Strategy | None = None
         self.slot_count = 0
         self._pixels: np.ndarray | None = None  # colour index per image pixel
+        self.has_map = True  # False for malloc's family: its memory is its own
         self._states: np.ndarray | None = None  # last frame, per cell (for the tooltip)
         self._owners: np.ndarray | None = None
         self.plot.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
@@ -285,11 +290,13 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         pools = slot_count if strategy is Strategy.POOLED else 0
         self.layout = layout = Layout.build(heap_size, pool_size, pools)
         self.layout_args = {"heap_size": heap_size, "pool_size": pool_size}
-        self.title_text = title
+        self.title_text = heap_strategies.title_for(title, strategy)
         self.strategy = strategy
         self.slot_count = slot_count
+        self.has_map = heap_strategies.has_map(strategy)
         self._pixels = np.full(layout.width * layout.height, IDX_OUTSIDE, dtype=np.uint8)
-        self._pixels[layout.pixel_cell >= 0] = IDX_FREE
+        if self.has_map:  # else white: nothing of malloc's memory is drawn
+            self._pixels[layout.pixel_cell >= 0] = IDX_FREE
         self._states = np.zeros(layout.heap_cells, dtype=np.uint8)
         self._owners = np.full(layout.heap_cells, OWNER_NONE, dtype=np.uint8)
         self.peak = None
@@ -302,6 +309,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self._draw_regions(layout)
         self.zoom.reset()
         self._show_zoom(strategy is Strategy.BASELINE and slot_count > 1)
+        self.set_hint("")  # the no-map message for malloc's family (see set_hint)
 
     def _show_zoom(self, shown: bool) -> None:
         """Puts the zoom strip into the layout (or takes it out, giving the map its room)."""
@@ -405,17 +413,20 @@ class HeapMapView(pg.GraphicsLayoutWidget):
                     layout.height - 1,
                     anchor=(0, 1),
                 )
-        elif self.strategy is not None:
+        elif self.strategy is not None and self.has_map:
             # Bottom-left: the heap fills from the top, so the label never hides the action.
             self._add_region_label(
-                "the whole heap is one shared region: one free list, one lock",
+                heap_strategies.region_text(self.strategy),
                 1,
                 layout.height - 1,
                 anchor=(0, 1),
             )
         self.outline.setData(np.array(xs, dtype=float), np.array(ys, dtype=float))
         w, h = layout.width, layout.height
-        self.border.setData([0, w, w, 0, 0], [0, 0, h, h, 0])
+        if self.has_map:
+            self.border.setData([0, w, w, 0, 0], [0, 0, h, h, 0])
+        else:
+            self.border.setData([], [])
         self._thin_labels()  # which T labels show, and the region labels' wrap width
 
     def label_steps(self) -> tuple[int, int]:
@@ -496,7 +507,10 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self._region_labels.append(label)
 
     def set_hint(self, text: str) -> None:
-        """A big centred message over the map (empty to hide)."""
+        """A big centred message over the map (empty to hide; for malloc's family,
+        empty shows that there is no map, the only thing to say about it)."""
+        if not text and not self.has_map and self.strategy is not None:
+            text = heap_strategies.no_map_hint(self.strategy)
         self.hint.setText(text)
         self.hint.setVisible(bool(text))
         if self.layout is not None:
@@ -520,6 +534,12 @@ class HeapMapView(pg.GraphicsLayoutWidget):
                 f'<span style="color:{c}; font-size:{small}">&#9632;</span>'
                 for c in palette.SLOT_COLOURS
             )
+        extra = self._strategy_legend(swatch, slots)
+        if extra is not None:
+            text = text_fit.wrap_html(extra, available, 12 * self.font_scale)
+            if text != self.legend.text:
+                self.legend.setText(text)
+            return
         if self.compact:
             # A short panel with the zoom: one line, the map and the zoom need the
             # room; the zoom's title says what matters (how many threads interleave).
@@ -566,6 +586,42 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         if text != self.legend.text:
             self.legend.setText(text)
 
+    def _strategy_legend(self, swatch, slots: str) -> list[str] | None:
+        """The legend entries of sizeclass, batched and malloc's family (None: the usual)."""
+        strategy = self.strategy
+        if strategy is None:
+            return None
+        if not self.has_map:
+            return [heap_strategies.no_map_legend(strategy)]
+        if strategy is Strategy.SIZECLASS:
+            big = f"{18 * self.font_scale:.0f}pt"
+            ramp = "".join(
+                f'<span style="color:{c}; font-size:{big}">&#9632;</span>' for c in CLASS_COLOURS
+            )
+            entries = [
+                f"{ramp}&nbsp;slab of size class 16 B … 2048 B",
+                swatch(palette.FREE, "free"),
+                swatch(palette.HEADER, "chunk header"),
+            ]
+            if not self.short:
+                entries += [slots, "over 2048 B: by thread T0 … T19 (arena lock)"]
+            return entries
+        if strategy is Strategy.BATCHED:
+            light = "".join(
+                f'<span style="color:{palette.tint(c, CACHED_TINT).name()}; '
+                f'font-size:{12 * self.font_scale:.0f}pt">&#9632;</span>'
+                for c in palette.SLOT_COLOURS[:10]
+            )
+            entries = [slots, "used by thread T0 … T19", f"{light}&nbsp;lighter: cached, no lock"]
+            if not self.short:
+                entries += [
+                    swatch(palette.FREE, "free"),
+                    swatch(palette.HEADER, "chunk header"),
+                    swatch(palette.COORDINATOR, "coordinator's block copies"),
+                ]
+            return entries
+        return None
+
     # -- frames ------------------------------------------------------------
 
     def show_cells(
@@ -577,7 +633,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         as :attr:`peak` (states, owners, time, cells in use): a run's final
         state is mostly empty, its fullest moment makes the better slide.
         """
-        if self.layout is None or states is None or owners is None:
+        if self.layout is None or states is None or owners is None or not self.has_map:
             return
         # set_layout fills these together with the layout.
         cells, who, pixels = self._states, self._owners, self._pixels
@@ -589,9 +645,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         np.copyto(cells, states)
         np.copyto(who, owners)
         if elapsed_s is not None:
-            in_use = int(
-                np.count_nonzero((cells == CellState.GLOBAL) | (cells == CellState.POOL_USED))
-            )
+            in_use = int(np.count_nonzero(np.isin(cells, IN_USE)))
             if self.peak is None or in_use > self.peak[3]:
                 self.peak = (cells.copy(), who.copy(), elapsed_s, in_use)
         index = colour_indices(cells, who)
@@ -619,7 +673,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         """Offset, state and owner of one cell, as shown in the tooltip."""
         if self.layout is None or not 0 <= cell < self.layout.heap_cells:
             return ""
-        if self._states is None or self._owners is None:
+        if self._states is None or self._owners is None or not self.has_map:
             return ""
         offset = cell * CELL_BYTES
         state = int(self._states[cell])
@@ -628,6 +682,9 @@ class HeapMapView(pg.GraphicsLayoutWidget):
             state_name = _STATE_NAMES[CellState(state)]
         except ValueError:
             state_name = f"state {state}"
+        special = heap_strategies.describe(state, owner)
+        if special is not None:
+            return f"offset {offset:#08x} = {format_size(offset) if offset else '0 B'}\n{special}"
         if owner == OWNER_NONE:
             who = "no owner"
         elif owner == OWNER_COORDINATOR:
