@@ -2,7 +2,10 @@
 
 Each cell has a display text (units, separators, the match mark) and a raw
 value (``Qt.ItemDataRole.UserRole``) that the CSV export writes, so the CSV and the table
-always agree.
+always agree.  Any set of runs compares: every strategy, lock kind and worker
+mode has its row; malloc's family shows its lock count as not observable (empty
+in the CSV, never 0), and speedups are against the first full-speed baseline
+run on the same input (so a spin-lock baseline shows its gain over the mutex's).
 """
 
 from __future__ import annotations
@@ -15,13 +18,18 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
-from engine import RunResult, Strategy, format_size
+from engine import LockKind, RunResult, Strategy, format_size
 from gui import palette
+
+#: What the table says where malloc's family keeps its locks to itself.
+NOT_OBSERVABLE = "not observable"
 
 COLUMNS = (
     ("run", "#"),
     ("input", "Input"),
     ("strategy", "Strategy"),
+    ("lock", "Lock"),
+    ("workers", "Workers"),
     ("threads", "Threads"),
     ("pool", "Pool"),
     ("wall_s", "Wall time (s)"),
@@ -71,7 +79,7 @@ class ResultRow:
     result: RunResult
     key: tuple
     reference: int | None = None  # single-threaded signature, when known
-    speedup: float | None = None  # last baseline's wall time / this wall time
+    speedup: float | None = None  # the first baseline's wall time / this wall time
     baseline_run: int | None = None  # which run the speedup is against
     reference_failed: bool = False  # the reference could not be computed
 
@@ -82,17 +90,20 @@ class ResultRow:
     def value(self, key: str):
         """The raw value of one column (what the CSV holds)."""
         r = self.result
+        observed = r.lock_acquisitions is not None
         return {
             "run": self.run_id,
             "input": os.path.basename(r.path),
             "strategy": r.strategy.label,
+            "lock": r.config.lock.label,
+            "workers": r.config.workers,
             "threads": r.config.threads,
             "pool": r.config.pool_size if r.strategy is Strategy.POOLED else "",
             "wall_s": round(r.wall_s, 6),
             "mb_per_s": round(r.mb_per_s, 3),
-            "locks": r.lock_acquisitions,
-            "contended_pct": round(100.0 * r.contended_fraction, 2),
-            "mean_wait_us": round(r.mean_wait_ns / 1000.0, 3),
+            "locks": r.lock_acquisitions if observed else "",
+            "contended_pct": round(100.0 * r.contended_fraction, 2) if observed else "",
+            "mean_wait_us": round(r.mean_wait_ns / 1000.0, 3) if observed else "",
             "signature": r.signature,
             "speedup": "" if self.speedup is None else round(self.speedup, 2),
         }[key]
@@ -106,6 +117,12 @@ class ResultRow:
             return f"{r.wall_s:.3f}"
         if key == "mb_per_s":
             return f"{r.mb_per_s:.2f}"
+        if key in ("locks", "contended_pct", "mean_wait_us") and r.lock_acquisitions is None:
+            return NOT_OBSERVABLE if key == "locks" else "—"
+        if key == "lock":
+            return r.config.lock.label
+        if key == "workers":
+            return "per block" if r.config.workers == 0 else str(r.config.workers)
         if key == "locks":
             return f"{r.lock_acquisitions:,}"
         if key == "contended_pct":
@@ -177,13 +194,23 @@ class ResultsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and key == "strategy":
             return line_swatch(self._style(row), self.swatch_height)
         if role == Qt.ItemDataRole.ToolTipRole:
+            if key == "locks" and row.result.lock_acquisitions is None:
+                return row.result.lock_acquisitions_text
+            if key == "lock":
+                return f"Kind of every allocator lock: {row.result.config.lock.label}"
+            if key == "workers":
+                return (
+                    "A new thread per block, in batches (the exercise's shape)"
+                    if row.result.config.workers == 0
+                    else f"{row.result.config.workers} long-lived workers, one block at a time"
+                )
             if key in ("wall_s", "mb_per_s", "contended_pct", "mean_wait_us", "speedup"):
                 return {
                     "wall_s": "Engine wall time of the run, in seconds",
                     "mb_per_s": "Input hashed per second, in megabytes (10^6 bytes)",
                     "contended_pct": "Share of lock acquisitions that had to wait, in %",
                     "mean_wait_us": "Mean time spent waiting per lock acquisition, in µs",
-                    "speedup": "Wall time of the last baseline run on this input / "
+                    "speedup": "Wall time of the first baseline run on this input / "
                     "this run's wall time",
                 }[key]
             if key == "signature":
@@ -201,18 +228,21 @@ class ResultsModel(QAbstractTableModel):
     # -- rows ----------------------------------------------------------------
 
     def add_result(self, run_id: int, result: RunResult, reference: int | None) -> ResultRow:
-        """Appends a run; its speedup is against the last baseline on the same input."""
+        """Appends a run; its speedup is against the first full-speed baseline on the
+        same input (a later baseline, e.g. with spin locks, gets its speedup over it)."""
         key = input_key(result.path, result.config.block_size)
         row = ResultRow(run_id, result, key, reference)
         baseline = next(
             (
                 r
-                for r in reversed(self.rows)
-                if r.key == key and r.result.strategy is Strategy.BASELINE
+                for r in self.rows
+                if r.key == key
+                and r.result.strategy is Strategy.BASELINE
+                and not getattr(r, "slowed", "")  # gui.slowed_rows.SlowedRow: compares with nothing
             ),
             None,
         )
-        if result.strategy is Strategy.BASELINE:
+        if result.strategy is Strategy.BASELINE and baseline is None:
             row.speedup, row.baseline_run = 1.0, run_id
         elif baseline is not None and result.wall_s > 0:
             row.speedup = baseline.result.wall_s / result.wall_s
@@ -249,7 +279,27 @@ class ResultsModel(QAbstractTableModel):
 
 #: Columns hidden first when the table is narrower than its contents, so it
 #: never needs a horizontal scroll bar (their values stay in the CSV export).
-OPTIONAL_COLUMNS = ("input", "threads", "mean_wait_us", "contended_pct", "pool", "mb_per_s")
+#: The lock and workers columns go first while every row has the defaults (mutex,
+#: a thread per block): then they say nothing; else they go last.
+OPTIONAL_COLUMNS = (
+    "lock",
+    "workers",
+    "input",
+    "threads",
+    "mean_wait_us",
+    "contended_pct",
+    "pool",
+    "mb_per_s",
+)
+_MODE_COLUMNS = ("lock", "workers")
+
+
+def optional_columns(rows: list[ResultRow]) -> tuple[str, ...]:
+    """OPTIONAL_COLUMNS in the order they are hidden for these rows."""
+    if all(r.result.config.lock is LockKind.MUTEX and r.result.config.workers == 0 for r in rows):
+        return OPTIONAL_COLUMNS
+    rest = tuple(k for k in OPTIONAL_COLUMNS if k not in _MODE_COLUMNS)
+    return (*rest, "workers", "lock")
 
 
 class ResultsTable(QTableView):
@@ -326,7 +376,7 @@ class ResultsTable(QTableView):
         if available <= 0:
             return
         total = sum(widths.values())
-        for key in OPTIONAL_COLUMNS:
+        for key in optional_columns(self.results.rows):
             if total <= available:
                 break
             column = KEYS.index(key)
