@@ -120,7 +120,12 @@ def check_end_record(
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or len(tail) - at < _EOCD.size:
         raise SessionError(f"{prefix}not a heapscope session, or the file is truncated")
-    _sig, disk, cd_disk, here, total, cd_size, cd_offset, _comment = _EOCD.unpack_from(tail, at)
+    _sig, disk, cd_disk, here, total, cd_size, cd_offset, comment = _EOCD.unpack_from(tail, at)
+    if at + _EOCD.size + comment != len(tail):
+        # Not the archive's own end record (heapscope writes it last, with no comment):
+        # bytes after it, or the end record of a session stored inside a lecture file
+        # whose own end record is damaged.
+        raise SessionError(f"{prefix}not a heapscope session, or the file is damaged at its end")
     # zipfile trusts a zip64 locator just before the end record over the record itself.
     zip64 = at >= 20 and tail[at - 20 : at - 16] == b"PK\x06\x07"
     if zip64 or disk or cd_disk or here != total or total == 0xFFFF or cd_offset == 0xFFFFFFFF:

@@ -151,7 +151,20 @@ def _cases(runs):
     meta["result"]["signature"] = -1
     bad_run = _zip([("meta.json", json.dumps(meta).encode(), DEFLATED), *members[1:]])
     nested = lecture_bytes(runs)
+    # The lecture's own end record damaged: the last one left is a stored run's.
+    broken_end = bytearray(nested)
+    broken_end[-22:-18] = b"PK\x05\x07"
     return [
+        (
+            "end-record-damaged",
+            bytes(broken_end),
+            "not a heapscope session, or the file is damaged at its end",
+        ),
+        (
+            "bytes-after-the-end",
+            nested + b"trailing",
+            "not a heapscope session, or the file is damaged at its end",
+        ),
         (
             "unexpected-member",
             _zip(
@@ -338,3 +351,42 @@ def test_saving_more_runs_than_a_lecture_file_holds_is_refused(runs, tmp_path):
         save_lecture([(i, runs[0][1]) for i in range(1, MAX_RUNS + 2)], tmp_path / "x.session")
     assert str(info.value) == f"{MAX_RUNS + 1} runs are on screen; a lecture file holds at most 24"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_fuzzed_lecture_files_load_or_give_one_session_error_line(runs, tmp_path):
+    """200 damaged copies (bytes flipped, cut short, sizes rewritten) of a real
+    lecture file: each loads, or raises one SessionError line and nothing else."""
+    import random
+
+    good = lecture_bytes(runs)
+    rng = random.Random(10)
+    outcomes = {"loaded": 0, "refused": 0}
+    path = tmp_path / "fuzz.session"
+    for case in range(200):
+        data = bytearray(good)
+        kind = case % 4
+        if kind == 0:  # flip a few bytes anywhere
+            for _ in range(rng.randint(1, 8)):
+                data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        elif kind == 1:  # cut short
+            del data[rng.randrange(1, len(data)) :]
+        elif kind == 2:  # a 32-bit field of a zip header rewritten
+            at = rng.randrange(len(data) - 4)
+            data[at : at + 4] = rng.choice([b"\xff\xff\xff\xff", b"\x00\x00\x00\x00"])
+        else:  # a run's bytes shuffled around inside it
+            at = rng.randrange(len(data) - 64)
+            chunk = data[at : at + 64]
+            data[at : at + 64] = bytes(reversed(chunk))
+        path.write_bytes(bytes(data))
+        try:
+            lecture = load_lecture(path)
+        except SessionError as exc:
+            message = str(exc)
+            assert type(exc) is SessionError
+            assert message.startswith("cannot open session 'fuzz.session': ")
+            assert "\n" not in message and len(message) < 600, message
+            outcomes["refused"] += 1
+        else:
+            assert len(lecture.runs) == 2
+            outcomes["loaded"] += 1
+    assert outcomes["refused"] >= 150, outcomes
