@@ -23,8 +23,10 @@ A session file is a ZIP archive (deflate-compressed) holding exactly:
 Version 3 adds, each optional, the worker slots' states per frame
 (``slot_states.npy``), the run's timeline (``timeline_time_s.npy`` and
 ``timeline_busy_s.npy``) and its time breakdown (``slot_times_ns`` in meta.json):
-see :mod:`gui.session_times`.  Files without them are written as before (version
-1 or 2) and every older file is still read.
+see :mod:`gui.session_times`.  Version 4 adds ``slow_motion`` to meta.json (a
+slowed run's speeds: :mod:`gui.slow_motion`), and lecture files, several runs in one
+file (:mod:`gui.lecture_file`, which reads single-run files too).  Files without any
+of these are written as before (version 1, 2 or 3) and every older file is still read.
 
 A session file comes from someone else.  Reading never unpickles and never
 executes anything, and checks everything before using it (see
