@@ -296,3 +296,41 @@ def test_handout_write_failure_is_one_line(capsys):
         "cannot write the handout 'slides/h.pdf': No space left on device"
     ]
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--lock", "spin"], "--lock needs --run"),
+        (["--workers", "2"], "--workers needs --run"),
+        (
+            ["f", "--run", "baseline", "--lock", "futex"],
+            "--lock: unknown lock kind 'futex': choose one of mutex, spin, adaptive",
+        ),
+        (
+            ["f", "--run", "baseline", "--workers", "two"],
+            "--workers takes a whole number from 0 to 128 (got 'two')",
+        ),
+        (
+            ["f", "--run", "baseline", "--workers", "129"],
+            "--workers takes a whole number from 0 to 128 (got 129)",
+        ),
+        (
+            ["f", "--run", "floor"],
+            "unknown strategy 'floor': choose one of single, baseline, pooled, "
+            "sizeclass, batched, malloc, mimalloc, jemalloc, tcmalloc",
+        ),
+    ],
+)
+def test_lock_and_workers_errors_are_one_line(capsys, args, message):
+    assert app.main(args) == 2
+    assert capsys.readouterr().err == f"heapscope: error: {message}\n"
+
+
+def test_every_user_strategy_with_lock_and_workers_parses():
+    names = "single,baseline,pooled,sizeclass,batched,malloc,mimalloc,jemalloc,tcmalloc"
+    args = app.parse_args(["f", "--run", names, "--lock", "Adaptive", "--workers", "2"])
+    assert [s.label for s in args.strategies] == names.split(",")
+    assert (args.lock.label, args.workers) == ("adaptive", 2)
+    args = app.parse_args(["f", "--run", "malloc"])
+    assert (args.lock, args.workers) == (None, None)  # the settings panel's then
