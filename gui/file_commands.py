@@ -99,6 +99,11 @@ class FileCommands:
         """Saves every run on screen in one lecture file; None (with a message) if
         there is none or it cannot be written."""
         runs, missing = self.lecture_runs()
+        if not runs:
+            self.banner.show_error(
+                "no finished run to save yet: run baseline (B) or pooled (P) first"
+            )
+            return None
         try:
             out = save_lecture(runs, path)
         except (OSError, ValueError) as exc:

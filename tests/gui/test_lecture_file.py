@@ -38,6 +38,11 @@ def test_a_lecture_file_saves_every_run_and_replays_them_all(window, qtbot, tmp_
     assert path == tmp_path / "lecture.session"
     assert window.statusBar().currentMessage() == f"Lecture of 3 runs saved to {path}"
     assert (path.stat().st_mode & 0o777) == 0o644
+    assert window.files.save_lecture_to(tmp_path / "missing" / "x.session") is None
+    assert window.error_text().startswith(
+        "could not save the lecture: [Errno 2] No such file or directory: "
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lecture.session"]
 
     lecture = load_lecture(path)
     assert lecture.is_lecture and lecture.numbers == [1, 2, 3]
@@ -59,7 +64,7 @@ def test_a_lecture_file_saves_every_run_and_replays_them_all(window, qtbot, tmp_
     window.clear_runs()
     assert window.files.save_lecture_to(tmp_path / "empty.session") is None
     assert window.error_text() == (
-        "could not save the lecture: no finished run to save: run baseline (B) or pooled (P) first"
+        "no finished run to save yet: run baseline (B) or pooled (P) first"
     )
     assert window.open_session(path), window.error_text()
     assert not window.busy  # ramp.bin's reference is known already

@@ -112,3 +112,49 @@ def test_the_time_axis_can_show_full_speed_time(window, qtbot):
     assert np.array_equal(view.curve_data(fast.run_id)[0], curve("locks", fast.result.series)[0])
     window.live.full_speed.set_on(False)
     assert np.array_equal(view.curve_data(slow.run_id)[0], curve("locks", recorded)[0])
+
+
+def test_a_speed_change_during_a_run_is_recorded_and_named(window, qtbot):
+    open_vector(window, "ramp.bin")
+    window.set_speed(0.001)
+    with qtbot.waitSignal(window.sig_run_started, timeout=30000):
+        assert window.start_run(Strategy.BASELINE), window.error_text()
+    job = window.controller.current_job
+    assert window.charts.traces[0].label == "#1 baseline — slowed 1/1000 (20 threads, 1 lock)"
+    with qtbot.waitSignal(window.sig_idle, timeout=60000):
+        window.set_speed(1.0)  # the rest of the run at full speed
+    changes = job.speeds.changes
+    assert [f for _t, f in changes] == [0.001, 1.0] and changes[0][0] == 0.0
+    assert 0.0 <= changes[1][0] <= window.results.rows[0].result.wall_s + 0.01
+    row = window.results.rows[0]
+    assert row.text("speedup") == "partly slowed, 1× to 1/1000: no speedup"
+    assert window.charts.traces[0].label == (
+        "#1 baseline — partly slowed, 1× to 1/1000 (20 threads, 1 lock)"
+    )
+    assert window.recording.last_session.meta["slow_motion"] == [list(c) for c in changes]
+
+
+def test_save_lecture_asks_where_and_remembers_the_folder(window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from gui.app_settings import AppSettings
+    from gui.lecture_file import load_lecture
+
+    assert [s.toString() for s in window.commands.save_lecture.shortcuts()] == ["Ctrl+Shift+S"]
+    assert [s.toString() for s in window.commands.full_speed.shortcuts()] == ["T"]
+    asked = []
+    monkeypatch.setattr(
+        QFileDialog,
+        "getSaveFileName",
+        lambda *a, **k: (asked.append(a[1]), (str(tmp_path / "talk.session"), ""))[1],
+    )
+    window.files.ask_save_lecture()  # nothing on screen: no dialog, a message
+    assert asked == [] and window.error_text() == (
+        "no finished run to save yet: run baseline (B) or pooled (P) first"
+    )
+    open_vector(window, "ramp.bin")
+    _run(window, qtbot, Strategy.POOLED, 1.0)
+    window.files.ask_save_lecture()
+    assert asked == ["Save every run as a lecture file"]
+    assert load_lecture(tmp_path / "talk.session").numbers == [1]
+    assert AppSettings().session_dir == str(tmp_path)
