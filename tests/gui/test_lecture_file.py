@@ -42,7 +42,7 @@ def test_a_lecture_file_saves_every_run_and_replays_them_all(window, qtbot, tmp_
     assert window.error_text().startswith(
         "could not save the lecture: [Errno 2] No such file or directory: "
     )
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["lecture.session"]
+    assert sorted(p.name for p in tmp_path.glob("*.session*")) == ["lecture.session"]
 
     lecture = load_lecture(path)
     assert lecture.is_lecture and lecture.numbers == [1, 2, 3]
