@@ -592,7 +592,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         if strategy is None:
             return None
         if not self.has_map:
-            return [heap_strategies.no_map_legend(strategy)]
+            return heap_strategies.no_map_legend(strategy)
         if strategy is Strategy.SIZECLASS:
             big = f"{18 * self.font_scale:.0f}pt"
             ramp = "".join(

@@ -70,11 +70,13 @@ def no_map_hint(strategy: Strategy) -> str:
     return f"No heap map:\n{strategy.label}'s memory is its own"
 
 
-def no_map_legend(strategy: Strategy) -> str:
-    return (
-        f"{strategy.label} allocates in memory of its own, out of heapscope's sight: "
-        "its chunks cannot be drawn (the lanes and charts still show the run)"
-    )
+def no_map_legend(strategy: Strategy) -> list[str]:
+    """The legend's entries (wrapped to the map's width, each kept whole)."""
+    return [
+        f"{strategy.label} allocates in memory of its own:",
+        "its chunks are out of heapscope's sight;",
+        "the lanes and charts still show the run",
+    ]
 
 
 def title_for(title: str, strategy: Strategy | None) -> str:

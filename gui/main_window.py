@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
         )
         self.presenter = Presenter(
             self, self.toolbar, self.commands.presentation, self.captions,
-            (self.charts, self.timeline, self.breakdown), self.view_layout,
+            (self.charts, self.timeline, self.breakdown, self.picker), self.view_layout,
         )  # fmt: skip
         self.replay = ReplayController(
             self.controller, self.charts, self.results, self.table, self.heap_map,

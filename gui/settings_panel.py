@@ -27,7 +27,7 @@ from engine import (
     format_size,
     parse_size,
 )
-from gui.strategy_text import LOCK_TEXT, unavailable_reason, workers_text
+from gui.strategy_text import LOCK_TEXT, unavailable_reason
 
 SIZE_FIELDS = ("heap_size", "pool_size", "block_size")
 FIELD_LABELS = {
@@ -117,14 +117,17 @@ class SettingsPanel(QGroupBox):
         self.workers_spin.setRange(low, high)
         self.workers_spin.setValue(default)
         # 0 reads as the exercise's shape, not as "0 workers".
-        self.workers_spin.setSpecialValueText(workers_text(0) + " (batches)")
-        self.workers_spin.setSuffix(" long-lived workers")
+        self.workers_spin.setSpecialValueText("per block")
+        self.workers_spin.setSuffix(" workers")
         self.workers_spin.setToolTip(
             "0: a new thread per block, in batches (the exercise's shape); "
             f"1 to {high}: that many long-lived workers fed one block at a time (W steps it)"
         )
         self.workers_spin.valueChanged.connect(self._on_field_changed)
-        for text, edit in (("Lock kind", self.lock_combo), ("Threads", self.workers_spin)):
+        for text, edit in (
+            ("Lock kind (M)", self.lock_combo),
+            ("Threads: per block, or N workers (W)", self.workers_spin),
+        ):
             label = QLabel(text)
             label.setObjectName("fieldLabel")
             label.setBuddy(edit)

@@ -12,9 +12,10 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMenu, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from engine import USER_STRATEGIES, LockKind, Strategy
+from gui import palette
 from gui.settings_panel import SettingsPanel
 from gui.strategy_text import (
     LOCK_TEXT,
@@ -47,9 +48,10 @@ class StrategyPicker(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("strategyPicker")
-        row = QHBoxLayout(self)
+        # Stacked, so the top row still fits 1280 pixels beside the two big buttons.
+        row = QVBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(4)
+        row.setSpacing(3)
         self.combo = QComboBox()
         self.combo.setObjectName("strategyCombo")
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -73,9 +75,13 @@ class StrategyPicker(QWidget):
         self.run_button.clicked.connect(self._on_run_clicked)
         self.mode_label = QLabel("")
         self.mode_label.setObjectName("modeLabel")
+        self.mode_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        row.addStretch(1)
         row.addWidget(self.combo)
         row.addWidget(self.run_button)
         row.addWidget(self.mode_label)
+        row.addStretch(1)
+        self._font_scale = 1.0
         self.set_mode(LockKind.MUTEX, 0)
         self._on_picked()
 
@@ -97,12 +103,34 @@ class StrategyPicker(QWidget):
         )
 
     def set_mode(self, lock: LockKind, workers: int) -> None:
-        """Shows the lock kind and worker mode the next run takes (bold when not the default)."""
+        """Shows the lock kind and worker mode the next run takes, only when not the
+        default (mutex, a thread per block): a change a hall must not miss."""
         text = mode_text(lock, workers)
         self.mode_label.setText(text if is_default_mode(lock, workers) else f"<b>{text}</b>")
+        self.mode_label.setVisible(not is_default_mode(lock, workers))
         self.mode_label.setToolTip(
             "The next run's lock kind and threads (M and W change them; Run settings too)"
         )
+        self.run_button.setToolTip(f"Run {picker_text(self.strategy)} ({text})")
+
+    def set_font_scale(self, font_scale: float) -> None:
+        """Presentation mode's larger type (1.0: the everyday size)."""
+        self._font_scale = font_scale
+        self._style()
+
+    def _style(self) -> None:
+        present = self._font_scale != 1.0
+        size = 11 * self._font_scale if present else 13
+        shades = palette.STRATEGY_FAMILIES[palette.family(self.strategy.label)]
+        self.run_button.setStyleSheet(
+            f"QPushButton {{ background: {shades[0]}; color: white; font-size: {size:.0f}pt;"
+            " font-weight: bold; border: none; border-radius: 6px; padding: 3px 12px; }"
+            f" QPushButton:hover {{ background: {shades[1]}; }}"
+            " QPushButton:disabled { background: #c8c8c8; color: #505050; }"
+            " QPushButton:focus { border: 3px solid #000000; }"
+        )
+        self.combo.setStyleSheet(f"QComboBox {{ font-size: {size:.0f}pt; font-weight: bold; }}")
+        self.mode_label.setStyleSheet(f"color: #8E2400; font-size: {size * 0.85:.0f}pt;")
 
     def set_run_enabled(self, on: bool) -> None:
         self.run_button.setEnabled(on and self.is_available(self.strategy))
@@ -111,6 +139,7 @@ class StrategyPicker(QWidget):
         strategy = self.strategy
         self.run_button.setToolTip(f"Run {picker_text(strategy)}")
         self.combo.setToolTip(self.tooltip_of(strategy))
+        self._style()  # the Run button in the picked strategy's colour
 
     def _on_run_clicked(self) -> None:
         self.sig_run.emit(self.strategy)
