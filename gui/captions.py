@@ -146,44 +146,32 @@ def _sizeclass_caption(now: Frame, waiting: int, active: int) -> str:
     refills = _plural(c.get("slab_refills", 0), "slab refill")
     if now.phase is RunPhase.FINISHED:
         return (
-            f"Done: {c['lock_acquisitions']:,} lock acquisitions, spread over 9 size-class "
-            f"locks; {refills} took the arena lock"
+            f"Done: {c['lock_acquisitions']:,} lock acquisitions over 9 size-class locks; {refills}"
         )
-    text = "A lock and a free list per size class: sizes do not wait for one another"
     if waiting:
-        text += f"; {waiting} of {active} threads wait for a class lock"
-    return f"{text}; {refills} from the arena so far"
+        return f"A lock per size class: {waiting} of {active} threads wait; {refills} so far"
+    return f"A lock and a free list per size class; {refills} from the arena so far"
 
 
 def _batched_caption(now: Frame) -> str:
     c = now.counters
-    refills, flushes = c.get("cache_refills", 0), c.get("cache_flushes", 0)
+    per_block = (
+        f"{_per_block(c, 'cache_refills')} refills and {_per_block(c, 'cache_flushes')} "
+        "flushes per block"
+    )
     fails = _plural(c.get("trylock_fails", 0), "failed trylock")
     if now.phase is RunPhase.FINISHED:
-        return (
-            f"Done: per-thread caches took the arena lock only {c['lock_acquisitions']:,} times: "
-            f"{refills:,} refills and {flushes:,} flushes ({_per_block(c, 'cache_refills')} and "
-            f"{_per_block(c, 'cache_flushes')} per block), {fails}"
-        )
-    return (
-        f"Per-thread caches: one arena lock per refill or flush of many chunks "
-        f"({_per_block(c, 'cache_refills')} refills and {_per_block(c, 'cache_flushes')} "
-        f"flushes per block, {fails})"
-    )
+        return f"Done: the caches locked {c['lock_acquisitions']:,} times: {per_block}, {fails}"
+    return f"Per-thread caches: only refills and flushes lock ({per_block}, {fails})"
 
 
 def _allocator_caption(now: Frame) -> str:
     name = now.strategy.label
-    what = "The C library's malloc" if now.strategy is Strategy.MALLOC else name
     if now.phase is RunPhase.FINISHED:
         return (
-            f"Done: {what} served every allocation from its per-thread caches; "
-            "its lock count is not observable"
+            f"Done: {name}'s per-thread caches served every allocation; lock count not observable"
         )
-    return (
-        f"{what}: per-thread caches of a production allocator, in memory of its own "
-        "(no heap map; lock count not observable)"
-    )
+    return f"{name}: per-thread caches of a production allocator; lock count not observable"
 
 
 def _with_mode(text: str, now: Frame) -> str:

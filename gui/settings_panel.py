@@ -105,7 +105,7 @@ class SettingsPanel(QGroupBox):
         self.lock_combo = QComboBox()
         self.lock_combo.setObjectName("lock")
         for kind in LockKind:
-            self.lock_combo.addItem(LOCK_TEXT[kind], kind)
+            self.lock_combo.addItem(kind.label, kind)
             self.lock_combo.setItemData(
                 self.lock_combo.count() - 1, LOCK_TEXT[kind], Qt.ItemDataRole.ToolTipRole
             )
@@ -126,7 +126,7 @@ class SettingsPanel(QGroupBox):
         self.workers_spin.valueChanged.connect(self._on_field_changed)
         for text, edit in (
             ("Lock kind (M)", self.lock_combo),
-            ("Threads: per block, or N workers (W)", self.workers_spin),
+            ("Threads (W)", self.workers_spin),
         ):
             label = QLabel(text)
             label.setObjectName("fieldLabel")

@@ -54,6 +54,7 @@ class StrategyPicker(QWidget):
         row.setSpacing(3)
         self.combo = QComboBox()
         self.combo.setObjectName("strategyCombo")
+        # As wide as the longest name ("sizeclass"), not as the longest tooltip.
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         model = QStandardItemModel(self.combo)
         self.combo.setModel(model)
@@ -63,9 +64,8 @@ class StrategyPicker(QWidget):
             reason = unavailable_reason(strategy)
             key = f" (Ctrl+{i + 1})" if strategy in key_strategies() else ""
             if reason:
-                item.setEnabled(False)
+                item.setEnabled(False)  # greyed out: the tooltip says why
                 item.setToolTip(f"{strategy.label} cannot run here: {reason}")
-                item.setText(f"{strategy.label} (not installed)")
             else:
                 item.setToolTip(picker_text(strategy) + key)
         self.combo.setCurrentIndex(USER_STRATEGIES.index(DEFAULT_PICK))

@@ -52,11 +52,18 @@ class TopBar(QHBoxLayout):
             "Export…", "exportButton", "PNGs of the charts, heap map and dashboard, CSVs (E)"
         )
         self.picker = StrategyPicker()
-        for b in (self.baseline, self.pooled, self.picker, self.stop):
-            if b is not self.picker:
-                b.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
-            self.addWidget(b)
-        self.addWidget(self.export)  # gui.layout puts presentation mode's page buttons before it
+        for b in (self.baseline, self.pooled, self.stop):
+            b.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        self.addWidget(self.baseline)
+        self.addWidget(self.pooled)
+        self.addWidget(self.picker)
+        # Export under Stop: with the picker, the row still fits 1280 pixels (presentation
+        # mode hides Export and gui.layout adds its page buttons at the row's end).
+        column = QVBoxLayout()
+        column.setSpacing(3)
+        column.addWidget(self.stop, 1)
+        column.addWidget(self.export)
+        self.addLayout(column)
 
 
 def _split(orientation: Qt.Orientation, name: str, *parts: tuple[QWidget, int]) -> QSplitter:

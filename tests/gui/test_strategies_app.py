@@ -60,7 +60,7 @@ def test_picker_lists_every_strategy_and_greys_out_the_unavailable(qtbot, monkey
         "malloc",
         "mimalloc",
         "jemalloc",
-        "tcmalloc (not installed)",
+        "tcmalloc",
     ]
     assert [picker.is_available(s) for s in USER_STRATEGIES] == [True] * 8 + [False]
     assert picker.tooltip_of(Strategy.TCMALLOC) == (
@@ -298,44 +298,46 @@ def test_sizeclass_captions():
         lock_acquisitions=900,
     )
     assert heap_caption(running) == (
-        "A lock and a free list per size class: sizes do not wait for one another; "
-        "3 of 8 threads wait for a class lock; 12 slab refills from the arena so far"
+        "A lock per size class: 3 of 8 threads wait; 12 slab refills so far"
+    )
+    calm = frame(Strategy.SIZECLASS, states=[SlotState.COMPUTING] * 8, slab_refills=1)
+    assert heap_caption(calm) == (
+        "A lock and a free list per size class; 1 slab refill from the arena so far"
     )
     done = frame(
         Strategy.SIZECLASS,
         RunPhase.FINISHED,
-        slab_refills=1,
-        lock_acquisitions=1801,
+        slab_refills=4,
+        lock_acquisitions=1804,
         blocks_done=20,
     )
     assert heap_caption(done) == (
-        "Done: 1,801 lock acquisitions, spread over 9 size-class locks; "
-        "1 slab refill took the arena lock"
+        "Done: 1,804 lock acquisitions over 9 size-class locks; 4 slab refills"
     )
 
 
 def test_batched_captions():
     counters = dict(cache_refills=100, cache_flushes=80, trylock_fails=12, blocks_done=20)
     assert heap_caption(frame(Strategy.BATCHED, **counters)) == (
-        "Per-thread caches: one arena lock per refill or flush of many chunks "
+        "Per-thread caches: only refills and flushes lock "
         "(5.0 refills and 4.0 flushes per block, 12 failed trylocks)"
     )
     done = frame(Strategy.BATCHED, RunPhase.FINISHED, lock_acquisitions=221, **counters)
     assert heap_caption(done) == (
-        "Done: per-thread caches took the arena lock only 221 times: 100 refills and "
-        "80 flushes (5.0 and 4.0 per block), 12 failed trylocks"
+        "Done: the caches locked 221 times: 5.0 refills and 4.0 flushes per block, "
+        "12 failed trylocks"
     )
     assert locks_caption(done) == "221 lock acquisitions: 11.1 per block"
+    one = frame(Strategy.BATCHED, trylock_fails=1, blocks_done=0)
+    assert heap_caption(one).endswith("(0 refills and 0 flushes per block, 1 failed trylock)")
 
 
 @pytest.mark.parametrize("strategy", [Strategy.MALLOC, Strategy.MIMALLOC, Strategy.TCMALLOC])
 def test_malloc_family_captions_never_say_zero_locks(strategy):
     name = strategy.label
-    what = "The C library's malloc" if strategy is Strategy.MALLOC else name
     running = captions(frame(strategy, states=[SlotState.COMPUTING] * 4, blocks_done=3))
     assert running["heap"] == (
-        f"{what}: per-thread caches of a production allocator, in memory of its own "
-        "(no heap map; lock count not observable)"
+        f"{name}: per-thread caches of a production allocator; lock count not observable"
     )
     assert running["locks"] == (
         f"Lock acquisitions: not observable ({name}'s locks are its own, so no count, not 0)"
@@ -343,8 +345,7 @@ def test_malloc_family_captions_never_say_zero_locks(strategy):
     assert running["free_list"] == f"No free list to show: {name} keeps its memory to itself"
     done = captions(frame(strategy, RunPhase.FINISHED, blocks_done=20))
     assert done["heap"] == (
-        f"Done: {what} served every allocation from its per-thread caches; "
-        "its lock count is not observable"
+        f"Done: {name}'s per-thread caches served every allocation; lock count not observable"
     )
     assert " 0 lock" not in " ".join(done.values())
 
@@ -366,7 +367,7 @@ def test_lock_kind_and_workers_are_named_when_not_default():
     )
     # malloc's family has no lock of ours: only the workers are named.
     assert heap_caption(frame(Strategy.MALLOC, lock=LockKind.SPIN, workers=1)).endswith(
-        "(no heap map; lock count not observable) (1 long-lived worker)"
+        "; lock count not observable (1 long-lived worker)"
     )
     # The defaults add nothing.
     assert heap_caption(frame(Strategy.BASELINE, states=states)) == (
