@@ -599,7 +599,8 @@ class HeapMapView(pg.GraphicsLayoutWidget):
                 f'<span style="color:{c}; font-size:{big}">&#9632;</span>' for c in CLASS_COLOURS
             )
             entries = [
-                f"{ramp}&nbsp;slab of size class 16 B … 2048 B",
+                ramp,
+                "slabs by size class: 16 B (dark) … 2048 B (light)",
                 swatch(palette.FREE, "free"),
                 swatch(palette.HEADER, "chunk header"),
             ]

@@ -22,6 +22,7 @@ from gui.strategy_text import (
     SUMMARY,
     is_default_mode,
     key_strategies,
+    mode_changes,
     mode_text,
     next_lock,
     next_workers,
@@ -106,7 +107,8 @@ class StrategyPicker(QWidget):
         """Shows the lock kind and worker mode the next run takes, only when not the
         default (mutex, a thread per block): a change a hall must not miss."""
         text = mode_text(lock, workers)
-        self.mode_label.setText(text if is_default_mode(lock, workers) else f"<b>{text}</b>")
+        # One short line per change: the column stays as narrow as the combo.
+        self.mode_label.setText("<br>".join(f"<b>{t}</b>" for t in mode_changes(lock, workers)))
         self.mode_label.setVisible(not is_default_mode(lock, workers))
         self.mode_label.setToolTip(
             "The next run's lock kind and threads (M and W change them; Run settings too)"

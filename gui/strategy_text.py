@@ -56,6 +56,14 @@ def mode_text(lock: LockKind, workers: int) -> str:
     return f"{lock.label} lock, {who}"
 
 
+def mode_changes(lock: LockKind, workers: int) -> list[str]:
+    """What differs from the default mode, one short item each: ['spin lock', '2 workers']."""
+    items = [] if lock is LockKind.MUTEX else [f"{lock.label} lock"]
+    if workers > 0:
+        items.append(f"{workers} worker" + "s" * (workers != 1))
+    return items
+
+
 def is_default_mode(lock: LockKind, workers: int) -> bool:
     return lock is LockKind.MUTEX and workers == 0
 

@@ -113,19 +113,22 @@ def test_keys_are_listed_and_free(window):
 def test_m_and_w_step_the_lock_kind_and_the_workers(window):
     panel, keys = window.settings_panel, window.strategy_keys
     assert (panel.lock, panel.workers) == (LockKind.MUTEX, 0)
-    assert window.picker.mode_label.text() == "mutex lock, thread per block"
+    assert window.picker.mode_label.text() == ""
     assert not window.picker.mode_label.isVisible()  # the default needs no mention
     keys.next_lock.trigger()
     assert panel.lock is LockKind.SPIN
     assert window.statusBar().currentMessage() == "Next runs: spin: a waiting thread keeps its core"
-    assert window.picker.mode_label.text() == "<b>spin lock, thread per block</b>"
+    assert window.picker.mode_label.text() == "<b>spin lock</b>"
     assert window.picker.mode_label.isVisible()
     keys.next_workers.trigger()
     assert window.statusBar().currentMessage() == "Next runs: 2 long-lived workers"
     config = panel.config_for(Strategy.BATCHED)
     assert isinstance(config, RunConfig)
     assert (config.lock, config.workers) == (LockKind.SPIN, 2)
-    assert window.picker.mode_label.text() == "<b>spin lock, 2 workers</b>"
+    assert window.picker.mode_label.text() == "<b>spin lock</b><br><b>2 workers</b>"
+    assert window.picker.run_button.toolTip() == (
+        "Run sizeclass — B: a lock per size class (spin lock, 2 workers)"
+    )
     steps = []
     for _ in range(3):
         keys.next_lock.trigger()
@@ -427,7 +430,7 @@ def test_heap_map_draws_slabs_by_class_and_cached_chunks_by_thread(heap_view):
         heap_view.title_text == "Run #4 sizeclass: slabs carved per size class, one lock per class"
     )
     legend = heap_view.legend.text
-    assert "slab of size class 16 B … 2048 B" in legend
+    assert "slabs by size class: 16 B (dark) … 2048 B (light)" in legend
     assert all(c in legend for c in heap_strategies.CLASS_COLOURS)
     heap_view.set_layout(2 << 20, 32 << 10, Strategy.BATCHED, 20, "Run #5 batched: x")
     assert "lighter: cached, no lock" in heap_view.legend.text
