@@ -119,8 +119,8 @@ def _delta(now: Frame, before: Frame | None, name: str) -> tuple[int, float]:
 
 #: What a lock kind other than the mutex does to a waiting thread.
 _LOCK_NOTE = {
-    LockKind.SPIN: "spin locks: waiting threads keep their core",
-    LockKind.ADAPTIVE: "adaptive locks: waiting threads spin a little, then sleep",
+    LockKind.SPIN: "spin: waiters keep their core",
+    LockKind.ADAPTIVE: "adaptive: waiters spin, then sleep",
 }
 
 
@@ -132,7 +132,7 @@ def mode_note(frame: Frame) -> str:
         if note:
             parts.append(note)
     if frame.workers > 0 and frame.strategy is not Strategy.SINGLE:
-        parts.append(_plural(frame.workers, "long-lived worker"))
+        parts.append(_plural(frame.workers, "worker"))
     return "; ".join(parts)
 
 
@@ -141,6 +141,7 @@ def _per_block(c: dict[str, int], name: str) -> str:
     return _count(c.get(name, 0) / blocks) if blocks else "0"
 
 
+# Each sentence stays near 70 characters: two lines of a 720p presentation's captions.
 def _sizeclass_caption(now: Frame, waiting: int, active: int) -> str:
     c = now.counters
     refills = _plural(c.get("slab_refills", 0), "slab refill")
@@ -150,28 +151,25 @@ def _sizeclass_caption(now: Frame, waiting: int, active: int) -> str:
         )
     if waiting:
         return f"A lock per size class: {waiting} of {active} threads wait; {refills} so far"
-    return f"A lock and a free list per size class; {refills} from the arena so far"
+    return f"A lock and a free list per size class; {refills} so far"
 
 
 def _batched_caption(now: Frame) -> str:
     c = now.counters
-    per_block = (
-        f"{_per_block(c, 'cache_refills')} refills and {_per_block(c, 'cache_flushes')} "
-        "flushes per block"
-    )
     fails = _plural(c.get("trylock_fails", 0), "failed trylock")
     if now.phase is RunPhase.FINISHED:
-        return f"Done: the caches locked {c['lock_acquisitions']:,} times: {per_block}, {fails}"
-    return f"Per-thread caches: only refills and flushes lock ({per_block}, {fails})"
+        return (
+            f"Done: per block, {_per_block(c, 'cache_refills')} cache refills and "
+            f"{_per_block(c, 'cache_flushes')} flushes; {fails}"
+        )
+    return f"Per-thread caches: one lock per refill or flush; {fails}"
 
 
 def _allocator_caption(now: Frame) -> str:
     name = now.strategy.label
     if now.phase is RunPhase.FINISHED:
-        return (
-            f"Done: {name}'s per-thread caches served every allocation; lock count not observable"
-        )
-    return f"{name}: per-thread caches of a production allocator; lock count not observable"
+        return f"Done: {name}'s per-thread caches served it all; locks not observable"
+    return f"{name}: a production allocator's per-thread caches; locks not observable"
 
 
 def _with_mode(text: str, now: Frame) -> str:
@@ -248,10 +246,7 @@ def _heap_caption(now: Frame, before: Frame | None = None) -> str:
 
 def locks_caption(now: Frame, before: Frame | None = None) -> str:
     if not now.strategy.uses_arena:
-        return (
-            f"Lock acquisitions: not observable ({now.strategy.label}'s locks are its own, "
-            "so no count, not 0)"
-        )
+        return f"Locks: not observable ({now.strategy.label}'s locks are its own; not 0)"
     locks, dt = _delta(now, before, "lock_acquisitions")
     total = now.counters["lock_acquisitions"]
     lock = lock_time(now) if total else None

@@ -178,7 +178,7 @@ def test_ctrl_6_runs_malloc_and_says_what_is_not_observable(window, qtbot):
         "No heap map:\nmalloc's memory is its own"
     )
     assert window.captions.labels["locks"].text() == (
-        "Lock acquisitions: not observable (malloc's locks are its own, so no count, not 0)"
+        "Locks: not observable (malloc's locks are its own; not 0)"
     )
 
 
@@ -304,9 +304,7 @@ def test_sizeclass_captions():
         "A lock per size class: 3 of 8 threads wait; 12 slab refills so far"
     )
     calm = frame(Strategy.SIZECLASS, states=[SlotState.COMPUTING] * 8, slab_refills=1)
-    assert heap_caption(calm) == (
-        "A lock and a free list per size class; 1 slab refill from the arena so far"
-    )
+    assert heap_caption(calm) == ("A lock and a free list per size class; 1 slab refill so far")
     done = frame(
         Strategy.SIZECLASS,
         RunPhase.FINISHED,
@@ -322,17 +320,15 @@ def test_sizeclass_captions():
 def test_batched_captions():
     counters = dict(cache_refills=100, cache_flushes=80, trylock_fails=12, blocks_done=20)
     assert heap_caption(frame(Strategy.BATCHED, **counters)) == (
-        "Per-thread caches: only refills and flushes lock "
-        "(5.0 refills and 4.0 flushes per block, 12 failed trylocks)"
+        "Per-thread caches: one lock per refill or flush; 12 failed trylocks"
     )
     done = frame(Strategy.BATCHED, RunPhase.FINISHED, lock_acquisitions=221, **counters)
     assert heap_caption(done) == (
-        "Done: the caches locked 221 times: 5.0 refills and 4.0 flushes per block, "
-        "12 failed trylocks"
+        "Done: per block, 5.0 cache refills and 4.0 flushes; 12 failed trylocks"
     )
     assert locks_caption(done) == "221 lock acquisitions: 11.1 per block"
-    one = frame(Strategy.BATCHED, trylock_fails=1, blocks_done=0)
-    assert heap_caption(one).endswith("(0 refills and 0 flushes per block, 1 failed trylock)")
+    one = frame(Strategy.BATCHED, RunPhase.FINISHED, trylock_fails=1, blocks_done=0)
+    assert heap_caption(one) == "Done: per block, 0 cache refills and 0 flushes; 1 failed trylock"
 
 
 @pytest.mark.parametrize("strategy", [Strategy.MALLOC, Strategy.MIMALLOC, Strategy.TCMALLOC])
@@ -340,16 +336,12 @@ def test_malloc_family_captions_never_say_zero_locks(strategy):
     name = strategy.label
     running = captions(frame(strategy, states=[SlotState.COMPUTING] * 4, blocks_done=3))
     assert running["heap"] == (
-        f"{name}: per-thread caches of a production allocator; lock count not observable"
+        f"{name}: a production allocator's per-thread caches; locks not observable"
     )
-    assert running["locks"] == (
-        f"Lock acquisitions: not observable ({name}'s locks are its own, so no count, not 0)"
-    )
+    assert running["locks"] == (f"Locks: not observable ({name}'s locks are its own; not 0)")
     assert running["free_list"] == f"No free list to show: {name} keeps its memory to itself"
     done = captions(frame(strategy, RunPhase.FINISHED, blocks_done=20))
-    assert done["heap"] == (
-        f"Done: {name}'s per-thread caches served every allocation; lock count not observable"
-    )
+    assert done["heap"] == (f"Done: {name}'s per-thread caches served it all; locks not observable")
     assert " 0 lock" not in " ".join(done.values())
 
 
@@ -357,8 +349,7 @@ def test_lock_kind_and_workers_are_named_when_not_default():
     states = [SlotState.WAITING] * 19 + [SlotState.HOLDING]
     spin = frame(Strategy.BASELINE, states=states, lock=LockKind.SPIN)
     assert heap_caption(spin) == (
-        "19 of 20 threads are waiting for the one heap lock "
-        "(spin locks: waiting threads keep their core)"
+        "19 of 20 threads are waiting for the one heap lock (spin: waiters keep their core)"
     )
     both = frame(
         Strategy.BASELINE, RunPhase.FINISHED, lock=LockKind.ADAPTIVE, workers=2,
@@ -366,11 +357,11 @@ def test_lock_kind_and_workers_are_named_when_not_default():
     )  # fmt: skip
     assert heap_caption(both) == (
         "Done: all 1,800 allocations and frees took turns at the one heap lock "
-        "(adaptive locks: waiting threads spin a little, then sleep; 2 long-lived workers)"
+        "(adaptive: waiters spin, then sleep; 2 workers)"
     )
     # malloc's family has no lock of ours: only the workers are named.
     assert heap_caption(frame(Strategy.MALLOC, lock=LockKind.SPIN, workers=1)).endswith(
-        "; lock count not observable (1 long-lived worker)"
+        "; locks not observable (1 worker)"
     )
     # The defaults add nothing.
     assert heap_caption(frame(Strategy.BASELINE, states=states)) == (
