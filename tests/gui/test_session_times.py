@@ -85,10 +85,12 @@ def test_a_real_baseline_run_round_trips_its_slot_states_timeline_and_breakdown(
     assert session.meta["version"] == 3
     frames = len(session.frame_times)
     assert session.slot_states is not None and session.slot_states.shape == (frames, 20)
-    # Slowed down, the recording caught threads computing and waiting for the lock.
+    # Slowed down (the holder sleeps inside the lock), the recording caught threads
+    # waiting for it.  (Threads computing are a sampling lottery under load: the full
+    # suite on 2 busy cores missed them once, so they are not asserted.)
     counts = [np.bincount(f, minlength=len(SlotState)) for f in session.slot_states]
-    assert max(c[SlotState.COMPUTING] for c in counts) > 0
     assert max(c[SlotState.WAITING] for c in counts) > 0
+    assert int(session.slot_states.max()) <= max(SlotState)
     assert result.timeline is not None and result.slot_times_ns is not None
 
     loaded = load_session(save_session(session, tmp_path / "baseline.session"))
