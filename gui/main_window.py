@@ -107,8 +107,9 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         self.toolbar.speed_combo.currentIndexChanged.connect(self._on_speed_changed)
         self.strategy_keys = StrategyKeys(
-            self, menu_named(self, "&Run"), self.start_run, self.settings_panel, self.status.say
-        )
+            self, menu_named(self, "&Run"), self.start_run, self.settings_panel, self.status.say,
+            self.picker,
+        )  # fmt: skip
         self.view_layout = ViewLayout(
             self, self.views, self.top_bar, self.toolbar, self.status, menu_named(self, "&View")
         )

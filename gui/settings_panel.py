@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -119,20 +120,22 @@ class SettingsPanel(QGroupBox):
         # 0 reads as the exercise's shape, not as "0 workers".
         self.workers_spin.setSpecialValueText("per block")
         self.workers_spin.setSuffix(" workers")
+        self.workers_spin.setMinimumWidth(60)
         self.workers_spin.setToolTip(
             "0: a new thread per block, in batches (the exercise's shape); "
             f"1 to {high}: that many long-lived workers fed one block at a time (W steps it)"
         )
         self.workers_spin.valueChanged.connect(self._on_field_changed)
-        for text, edit in (
-            ("Lock kind (M)", self.lock_combo),
-            ("Threads (W)", self.workers_spin),
-        ):
-            label = QLabel(text)
-            label.setObjectName("fieldLabel")
-            label.setBuddy(edit)
-            form.addWidget(label)
-            form.addWidget(edit)
+        # One label and one row for both: the panel must still fit a 720-pixel screen.
+        label = QLabel("Lock kind (M), threads (W)")
+        label.setObjectName("fieldLabel")
+        label.setBuddy(self.lock_combo)
+        row = QHBoxLayout()
+        row.setSpacing(4)
+        row.addWidget(self.lock_combo, 2)
+        row.addWidget(self.workers_spin, 3)
+        form.addWidget(label)
+        form.addLayout(row)
 
     @property
     def lock(self) -> LockKind:

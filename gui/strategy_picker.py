@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QComboBox, QLabel, QMenu, QPushButton, QWidget
 
 from engine import USER_STRATEGIES, LockKind, Strategy
 from gui import palette
@@ -20,7 +20,6 @@ from gui.settings_panel import SettingsPanel
 from gui.strategy_text import (
     LOCK_TEXT,
     SUMMARY,
-    is_default_mode,
     key_strategies,
     mode_changes,
     mode_text,
@@ -49,8 +48,10 @@ class StrategyPicker(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("strategyPicker")
-        # Stacked, so the top row still fits 1280 pixels beside the two big buttons.
-        row = QVBoxLayout(self)
+        # Stacked, so the everyday top row still fits 1280 pixels beside the input.
+        # Presenting, only the Run button shows, named after the picked strategy: the
+        # views need the height and the row the width (Ctrl+1..9 pick and run).
+        self.box = row = QBoxLayout(QBoxLayout.Direction.TopToBottom, self)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(3)
         self.combo = QComboBox()
@@ -83,6 +84,7 @@ class StrategyPicker(QWidget):
         row.addWidget(self.mode_label)
         row.addStretch(1)
         self._font_scale = 1.0
+        self._lock, self._workers = LockKind.MUTEX, 0
         self.set_mode(LockKind.MUTEX, 0)
         self._on_picked()
 
@@ -109,7 +111,8 @@ class StrategyPicker(QWidget):
         text = mode_text(lock, workers)
         # One short line per change: the column stays as narrow as the combo.
         self.mode_label.setText("<br>".join(f"<b>{t}</b>" for t in mode_changes(lock, workers)))
-        self.mode_label.setVisible(not is_default_mode(lock, workers))
+        self._lock, self._workers = lock, workers
+        self._style()
         self.mode_label.setToolTip(
             "The next run's lock kind and threads (M and W change them; Run settings too)"
         )
@@ -118,15 +121,30 @@ class StrategyPicker(QWidget):
     def set_font_scale(self, font_scale: float) -> None:
         """Presentation mode's larger type (1.0: the everyday size)."""
         self._font_scale = font_scale
+        present = font_scale != 1.0
+        self.box.setDirection(
+            QBoxLayout.Direction.LeftToRight if present else QBoxLayout.Direction.TopToBottom
+        )
+        self.combo.setVisible(not present)
         self._style()
 
     def _style(self) -> None:
         present = self._font_scale != 1.0
-        size = 11 * self._font_scale if present else 13
+        # Presenting, the mode goes into the button (a second line): no room beside it.
+        changes = "\n".join(mode_changes(self._lock, self._workers))
+        self.run_button.setText(
+            (f"▶ {self.strategy.label}" + (f"\n{changes}" if changes else ""))
+            if present
+            else "▶  Run"
+        )
+        self.mode_label.setVisible(bool(changes) and not present)
+        # Presenting: smaller than the page buttons (9 x scale): the row is full (1280 px).
+        size = 7.5 * self._font_scale if present else 13
         shades = palette.STRATEGY_FAMILIES[palette.family(self.strategy.label)]
         self.run_button.setStyleSheet(
             f"QPushButton {{ background: {shades[0]}; color: white; font-size: {size:.0f}pt;"
-            " font-weight: bold; border: none; border-radius: 6px; padding: 3px 12px; }"
+            " font-weight: bold; border: none; border-radius: 6px;"
+            f" padding: {'2px 5px' if present else '3px 12px'}; }}"
             f" QPushButton:hover {{ background: {shades[1]}; }}"
             " QPushButton:disabled { background: #c8c8c8; color: #505050; }"
             " QPushButton:focus { border: 3px solid #000000; }"
@@ -159,6 +177,7 @@ class StrategyKeys:
         run: Callable[[Strategy], object],
         settings: SettingsPanel,
         say: Callable[[str, int], object],
+        picker: StrategyPicker | None = None,
     ):
         self.settings = settings
         self.say = say
@@ -173,6 +192,10 @@ class StrategyKeys:
             action.setShortcut(QKeySequence(f"Ctrl+{i}"))
             action.setToolTip(reason or text)
             action.triggered.connect(lambda _checked=False, s=strategy: run(s))
+            if picker is not None and not reason:
+                # The picker shows the last one: its Run button (presenting: "▶ batched")
+                # runs it again.
+                action.triggered.connect(lambda _checked=False, s=strategy: picker.pick(s))
             self.runs[strategy] = action
         self.next_lock = QAction("Lock kind: mutex → spin → adaptive", window)
         self.next_lock.setShortcut(QKeySequence("M"))
