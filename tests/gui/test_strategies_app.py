@@ -446,3 +446,27 @@ def test_malloc_family_map_says_it_has_none(heap_view, strategy):
     # Back to a strategy with a map: the message goes.
     heap_view.set_layout(2 << 20, 32 << 10, Strategy.BASELINE, 20, "Run #7 baseline: x")
     assert not heap_view.hint.isVisible()
+
+
+def test_presenting_the_picker_is_one_button_named_after_the_strategy(window, qtbot):
+    open_vector(window, "words_20k.txt")
+    picker = window.picker
+    assert picker.run_button.text() == "▶  Run" and picker.combo.isVisible()
+    window.presenter.toggle()
+    try:
+        assert not picker.combo.isVisible()
+        assert picker.run_button.text() == "▶ sizeclass"
+        window.strategy_keys.next_lock.trigger()
+        window.strategy_keys.next_workers.trigger()
+        assert picker.run_button.text() == "▶ sizeclass\nspin lock\n2 workers"
+        assert not picker.mode_label.isVisible()  # in the button instead
+        with qtbot.waitSignal(window.sig_idle, timeout=30000):
+            window.strategy_keys.runs[Strategy.BATCHED].trigger()  # runs it, and picks it
+        assert picker.run_button.text() == "▶ batched\nspin lock\n2 workers"
+        row = window.results.rows[-1]
+        assert [row.text(k) for k in ("strategy", "lock", "workers")] == ["batched", "spin", "2"]
+        assert row.result.signature == WORDS["signature"]
+    finally:
+        window.presenter.toggle()
+    assert picker.combo.isVisible() and picker.run_button.text() == "▶  Run"
+    assert picker.mode_label.isVisible() and picker.strategy is Strategy.BATCHED
