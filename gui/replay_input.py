@@ -87,7 +87,7 @@ def session_key(meta: dict, block_size: int) -> tuple:
 
 
 def rekey_row(model, row, key: tuple) -> None:
-    """Gives a freshly added row another key, and its speedup against that key's last
+    """Gives a freshly added row another key, and its speedup against that key's first
     baseline at full speed (a slowed run keeps no speedup: gui.slowed_rows)."""
     row.key = key
     rekey_speedup(model, row)

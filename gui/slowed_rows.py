@@ -3,8 +3,8 @@
 A run slowed down for the audience took longer because the engine slept (see
 :mod:`gui.slow_motion`): its wall time compares with nothing.  Its row says so
 in the speedup column ("slowed 1/100: no speedup", and "slowed 1/100" in the
-CSV), and later runs take their speedup from the last baseline run at full
-speed only.
+CSV), and runs take their speedup from the first baseline run at full speed on
+their input only (as gui.results_table does).
 """
 
 from __future__ import annotations
@@ -34,13 +34,14 @@ class SlowedRow(ResultRow):
 
 
 def full_speed_baseline(results: ResultsModel, row: ResultRow) -> ResultRow | None:
-    """The last baseline at full speed on ``row``'s input before ``row``."""
-    before = results.rows[: results.rows.index(row)] if row in results.rows else results.rows
+    """The first baseline at full speed on ``row``'s input, other than ``row`` (the
+    rule of ResultsModel.add_result: every speedup on an input has one reference)."""
     return next(
         (
             r
-            for r in reversed(before)
-            if r.key == row.key
+            for r in results.rows
+            if r is not row
+            and r.key == row.key
             and r.result.strategy is Strategy.BASELINE
             and not isinstance(r, SlowedRow)
         ),
@@ -72,12 +73,14 @@ def add_row(
 
 
 def rekey_speedup(results: ResultsModel, row: ResultRow) -> None:
-    """``row``'s speedup against the last full-speed baseline on its input (its key
+    """``row``'s speedup against the first full-speed baseline on its input (its key
     may have changed since it was added: see gui.replay_input.rekey_row)."""
-    if isinstance(row, SlowedRow) or row.result.strategy is Strategy.BASELINE:
+    if isinstance(row, SlowedRow):
         return
     baseline = full_speed_baseline(results, row)
-    if baseline is None or row.result.wall_s <= 0:
+    if baseline is None and row.result.strategy is Strategy.BASELINE:
+        row.speedup, row.baseline_run = 1.0, row.run_id
+    elif baseline is None or row.result.wall_s <= 0:
         row.speedup, row.baseline_run = None, None
     else:
         row.speedup = baseline.result.wall_s / row.result.wall_s

@@ -158,3 +158,18 @@ def test_save_lecture_asks_where_and_remembers_the_folder(window, qtbot, tmp_pat
     assert asked == ["Save every run as a lecture file"]
     assert load_lecture(tmp_path / "talk.session").numbers == [1]
     assert AppSettings().session_dir == str(tmp_path)
+
+
+def test_speedups_are_against_the_first_full_speed_baseline(window, qtbot):
+    open_vector(window, "ramp.bin")
+    slow = _run(window, qtbot, Strategy.BASELINE, 0.1)
+    first = _run(window, qtbot, Strategy.BASELINE, 1.0)
+    second = _run(window, qtbot, Strategy.BASELINE, 1.0)
+    pooled = _run(window, qtbot, Strategy.POOLED, 1.0)
+    assert slow.text("speedup") == "slowed 1/10: no speedup"
+    assert (first.speedup, first.baseline_run) == (1.0, first.run_id)
+    assert first.text("speedup") == "1.00× (baseline)"
+    assert second.baseline_run == first.run_id
+    assert second.speedup == first.result.wall_s / second.result.wall_s
+    assert pooled.baseline_run == first.run_id
+    assert pooled.speedup == first.result.wall_s / pooled.result.wall_s
