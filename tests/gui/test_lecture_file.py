@@ -395,3 +395,66 @@ def test_fuzzed_lecture_files_load_or_give_one_session_error_line(runs, tmp_path
             assert len(lecture.runs) == 2
             outcomes["loaded"] += 1
     assert outcomes["refused"] >= 150, outcomes
+
+
+SLOW_CASES = [
+    ("list-absent-in-v3", 3, [[0, 0.1]], "meta has an unknown field 'slow_motion'"),
+    ("not-a-list", 4, {"0": 0.1}, "slow_motion must be a list of 1 to 64 [seconds, speed] pairs"),
+    ("empty", 4, [], "slow_motion must be a list of 1 to 64 [seconds, speed] pairs"),
+    (
+        "65-changes",
+        4,
+        [[i, 0.1] for i in range(65)],
+        "slow_motion must be a list of 1 to 64 [seconds, speed] pairs",
+    ),
+    ("a-triple", 4, [[0, 0.1, 3]], "slow_motion must be a list of 1 to 64 [seconds, speed] pairs"),
+    ("text", 4, [["a", 0.1]], "slow_motion[0] holds 'a', not a number"),
+    ("bool", 4, [[0, True]], "slow_motion[0] holds True, not a number"),
+    ("late-start", 4, [[1, 0.1]], "slow_motion must start at 0 s (got 1)"),
+    (
+        "backwards",
+        4,
+        [[0, 0.1], [2, 0.01], [1, 1]],
+        "slow_motion[2] is at 1 s, before the change before it",
+    ),
+    ("too-late", 4, [[0, 0.1], [1e8, 1]], "slow_motion[1] is at 100000000.0 s (valid 0-1e+07)"),
+    ("speed-0", 4, [[0, 0]], "slow_motion[0] has the speed 0 (valid 0.001-1)"),
+    ("speed-2", 4, [[0, 2]], "slow_motion[0] has the speed 2 (valid 0.001-1)"),
+    ("speed-tiny", 4, [[0, 0.0005]], "slow_motion[0] has the speed 0.0005 (valid 0.001-1)"),
+]
+
+
+@pytest.mark.parametrize("case", SLOW_CASES, ids=[c[0] for c in SLOW_CASES])
+def test_crafted_slow_motion_gives_one_exact_error_line(runs, tmp_path, case):
+    from tests.gui.helpers import rewrite_session
+
+    name, version, value, reason = case
+    good = save_session(runs[0][1], tmp_path / "good.session")
+
+    def edit(meta):
+        meta["version"] = version
+        meta["slow_motion"] = value
+
+    path = rewrite_session(good, tmp_path / "x.session", edit)
+    for load in (load_session, load_lecture):
+        with pytest.raises(SessionError) as info:
+            load(path)
+        assert (
+            str(info.value)
+            == f"cannot open session 'x.session': its meta.json is invalid: {reason}"
+        )
+
+
+def test_a_valid_slow_motion_loads_as_its_speed_log(runs, tmp_path):
+    from gui.slow_motion import SpeedLog
+    from tests.gui.helpers import rewrite_session
+
+    good = save_session(runs[0][1], tmp_path / "good.session")
+
+    def edit(meta):
+        meta["version"] = 4
+        meta["slow_motion"] = [[0, 0.01], [0.5, 1]]
+
+    session = load_session(rewrite_session(good, tmp_path / "x.session", edit))
+    assert session.speeds == SpeedLog(((0.0, 0.01), (0.5, 1.0)))
+    assert session.speeds.label == "partly slowed, 1× to 1/100"
