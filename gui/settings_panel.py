@@ -127,7 +127,7 @@ class SettingsPanel(QGroupBox):
         )
         self.workers_spin.valueChanged.connect(self._on_field_changed)
         # One label and one row for both: the panel must still fit a 720-pixel screen.
-        label = QLabel("Lock kind (M), threads (W)")
+        label = QLabel("Lock (M), threads (W)")
         label.setObjectName("fieldLabel")
         label.setBuddy(self.lock_combo)
         row = QHBoxLayout()
