@@ -373,6 +373,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
             self._thin_labels()
             self._set_title()
             self._set_legend()
+            self._fit_hint()
 
     def _image(self) -> np.ndarray:
         if self.layout is None or self._pixels is None:
@@ -512,9 +513,15 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         if not text and not self.has_map and self.strategy is not None:
             text = heap_strategies.no_map_hint(self.strategy)
         self.hint.setText(text)
+        self._fit_hint()
         self.hint.setVisible(bool(text))
         if self.layout is not None:
             self.hint.setPos(self.layout.width / 2, self.layout.height / 2)
+
+    def _fit_hint(self) -> None:
+        """The no-map message wraps to the map's width (presenting, its words are big)."""
+        width = self.vb.width() if shiboken6.isValid(self.vb) else 0.0
+        self.hint.setTextWidth(max(150.0, width - 24) if not self.has_map and width > 0 else -1)
 
     def _set_legend(self) -> None:
         big = f"{18 * self.font_scale:.0f}pt"

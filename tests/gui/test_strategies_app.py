@@ -435,6 +435,8 @@ def test_malloc_family_map_says_it_has_none(heap_view, strategy):
     assert heap_view.title_text == f"Run #6 {name}: no heap map: {name}'s memory is its own"
     assert heap_view.hint.isVisible()
     assert heap_view.hint.textItem.toPlainText() == f"No heap map:\n{name}'s memory is its own"
+    # Wrapped to the map's width: presenting, its big words never run off the panel.
+    assert 0 < heap_view.hint.textItem.textWidth() <= heap_view.vb.width()
     legend = heap_view.legend.text
     for entry in heap_strategies.no_map_legend(strategy):
         assert entry in legend
@@ -446,6 +448,7 @@ def test_malloc_family_map_says_it_has_none(heap_view, strategy):
     # Back to a strategy with a map: the message goes.
     heap_view.set_layout(2 << 20, 32 << 10, Strategy.BASELINE, 20, "Run #7 baseline: x")
     assert not heap_view.hint.isVisible()
+    assert heap_view.hint.textItem.textWidth() == -1
 
 
 def test_presenting_the_picker_is_one_button_named_after_the_strategy(window, qtbot):
