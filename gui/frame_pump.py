@@ -118,6 +118,8 @@ class FramePump(QObject):
                 snap.counters,
                 snap.slot_states,
                 slot_times_ns=run.time_breakdown() if run.config.telemetry else None,
+                lock=run.config.lock,
+                workers=run.config.workers,
             )
         )
         trace = job.trace
@@ -131,4 +133,4 @@ class FramePump(QObject):
             span = self._frame_times[-1] - self._frame_times[0]
             if span > 0:
                 self.draw_fps = fps = (len(self._frame_times) - 1) / span
-        self.status.show_snapshot(snap, fps)
+        self.status.show_snapshot(snap, fps, run.config.strategy.uses_arena)

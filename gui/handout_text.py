@@ -17,6 +17,7 @@ from typing import Protocol
 
 from engine import RunPhase, RunResult, format_size
 from gui.captions import Frame, captions
+from gui.strategy_text import lock_text
 
 
 class Row(Protocol):
@@ -89,7 +90,7 @@ def run_outcome(row: Row) -> str:
     r = row.result
     text = (
         f"{run_name(row)} on {os.path.basename(r.path)}: {r.wall_s:.3f} s, "
-        f"{r.lock_acquisitions:,} lock acquisitions, signature {r.signature}"
+        f"{lock_text(r.lock_acquisitions)}, signature {r.signature}"
     )
     if row.speedup is not None and row.baseline_run not in (None, row.run_id):
         text += f"; {row.speedup:.2f}x the speed of #{row.baseline_run}"
@@ -104,6 +105,8 @@ def final_frame(result: RunResult) -> Frame:
         elapsed_s=result.wall_s,
         counters=dict(result.counters),
         slot_times_ns=result.slot_times_ns,
+        lock=result.config.lock,
+        workers=result.config.workers,
     )
 
 

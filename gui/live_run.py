@@ -33,6 +33,7 @@ from gui.settings_panel import SettingsPanel
 from gui.slow_motion import SpeedLog
 from gui.slowed_rows import add_row
 from gui.status_bar import ErrorBanner, StatusFields
+from gui.strategy_text import lock_text
 from gui.time_feed import TimeFeed, run_name
 from gui.worker import trim_heap
 
@@ -218,7 +219,7 @@ class LiveRun(QObject):
         slowed = f" ({speeds.label}: no speedup)" if speeds.slowed else ""
         self.status.say(
             f"Run #{job.run_id} {result.strategy.label}: {result.wall_s:.3f} s{slowed}, "
-            f"{result.mb_per_s:.2f} MB/s, {result.lock_acquisitions:,} lock acquisitions, "
+            f"{result.mb_per_s:.2f} MB/s, {lock_text(result.lock_acquisitions)}, "
             f"signature {result.signature}"
             + (f"  ·  recording thinned: {thinned}" if thinned else ""),
             15000,

@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from engine import Run, RunResult
+from engine import LockKind, Run, RunResult
 from gui import inputs
 from gui.session_file import Session, SessionRecorder
 from gui.slow_motion import SpeedLog
@@ -122,8 +122,12 @@ class Recording:
             timeline=result.timeline,
             slot_times_ns=result.slot_times_ns,
         )
+        meta = self.last_session.meta
+        if c.lock is not LockKind.MUTEX or c.workers:
+            # Version 5: without them a replay would run mutex, one thread per block.
+            meta["config"].update(lock=c.lock.label, workers=c.workers)
+            meta["version"] = max(int(meta.get("version", 1)), 5)
         if speeds is not None and speeds.slowed:
-            meta = self.last_session.meta
             meta["slow_motion"] = speeds.as_meta()
             meta["version"] = max(int(meta.get("version", 1)), 4)
         if run_id:

@@ -35,6 +35,7 @@ from engine import (
     COUNTER_NAMES,
     CellState,
     InputError,
+    LockKind,
     RunConfig,
     RunPhase,
     RunResult,
@@ -332,6 +333,8 @@ class ReplayController(QObject):
             pool_size=cfg["pool_size"],
             batch_size=cfg["batch_size"],
             block_size=cfg["block_size"],
+            lock=LockKind.parse(cfg.get("lock", "mutex")),
+            workers=cfg.get("workers", 0),
             telemetry=False,
         )
         counters = {k: int(r[k]) for k in COUNTER_NAMES if k in r}
@@ -473,6 +476,8 @@ class ReplayController(QObject):
                 counters,
                 session.slot_states_at(t),
                 slot_times_ns=session.slot_times_at(t),
+                lock=result.config.lock,
+                workers=result.config.workers,
             )
         )
         self._emit_timeline(session, t, end)

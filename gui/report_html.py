@@ -214,6 +214,8 @@ def why_items(check: CheckRun) -> list[str]:
         counters=dict(r.counters),
         slot_states=None,
         slot_times_ns=r.slot_times_ns,
+        lock=r.config.lock,
+        workers=r.config.workers,
     )
     texts = captions(frame)
     if not r.counters.get("lock_acquisitions"):  # "0 lock acquisitions: 0.0 per block"

@@ -23,6 +23,7 @@ from engine import (
     HASH_MODULUS,
     USER_STRATEGIES,
     InputError,
+    LockKind,
     RunConfig,
     Strategy,
 )
@@ -35,9 +36,11 @@ FORMAT_NAME = "heapscope-session"
 #: states per frame, the run's timeline and its time breakdown (``slot_times_ns`` in
 #: meta.json); see gui/session_times.py.  Version 4: a slowed run's speeds
 #: (``slow_motion`` in meta.json: [[seconds, fraction of full speed], ...]), and the
-#: lecture file (several runs in one file: gui/lecture_file.py).  Files without
-#: either are still written as version 1-3.
-FORMAT_VERSION = 4
+#: lecture file (several runs in one file: gui/lecture_file.py).  Version 5: the run's
+#: lock kind and worker mode (``config.lock``, ``config.workers``) when not the default
+#: (a run with long-lived workers has as many slots as workers).  Files without any of
+#: these are still written as the lowest version that holds them.
+FORMAT_VERSION = 5
 
 META_LIMIT = 1 << 20  # bytes of meta.json (a real one is about 2 KB)
 JSON_DEPTH_LIMIT = 8  # a real meta.json nests 2 deep
@@ -290,17 +293,28 @@ def check_meta(meta: dict, prefix: str) -> Shapes:
     if "slow_motion" in meta:
         check_slow_motion(meta["slow_motion"], prefix)
 
-    cfg = _Fields(meta["config"], "config", prefix, _CONFIG_FIELDS)
+    # Version 5: the lock kind and the worker mode, written when not the default.
+    mode_fields = ("lock", "workers") if version >= 5 else ()
+    cfg = _Fields(meta["config"], "config", prefix, _CONFIG_FIELDS, mode_fields)
     labels = [s.label for s in USER_STRATEGIES]
     strategy = cfg.text("strategy", 16)
     if strategy is None or strategy not in labels:
         cfg.fail(f"config.strategy '{_shown(strategy)}' is not one of {', '.join(labels)}")
-    values = {k: cfg.obj[k] for k in _CONFIG_FIELDS[1:]}
+    lock_names = [k.label for k in LockKind]
+    lock = cfg.text("lock", 16)
+    if lock is not None and lock not in lock_names:
+        cfg.fail(f"config.lock '{_shown(lock)}' is not one of {', '.join(lock_names)}")
+    values = {k: cfg.obj[k] for k in (*_CONFIG_FIELDS[1:], "workers") if k in cfg.obj}
     for key, value in values.items():
         if not _is_int(value):
             cfg.fail(f"config.{key} must be a whole number (got {_shown(repr(value))})")
     try:
-        config = RunConfig(strategy=Strategy.parse(strategy), telemetry=False, **values)
+        config = RunConfig(
+            strategy=Strategy.parse(strategy),
+            lock=LockKind.parse(lock or "mutex"),
+            telemetry=False,
+            **values,
+        )
     except InputError as exc:  # the engine's own check, its message names the range
         cfg.fail(f"config: {exc}")
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from engine import Telemetry
 from gui import palette
+from gui.strategy_text import lock_text
 
 #: The status bar's background (Fusion's window colour): state colours are
 #: darkened until they read on it.
@@ -104,11 +105,15 @@ class StatusFields:
             readable = palette.readable_on(colour, STATUS_BACKGROUND) if colour else ""
             self.strategy.setStyleSheet(f"color: {readable}; font-weight: bold;" if colour else "")
 
-    def show_snapshot(self, snap: Telemetry, draw_fps: float | None) -> None:
+    def show_snapshot(
+        self, snap: Telemetry, draw_fps: float | None, locks_observable: bool = True
+    ) -> None:
+        """``locks_observable``: False for malloc and the production allocators,
+        whose locks are their own (their count reads "not observable", never 0)."""
         counters = snap.counters
         self.progress.setValue(min(counters["blocks_done"], self.progress.maximum()))
         self.elapsed.setText(f"elapsed {snap.elapsed_s:.2f} s")
-        self.locks.setText(f"{counters['lock_acquisitions']:,} lock acquisitions")
+        self.locks.setText(lock_text(counters["lock_acquisitions"] if locks_observable else None))
         if draw_fps is not None:
             self.fps.setText(f"view {draw_fps:.0f} frames/s")
 

@@ -89,3 +89,12 @@ def unavailable_reason(strategy: Strategy) -> str | None:
     """Why ``strategy`` cannot run in this process (None: it can); asked once, as
     the answer cannot change while the process lives (libraries load at start)."""
     return strategy.unavailable_reason()
+
+
+def lock_text(locks: int | None) -> str:
+    """A run's lock count in a sentence: "64,620 lock acquisitions", or why there
+    is none for malloc and the production allocators (their locks are their own;
+    never print 0 for them)."""
+    if locks is None:
+        return "lock acquisitions not observable"
+    return f"{locks:,} lock acquisitions"

@@ -193,9 +193,9 @@ def _cases(runs):
             "version 3)",
         ),
         (
-            "version-5",
-            _zip([("meta.json", _meta(1, version=5), DEFLATED), ("run-01.session", one, STORED)]),
-            "it was written by a newer heapscope (format version 5; this one reads up to 4)",
+            "version-6",
+            _zip([("meta.json", _meta(1, version=6), DEFLATED), ("run-01.session", one, STORED)]),
+            "it was written by a newer heapscope (format version 6; this one reads up to 5)",
         ),
         (
             "kind",

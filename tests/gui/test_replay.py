@@ -120,3 +120,28 @@ def test_space_plays_and_pauses_a_replay(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: not window.replay.timer.isActive(), timeout=20000)
     assert window.replay.bar.slider.value() == 1000
     assert window.captions.labels["heap"].text().startswith("Done: all ")
+
+
+def test_a_spin_lock_two_worker_run_saves_and_reopens_as_itself(window, qtbot, tmp_path):
+    """Session format 5 keeps the lock kind and the workers: a run with 2 long-lived
+    workers has 2 slots, not 20, and reopens with its lock, workers and caption."""
+    open_vector(window)
+    window.settings_panel.set_lock("spin")
+    window.settings_panel.set_workers(2)
+    run_and_wait(qtbot, window, window.baseline_button)
+    live = window.results.rows[0]
+    path = window.save_session_to(tmp_path / "spin2.session")
+    session = load_session(path)
+    assert session.meta["version"] == 5
+    assert (session.config["lock"], session.config["workers"]) == ("spin", 2)
+    assert session.meta["slot_count"] == 2
+
+    window.clear_runs()
+    assert window.open_session(path), window.error_text()
+    row = window.results.rows[0]
+    assert [row.text("lock"), row.text("workers")] == ["spin", "2"]
+    assert row.result.lock_acquisitions == live.result.lock_acquisitions
+    assert row.result.lock_acquisitions == EXPECTED["random_64k.bin"]["lock_acquisitions_baseline"]
+    assert (
+        window.captions.labels["heap"].text().endswith("(spin: waiters keep their core; 2 workers)")
+    )

@@ -430,9 +430,9 @@ CASES = [
         "its meta.json is invalid: version must be a whole number from 1 (got True)",
     ),
     (
-        "version-5",
-        meta(setitem("version", 5)),
-        "it was written by a newer heapscope (format version 5; this one reads up to 4)",
+        "version-6",
+        meta(setitem("version", 6)),
+        "it was written by a newer heapscope (format version 6; this one reads up to 5)",
     ),
     (
         "unknown-field",
@@ -510,6 +510,37 @@ CASES = [
         "config-batch-1000",
         meta(setitem("config.batch_size", 1000)),
         "its meta.json is invalid: config: batch size must be between 1 and 128 (got 1000)",
+    ),
+    (
+        "config-lock-before-v5",
+        meta(setitem("config.lock", "spin")),
+        "its meta.json is invalid: config has an unknown field 'lock'",
+    ),
+    (
+        "config-lock-unknown",
+        meta(lambda m: (setitem("version", 5)(m), setitem("config.lock", "ticket")(m))),
+        "its meta.json is invalid: config.lock 'ticket' is not one of mutex, spin, adaptive",
+    ),
+    (
+        "config-lock-number",
+        meta(lambda m: (setitem("version", 5)(m), setitem("config.lock", 1)(m))),
+        "its meta.json is invalid: config.lock must be text (got 1)",
+    ),
+    (
+        "config-workers-text",
+        meta(lambda m: (setitem("version", 5)(m), setitem("config.workers", "2")(m))),
+        "its meta.json is invalid: config.workers must be a whole number (got '2')",
+    ),
+    (
+        "config-workers-huge",
+        meta(lambda m: (setitem("version", 5)(m), setitem("config.workers", 10**9)(m))),
+        re.compile(r"its meta\.json is invalid: config: workers must be between 0 and \d+ .*"),
+    ),
+    (
+        # 2 workers: 2 slots, not the batch's 20.
+        "config-workers-slots",
+        meta(lambda m: (setitem("version", 5)(m), setitem("config.workers", 2)(m))),
+        "its meta.json is invalid: slot_count is 20 (it must be 2)",
     ),
     (
         "config-extra",

@@ -130,7 +130,7 @@ def test_newer_version(good_file, tmp_path):
         load_session(bad)
     assert str(info.value) == (
         "cannot open session 'future.session': it was written by a newer "
-        "heapscope (format version 5; this one reads up to 4)"
+        "heapscope (format version 6; this one reads up to 5)"
     )
 
 
