@@ -248,6 +248,7 @@ class ChartView(pg.PlotWidget):
         self.log = False
         self.show_legend = True
         self.show_time_label = True
+        self.time_axis_text = "time since the run started"
         self.title_lines = 1
         self.title_rows = 1  # the panel raises it so that side-by-side plots line up
         self.on_title_lines: Callable[[], None] | None = None
@@ -316,6 +317,11 @@ class ChartView(pg.PlotWidget):
         self.show_time_label = visible
         self._update_time_label()
 
+    def set_time_axis_text(self, text: str) -> None:
+        """The time axis's name: the recorded time, or full-speed time (View > T)."""
+        self.time_axis_text = text
+        self._update_time_label()
+
     def _update_time_label(self) -> None:
         item = self.getPlotItem()
         s = self._font_scale
@@ -323,11 +329,12 @@ class ChartView(pg.PlotWidget):
         axis = item.getAxis("bottom")
         if self.show_time_label:
             label_font = palette.font(12 * s)
-            text = "time since the run started"
+            text = self.time_axis_text
             # With room to spare: pyqtgraph centres the label over the axis, not the plot.
             wide = QFontMetricsF(label_font).horizontalAdvance(text + " (s)")
             if wide > 0.8 * self._plot_width():
-                text = "time"  # narrow columns: "time (s)" is never cut off
+                # Narrow columns: "time (s)" is never cut off; full-speed time keeps its name.
+                text = "full-speed time" if text.startswith("full-speed") else "time"
             item.setLabel(
                 "bottom", text, units="s", **{"font-size": f"{12 * s:.0f}pt", "color": "#202020"}
             )

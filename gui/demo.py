@@ -13,7 +13,7 @@ import dataclasses
 import enum
 import pathlib
 
-from engine import Strategy
+from engine import LockKind, Strategy
 from gui.inputs import not_regular_reason
 from gui.session_file import SUFFIX, SessionError, load_session
 
@@ -25,6 +25,7 @@ class DemoStep:
     pool_size: int
     prompt: str  # asked before the run
     reveal: str  # str.format()ed with the run's numbers (see reveal_text)
+    lock: LockKind = LockKind.MUTEX  # the lock kind of this step's run
 
 
 KIB = 1024
@@ -41,7 +42,18 @@ STEPS: tuple[DemoStep, ...] = (
         Strategy.BASELINE,
         32 * KIB,
         "Twenty threads now share the heap behind one lock. Faster or slower than one thread?",
-        "{locks} lock acquisitions in {wall} ({speed_vs_single}): the threads took turns.",
+        "{locks} lock acquisitions in {wall} ({speed_vs_single}): the threads took turns, "
+        "and each free walked {free_walk} chunks while holding the lock.",
+    ),
+    DemoStep(
+        "Spinlock or mutex?",
+        Strategy.BASELINE,
+        32 * KIB,
+        "Same lock count, but a waiting thread now spins on its core instead of sleeping. "
+        "Spinlock or mutex: which one is faster?",
+        "{locks} lock acquisitions in {wall} ({speed_vs_baseline}): spinners keep their "
+        "core, {mid_block} threads were mid-block per lock, each free walked {free_walk} chunks.",
+        lock=LockKind.SPIN,
     ),
     DemoStep(
         "A pool per thread",
@@ -114,6 +126,15 @@ def _ratio(result: dict, other: dict | None, name: str) -> str:
     return f"{r:,.1f}x faster than {name}" if r >= 1 else f"{1 / r:,.1f}x slower than {name}"
 
 
+def _average(result: dict, total: str, count: str) -> str:
+    """``total / count`` from a run's counters, as the captions print it ('1,040', '2.3')."""
+    n = result.get(count) or 0
+    if not n:
+        return "0"
+    mean = result.get(total, 0) / n
+    return f"{mean:,.0f}" if mean >= 10 else f"{mean:.1f}"
+
+
 class DemoStepper:
     """Where the demo is: a step index and a stage; next()/back() move it.
 
@@ -184,8 +205,13 @@ class DemoStepper:
         return self.reveal_text(self.index)
 
     def _first(self, strategy: Strategy) -> dict | None:
+        """The first run of ``strategy`` with a mutex: what later steps compare with."""
         return next(
-            (r for i, r in sorted(self.results.items()) if self.steps[i].strategy is strategy),
+            (
+                r
+                for i, r in sorted(self.results.items())
+                if self.steps[i].strategy is strategy and self.steps[i].lock is LockKind.MUTEX
+            ),
             None,
         )
 
@@ -200,7 +226,7 @@ class DemoStepper:
             if result is None:
                 rows.append((name, "not run", "", ""))
                 continue
-            if step.strategy is Strategy.BASELINE:
+            if step.strategy is Strategy.BASELINE and step.lock is LockKind.MUTEX:
                 compared = _ratio(result, single, "one thread")
             elif step.strategy is not Strategy.SINGLE:
                 compared = _ratio(result, baseline, "the baseline")
@@ -236,6 +262,8 @@ class DemoStepper:
         wall = result["wall_s"]
         text = self.steps[index].reveal.format(
             locks=f"{result['lock_acquisitions']:,}",
+            free_walk=_average(result, "free_list_visits_free", "lock_acquisitions_free"),
+            mid_block=_average(result, "mid_block_at_acquisitions", "lock_acquisitions"),
             wall=duration_text(wall),
             signature=result["signature"],
             speed_vs_single=_ratio(result, single, "the single thread"),
@@ -248,12 +276,12 @@ class DemoStepper:
 def sessions_for_steps(
     folder: str | pathlib.Path, steps: tuple[DemoStep, ...] = STEPS
 ) -> dict[int, pathlib.Path]:
-    """Matches recorded sessions in ``folder`` to demo steps by strategy and pool size.
+    """Matches recorded sessions in ``folder`` to demo steps by strategy, pool size and lock.
 
     Files that are not regular files or not readable sessions are skipped; steps without a
     session are missing from the result (the GUI runs those live).
     """
-    found: dict[tuple[str, int], pathlib.Path] = {}
+    found: dict[tuple[str, int, str], pathlib.Path] = {}
     for path in sorted(pathlib.Path(folder).glob(f"*{SUFFIX}")):
         if not_regular_reason(path):
             continue  # a FIFO named x.session would block the loader's open() for ever
@@ -265,10 +293,12 @@ def sessions_for_steps(
         if not isinstance(strategy, str):
             continue  # load_session checked it; this only tells the type checker
         pool = int(config.get("pool_size", 0)) if strategy == "pooled" else 0
-        found.setdefault((strategy, pool), path)
+        lock = str(config.get("lock", "mutex"))
+        found.setdefault((strategy, pool, lock), path)
     matches: dict[int, pathlib.Path] = {}
     for i, step in enumerate(steps):
         pool = step.pool_size if step.strategy is Strategy.POOLED else 0
-        if (step.strategy.label, pool) in found:
-            matches[i] = found[(step.strategy.label, pool)]
+        key = (step.strategy.label, pool, step.lock.label)
+        if key in found:
+            matches[i] = found[key]
     return matches

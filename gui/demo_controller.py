@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel
 
-from engine import EngineError, RunResult, Strategy
+from engine import EngineError, LockKind, RunResult, Strategy
 from gui.charts import CAPTION_POINTS
 from gui.demo import DemoStepper, Stage, sessions_for_steps
 from gui.demo_slide import SummarySlide
@@ -46,7 +46,7 @@ class DemoController(QObject):
     """Predict, then run (or replay a recorded session), then reveal; step by step,
     from clean charts to a summary.
 
-    ``start_run(strategy, pool_size)`` and ``open_session(path)`` are the
+    ``start_run(strategy, pool_size, lock)`` and ``open_session(path)`` are the
     window's (they check the input and show what went wrong); ``clear_runs`` is
     its Clear runs (the demo starts on clean charts), by default the one the
     replay controller was given (gui.live_run sets it).
@@ -54,7 +54,7 @@ class DemoController(QObject):
 
     def __init__(
         self,
-        start_run: Callable[[Strategy, int | None], bool],
+        start_run: Callable[[Strategy, int | None, LockKind | None], bool],
         open_session: Callable[[pathlib.Path], bool],
         replay: ReplayController,
         controller: RunController,
@@ -153,8 +153,8 @@ class DemoController(QObject):
                 demo.run_finished(replayed.result, replayed.speeds.label)
             else:
                 demo.run_failed()
-        # The step's pool size for this run only: the user's setting is not touched.
-        elif step is not None and not self._start_run(step.strategy, step.pool_size):
+        # The step's pool size and lock for this run only: the user's settings stay.
+        elif step is not None and not self._start_run(step.strategy, step.pool_size, step.lock):
             demo.run_failed()
         self._update_banner()
 

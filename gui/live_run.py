@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QTableView
 from engine import (
     EngineError,
     InputError,
+    LockKind,
     RunCancelled,
     RunConfig,
     RunResult,
@@ -94,11 +95,14 @@ class LiveRun(QObject):
         controller.failed.connect(self._on_job_failed)
         controller.reference_failed.connect(self._on_reference_failed)
 
-    def start_run(self, strategy: Strategy, pool_size: int | None = None) -> bool:
+    def start_run(
+        self, strategy: Strategy, pool_size: int | None = None, lock: LockKind | None = None
+    ) -> bool:
         """Starts one run now; False (with a message) when it cannot start.
 
-        ``pool_size`` overrides the settings panel's for this run only (the guided
-        demo): the panel, and so the saved setting, stay as the user left them.
+        ``pool_size`` and ``lock`` override the settings panel's for this run only
+        (the guided demo): the panel, and so the saved settings, stay as the user
+        left them.
         """
         if self.controller.busy:
             self.banner.show_error("a run is already in progress: stop it first (Esc)")
@@ -117,6 +121,8 @@ class LiveRun(QObject):
         try:
             if pool_size is not None and pool_size != config.pool_size:
                 config = config.replace(pool_size=pool_size)
+            if lock is not None and lock is not config.lock:
+                config = config.replace(lock=lock)
             job = self.controller.new_run(self.input_path, config)
         except InputError as exc:
             self.banner.show_error(

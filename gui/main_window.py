@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QIcon, QShowEvent
 from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
-from engine import Strategy
+from engine import LockKind, Strategy
 from gui import inputs
 from gui.actions import Actions, Slots, connect
 from gui.app_settings import AppSettings, settings
@@ -313,9 +313,11 @@ class MainWindow(QMainWindow):
     def _launch_queued(self, strategy: Strategy) -> str | None:
         return None if self.start_run(strategy) else self.banner.label.text()
 
-    def start_run(self, strategy: Strategy, pool_size: int | None = None) -> bool:
+    def start_run(
+        self, strategy: Strategy, pool_size: int | None = None, lock: LockKind | None = None
+    ) -> bool:
         """Starts one run now; False (with a message) when it cannot start (see LiveRun)."""
-        return self.live.start_run(strategy, pool_size)
+        return self.live.start_run(strategy, pool_size, lock)
 
     def stop(self) -> None:
         """Cancels the current run (and anything queued); the engine stops within ~10 ms."""

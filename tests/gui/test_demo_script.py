@@ -1,21 +1,23 @@
 """The guided demo's stepper walks every stage, with real run numbers."""
 
 import engine
-from engine import RunConfig, Strategy
+from engine import LockKind, RunConfig, Strategy
 from gui.demo import STEPS, DemoStepper, Stage, sessions_for_steps
 from gui.session_file import SessionRecorder, file_identity, save_session
 from tests.conftest import EXPECTED, VECTORS
 
 
 def test_steps_cover_the_lecture():
-    assert [(s.strategy, s.pool_size // 1024) for s in STEPS] == [
-        (Strategy.SINGLE, 32),
-        (Strategy.BASELINE, 32),
-        (Strategy.POOLED, 32),
-        (Strategy.POOLED, 2),
-        (Strategy.POOLED, 8),
-        (Strategy.POOLED, 32),
+    assert [(s.strategy, s.pool_size // 1024, s.lock) for s in STEPS] == [
+        (Strategy.SINGLE, 32, LockKind.MUTEX),
+        (Strategy.BASELINE, 32, LockKind.MUTEX),
+        (Strategy.BASELINE, 32, LockKind.SPIN),  # issue 11: "spinlock or mutex?"
+        (Strategy.POOLED, 32, LockKind.MUTEX),
+        (Strategy.POOLED, 2, LockKind.MUTEX),
+        (Strategy.POOLED, 8, LockKind.MUTEX),
+        (Strategy.POOLED, 32, LockKind.MUTEX),
     ]
+    assert STEPS[2].prompt.endswith("Spinlock or mutex: which one is faster?")
 
 
 def test_stepping_through_every_stage_with_live_runs():
@@ -27,7 +29,8 @@ def test_stepping_through_every_stage_with_live_runs():
         step = stepper.next()
         assert stepper.stage is Stage.RUNNING and step is stepper.step
         result = engine.run(
-            VECTORS / "random_64k.bin", RunConfig(strategy=step.strategy, pool_size=step.pool_size)
+            VECTORS / "random_64k.bin",
+            RunConfig(strategy=step.strategy, pool_size=step.pool_size, lock=step.lock),
         )
         stepper.run_finished(result.as_dict())
         seen.append((step.title, result.lock_acquisitions))
@@ -38,13 +41,24 @@ def test_stepping_through_every_stage_with_live_runs():
         assert stepper.next() is None
     assert len(seen) == len(STEPS)
     assert seen[0] == ("One thread", 0)
-    assert seen[1][1] == EXPECTED["random_64k.bin"]["lock_acquisitions_baseline"]
-    assert seen[2][1] == seen[5][1] == 256
-    assert seen[3][1] > seen[4][1] > seen[5][1]
+    baseline_locks = EXPECTED["random_64k.bin"]["lock_acquisitions_baseline"]
+    assert seen[1][1] == seen[2][1] == baseline_locks  # the lock kind changes no count
+    assert seen[3][1] == seen[6][1] == 256
+    assert seen[4][1] > seen[5][1] > seen[6][1]
     assert stepper.reveal_text(0).endswith(
         f"the reference signature is {EXPECTED['random_64k.bin']['signature']}."
     )
+    # The walk and the pile-up come from the run's own counters.
+    spin = stepper.results[2]
+    walk = spin["free_list_visits_free"] / spin["lock_acquisitions_free"]
+    mid = spin["mid_block_at_acquisitions"] / spin["lock_acquisitions"]
+    shown = (f"{x:,.0f}" if x >= 10 else f"{x:.1f}" for x in (mid, walk))
+    assert stepper.reveal_text(2).endswith(
+        "spinners keep their core, {} threads were mid-block per lock, "
+        "each free walked {} chunks.".format(*shown)
+    )
     assert "than the baseline" in stepper.reveal_text(2)
+    assert "than the baseline" in stepper.reveal_text(3)
 
 
 def test_back_returns_to_the_question():
@@ -60,8 +74,15 @@ def test_back_returns_to_the_question():
 
 
 def test_recorded_sessions_are_matched_to_steps(tmp_path):
-    for strategy, pool in [(Strategy.BASELINE, 32768), (Strategy.POOLED, 2048)]:
-        handle = engine.Run(VECTORS / "ramp.bin", RunConfig(strategy=strategy, pool_size=pool))
+    cases = [
+        (Strategy.BASELINE, 32768, LockKind.MUTEX),
+        (Strategy.BASELINE, 32768, LockKind.SPIN),
+        (Strategy.POOLED, 2048, LockKind.MUTEX),
+    ]
+    for strategy, pool, lock in cases:
+        handle = engine.Run(
+            VECTORS / "ramp.bin", RunConfig(strategy=strategy, pool_size=pool, lock=lock)
+        )
         result = handle.execute()
         session = SessionRecorder(handle.heap_cells).finish(
             input_identity=file_identity(VECTORS / "ramp.bin"),
@@ -71,19 +92,23 @@ def test_recorded_sessions_are_matched_to_steps(tmp_path):
                 "pool_size": pool,
                 "batch_size": result.config.batch_size,
                 "block_size": result.config.block_size,
+                **({"lock": lock.label} if lock is not LockKind.MUTEX else {}),
             },
             result=result.as_dict(),
             series=result.series,
             slot_count=handle.slot_count,
             pool_reserved=handle.pool_reserved,
         )
-        save_session(session, tmp_path / f"{strategy.label}-{pool}.session")
+        if lock is not LockKind.MUTEX:
+            session.meta["version"] = 5
+        save_session(session, tmp_path / f"{strategy.label}-{lock.label}-{pool}.session")
         handle.close()
     (tmp_path / "junk.session").write_text("not a session")
     matches = sessions_for_steps(tmp_path)
     assert {i: p.name for i, p in matches.items()} == {
-        1: "baseline-32768.session",
-        3: "pooled-2048.session",
+        1: "baseline-mutex-32768.session",
+        2: "baseline-spin-32768.session",
+        4: "pooled-mutex-2048.session",
     }
 
 
@@ -102,16 +127,17 @@ def test_the_demo_ends_on_a_summary_and_then_stays_there():
     from gui.demo import OVER, TAKEAWAY
 
     stepper = DemoStepper()
-    _fake(stepper, [0.1, 0.4, 0.05, 0.2, 0.1, 0.05], [0, 4526, 20, 3000, 500, 20])
+    _fake(stepper, [0.1, 0.4, 0.08, 0.05, 0.2, 0.1, 0.05], [0, 4526, 4526, 20, 3000, 500, 20])
     assert stepper.over and stepper.stage is Stage.SUMMARY
     assert stepper.text() == "\n".join(
         [
             "1. One thread: 100.0 ms, 0 locks",
             "2. Twenty threads, one heap lock: 400.0 ms, 4,526 locks (4.0x slower than one thread)",
-            "3. A pool per thread: 50.0 ms, 20 locks (8.0x faster than the baseline)",
-            "4. Pools of 2 KiB: 200.0 ms, 3,000 locks (2.0x faster than the baseline)",
-            "5. Pools of 8 KiB: 100.0 ms, 500 locks (4.0x faster than the baseline)",
-            "6. Pools of 32 KiB: 50.0 ms, 20 locks (8.0x faster than the baseline)",
+            "3. Spinlock or mutex?: 80.0 ms, 4,526 locks (5.0x faster than the baseline)",
+            "4. A pool per thread: 50.0 ms, 20 locks (8.0x faster than the baseline)",
+            "5. Pools of 2 KiB: 200.0 ms, 3,000 locks (2.0x faster than the baseline)",
+            "6. Pools of 8 KiB: 100.0 ms, 500 locks (4.0x faster than the baseline)",
+            "7. Pools of 32 KiB: 50.0 ms, 20 locks (8.0x faster than the baseline)",
             f"Remember: {TAKEAWAY}",
         ]
     )
@@ -134,8 +160,8 @@ def test_a_slowed_demo_run_gets_no_speedup_in_reveals_or_summary():
     stepper = DemoStepper()
     _fake(
         stepper,
-        [0.1, 40.0, 0.05, 0.2, 0.1, 0.05],
-        [0, 4526, 20, 3000, 500, 20],
+        [0.1, 40.0, 0.08, 0.05, 0.2, 0.1, 0.05],
+        [0, 4526, 4526, 20, 3000, 500, 20],
         slowed={1: "slowed 1/100"},
     )
     lines = stepper.summary_lines()
@@ -143,8 +169,8 @@ def test_a_slowed_demo_run_gets_no_speedup_in_reveals_or_summary():
         "2. Twenty threads, one heap lock: 40.000 s, 4,526 locks "
         "(slowed 1/100: no speedup against one thread)"
     )
-    assert lines[2] == (
-        "3. A pool per thread: 50.0 ms, 20 locks (slowed 1/100: no speedup against the baseline)"
+    assert lines[3] == (
+        "4. A pool per thread: 50.0 ms, 20 locks (slowed 1/100: no speedup against the baseline)"
     )
     from gui.demo import duration_text
 
@@ -156,5 +182,5 @@ def test_a_slowed_demo_run_gets_no_speedup_in_reveals_or_summary():
     ]
     assert stepper.reveal_text(1) == (
         "4,526 lock acquisitions in 40.000 s (slowed 1/100: no speedup against the single "
-        "thread): the threads took turns."
+        "thread): the threads took turns, and each free walked 0 chunks while holding the lock."
     )

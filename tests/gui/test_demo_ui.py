@@ -26,6 +26,7 @@ def test_guided_demo_walks_every_step_live(window, qtbot):
             qtbot.keyClick(window, Qt.Key_N)
         assert (demo.index, demo.stage) == (i, Stage.REVEAL)
         assert window.results.rows[-1].result.strategy is step.strategy
+        assert window.results.rows[-1].result.config.lock is step.lock
         if step.strategy is Strategy.POOLED:
             assert window.results.rows[-1].result.config.pool_size == step.pool_size
         assert demo.reveal_text(i) in window.demo.banner.text()
@@ -35,7 +36,12 @@ def test_guided_demo_walks_every_step_live(window, qtbot):
     rows = window.results.rows
     assert [r.result.signature for r in rows] == [exp["signature"]] * len(STEPS)
     assert rows[1].result.lock_acquisitions == exp["lock_acquisitions_baseline"]
-    assert rows[2].result.lock_acquisitions == exp["lock_acquisitions_pooled"]
+    # The spinlock step: the same count as the mutex (WORKLOAD.md section 7).
+    assert rows[2].result.lock_acquisitions == exp["lock_acquisitions_baseline"]
+    assert rows[2].text("lock") == "spin"
+    assert rows[3].result.lock_acquisitions == exp["lock_acquisitions_pooled"]
+    # The user's lock setting was not touched by the spinlock step.
+    assert window.settings_panel.lock.label == "mutex"
     assert window.demo.banner.text().split("\n")[1] == (
         f"{exp['lock_acquisitions_pooled']:,} lock acquisitions in "
         f"{duration_text(rows[-1].result.wall_s)}: only the coordinator's buffer and record, "
@@ -82,6 +88,7 @@ def test_guided_demo_from_recorded_sessions(window, qtbot, tmp_path):
         assert window.replay.session is not None and window.replay.bar.isVisibleTo(window)
         row = window.results.rows[-1]
         assert row.result.strategy is step.strategy
+        assert row.result.config.lock is step.lock  # the spinlock step replays its own
         # Same lock counts as the live run recorded for that step (wall times differ).
         assert demo.reveal_text(i).split(" in ")[0] == live[i].split(" in ")[0]
         if i < len(STEPS) - 1:

@@ -110,8 +110,17 @@ def test_the_time_axis_can_show_full_speed_time(window, qtbot):
     assert x[-1] == pytest.approx(recorded["time_s"][-1] * 0.01)
     # A run at full speed is drawn as recorded.
     assert np.array_equal(view.curve_data(fast.run_id)[0], curve("locks", fast.result.series)[0])
+    # The axis says which time it shows (the bottom chart names the axis).
+    named = [v for v in window.charts.views.values() if v.show_time_label]
+    assert named
+    for v in named:
+        label = v.getPlotItem().getAxis("bottom").labelText
+        assert label in ("full-speed time (slowed runs: time × speed)", "full-speed time")
     window.live.full_speed.set_on(False)
     assert np.array_equal(view.curve_data(slow.run_id)[0], curve("locks", recorded)[0])
+    for v in named:
+        label = v.getPlotItem().getAxis("bottom").labelText
+        assert label in ("time since the run started", "time")
 
 
 def test_a_speed_change_during_a_run_is_recorded_and_named(window, qtbot):
