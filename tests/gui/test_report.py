@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ import sys
 import pytest
 
 from engine import USER_STRATEGIES, Run, RunConfig, Strategy
+from engine.config import static_tls_environment
 from gui import app
 from gui.report import FILE_NAMES, ReportDialog
 from gui.report_runs import ReportRunner, report_inputs
@@ -19,7 +21,28 @@ from tests.gui.app_env import isolated_app_env
 
 RANDOM = VECTORS / "random_64k.bin"
 SIGNATURE = EXPECTED["random_64k.bin"]["signature"]  # 1124439212
+#: What this test process can load (the in-process runner and dialog plan these).
 AVAILABLE = [s for s in USER_STRATEGIES if s.unavailable_reason() is None]
+
+
+def _available_to_the_command() -> list[Strategy]:
+    """What `heapscope --reproduce-report` can load: it restarts itself with the
+    static TLS jemalloc needs (engine.config.restart_with_static_tls), which this
+    pytest process may lack, so ask a child started the same way."""
+    env = static_tls_environment(os.environ) or dict(os.environ)
+    code = (
+        "from engine import USER_STRATEGIES as U\n"
+        "print(','.join(s.label for s in U if s.unavailable_reason() is None))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    return [Strategy.parse(label) for label in out.stdout.strip().split(",")]
+
+
+#: What the report command runs on this machine.
+COMMAND_AVAILABLE = _available_to_the_command()
 #: pooled's lock counts on random_64k.bin by pool size (single runs; 32 KiB from expected.json).
 POOLED_LOCKS = {
     2048: 56428,
@@ -105,9 +128,10 @@ def test_the_csvs_hold_every_run_with_the_reference_signature(report):
     folder, _ = report
     with open(folder / "report_strategies.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 2 * len(AVAILABLE)
-    assert [r["strategy"] for r in rows[: len(AVAILABLE)]] == [s.label for s in AVAILABLE]
-    assert [r["round"] for r in rows] == ["1"] * len(AVAILABLE) + ["2"] * len(AVAILABLE)
+    n = len(COMMAND_AVAILABLE)
+    assert len(rows) == 2 * n
+    assert [r["strategy"] for r in rows[:n]] == [s.label for s in COMMAND_AVAILABLE]
+    assert [r["round"] for r in rows] == ["1"] * n + ["2"] * n
     assert {r["signature"] for r in rows} == {str(SIGNATURE)}
     assert {r["expected_signature"] for r in rows} == {str(SIGNATURE)}
     locks = {r["strategy"]: r["lock_acquisitions"] for r in rows}
@@ -151,7 +175,8 @@ def test_the_html_is_self_contained_with_signatures_captions_and_machine(report)
     assert page.count('src="data:image/png;base64,') == 2
     assert 'src="report_' not in page  # nothing outside the file
     assert f"random_64k.bin: reference signature {SIGNATURE}</h3>" in page
-    assert page.count(f"<td>{SIGNATURE}</td>") == 2 * len(AVAILABLE) + 6  # every run's row
+    # Every run's row.
+    assert page.count(f"<td>{SIGNATURE}</td>") == 2 * len(COMMAND_AVAILABLE) + 6
     assert "Done: all 64,620 allocations and frees took turns at the one heap lock" in page
     assert "Done: the pools served" in page and "only 256 lock acquisitions in all" in page
     assert "Machine: " in page and "Load average (1/5/15 min): " in page
