@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import RunConfig, Strategy, format_size
+from engine import InputError, LockKind, RunConfig, Strategy, format_size
 from gui import palette
 from gui.text_fit import break_words, pack_lines
 
@@ -88,15 +88,39 @@ def curve(kind: str, series: dict, rate: bool = False) -> tuple[np.ndarray, np.n
     return free_list_curve(series)
 
 
+def observable(kind: str, strategy_label: str) -> bool:
+    """Whether a chart has a curve for a strategy: malloc and the production
+    allocators' locks and free lists are their own (not observable, never a flat 0)."""
+    if kind == "throughput":
+        return True
+    try:
+        return Strategy.parse(strategy_label).uses_arena
+    except InputError:
+        return True
+
+
+#: The locks each arena strategy takes (WORKLOAD.md section 9), for the legend.
+_LOCKS_TEXT = {
+    Strategy.BASELINE: "1 lock",
+    Strategy.SIZECLASS: "a lock per size class",
+    Strategy.BATCHED: "1 lock, per-thread caches",
+}
+
+
 def run_label(run_id: int, config: RunConfig) -> str:
     """The legend's name of a run: strategy and the parameters that matter for it."""
     s = config.strategy
+    threads = f"{config.workers} workers" if config.workers else f"{config.batch_size} threads"
     if s is Strategy.POOLED:
-        params = f"{config.batch_size} threads, {format_size(config.pool_size)} pools"
+        params = f"{threads}, {format_size(config.pool_size)} pools"
     elif s is Strategy.SINGLE:
         params = "1 thread"
+    elif s.uses_arena:
+        params = f"{threads}, {_LOCKS_TEXT.get(s, '1 lock')}"
     else:
-        params = f"{config.batch_size} threads, 1 lock"
+        params = f"{threads}, its own heap"
+    if s.uses_arena and s is not Strategy.SINGLE and config.lock is not LockKind.MUTEX:
+        params += f", {config.lock.label} locks"
     extra = ""
     if config.heap_size != 2 * 1024 * 1024:
         extra += f", {format_size(config.heap_size)} heap"
@@ -520,6 +544,9 @@ class ChartView(pg.PlotWidget):
             self._curves[trace.run_id] = item
             self._update_legend()
         if trace.series is None:
+            return
+        if not observable(self.kind, trace.strategy):
+            item.setData([], [])  # the legend keeps the run; no flat 0 drawn for it
             return
         x, y = curve(self.kind, trace.series, self.rate)
         if self.log:

@@ -7,7 +7,15 @@ import pytest
 from PySide6.QtCore import Qt
 
 import engine
-from engine import OWNER_COORDINATOR, OWNER_NONE, CellState, RunCancelled, RunConfig, Strategy
+from engine import (
+    OWNER_COORDINATOR,
+    OWNER_NONE,
+    CellState,
+    LockKind,
+    RunCancelled,
+    RunConfig,
+    Strategy,
+)
 from gui import charts, inputs
 from gui import heap_map as hm
 from tests.conftest import EXPECTED, VECTORS
@@ -88,6 +96,38 @@ def test_curves_from_a_series():
     assert charts.run_label(
         8, RunConfig(strategy=Strategy.POOLED, pool_size=8192, block_size=2048)
     ) == ("#8 pooled (20 threads, 8 KiB pools, 2 KiB blocks)")
+    # Every strategy's legend says what it locks, with its workers and lock kind.
+    labels = {
+        Strategy.SIZECLASS: "#9 sizeclass (2 workers, a lock per size class, spin locks)",
+        Strategy.BATCHED: "#9 batched (2 workers, 1 lock, per-thread caches, spin locks)",
+        Strategy.MALLOC: "#9 malloc (2 workers, its own heap)",
+        Strategy.BASELINE: "#9 baseline (2 workers, 1 lock, spin locks)",
+        Strategy.SINGLE: "#9 single (1 thread)",
+    }
+    for strategy, label in labels.items():
+        config = RunConfig(strategy=strategy, workers=2, lock=LockKind.SPIN)
+        assert charts.run_label(9, config) == label
+
+
+def test_malloc_family_runs_draw_no_lock_or_free_list_curve(qtbot):
+    """Their locks and free lists are their own: no flat 0 drawn, throughput drawn."""
+    panel = charts.ChartsPanel()
+    qtbot.addWidget(panel)
+    series = {
+        "time_s": np.array([0.0, 0.1, 0.2]),
+        "lock_acquisitions": np.zeros(3, dtype=np.int64),
+        "bytes_done": np.array([0, 50000, 100000]),
+        "free_list_length": np.zeros(3, dtype=np.int64),
+    }
+    trace = charts.Trace(1, "#1 malloc (20 threads, its own heap)", "malloc", "", series=series)
+    panel.add_trace(trace)
+    panel.update_trace(trace)
+    for kind in ("locks", "free_list"):
+        x, _ = panel.views[kind].curve_data(1)
+        assert x is None or len(x) == 0, kind
+    x, y = panel.views["throughput"].curve_data(1)
+    assert len(x) > 0 and np.nanmax(y) > 0
+    assert not charts.observable("locks", "jemalloc") and charts.observable("locks", "batched")
 
 
 @pytest.mark.parametrize("kind", inputs.KINDS)
