@@ -387,10 +387,11 @@ def _main(argv: list[str], guard: SignalGuard) -> int:
         if problem:
             return _fail(problem, EXIT_USAGE)
     if args.open_session and args.quit_when_done:
-        from gui.session_file import SessionError, load_session
+        from gui.lecture_file import load_lecture
+        from gui.session_file import SessionError
 
         try:
-            load_session(args.open_session)
+            load_lecture(args.open_session)  # a session file, or a lecture file of runs
         except SessionError as exc:
             guard.check()
             return _fail(str(exc))

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from engine import Strategy
 from gui import app, export, export_names
 from tests.conftest import EXPECTED, VECTORS
 from tests.gui.app_env import isolated_app_env
@@ -133,6 +134,27 @@ def test_save_session_then_open_and_export(tmp_path):
     assert [r["Strategy"] for r in rows] == ["pooled"]
     assert int(rows[0]["Lock acquisitions"]) == exp["lock_acquisitions_pooled"]
     assert int(rows[0]["Signature (✓ = reference)"]) == exp["signature"]
+
+
+def test_a_lecture_file_opens_from_the_command_line_with_every_run(tmp_path):
+    """--open takes a lecture file too (its check before the window used to read
+    only single-run sessions and refused it)."""
+    from gui.lecture_file import save_lecture
+    from tests.gui.helpers import record
+
+    runs = [(1, record(strategy=Strategy.BASELINE)[0]), (2, record(strategy=Strategy.POOLED)[0])]
+    lecture = save_lecture(runs, tmp_path / "lecture.session")
+    out = tmp_path / "out"
+    proc = _offscreen(["--open", str(lecture), "--export", str(out), "--quit-when-done"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    with open(out / export.FILE_NAMES["results"], newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    exp = EXPECTED["random_64k.bin"]
+    assert [r["Strategy"] for r in rows] == ["baseline", "pooled"]
+    assert [int(r["Lock acquisitions"]) for r in rows] == [
+        exp["lock_acquisitions_baseline"],
+        exp["lock_acquisitions_pooled"],
+    ]
 
 
 def test_bad_session_file_exits_non_zero_with_one_line(capsys, tmp_path):
