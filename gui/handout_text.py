@@ -15,7 +15,7 @@ import platform
 from collections.abc import Sequence
 from typing import Protocol
 
-from engine import RunPhase, RunResult, format_size
+from engine import LockKind, RunPhase, RunResult, format_size
 from gui.captions import Frame, captions
 from gui.strategy_text import lock_text
 
@@ -78,10 +78,17 @@ def run_name(row: Row) -> str:
 def run_parameters(row: Row) -> str:
     """ "#2 pooled: 20 threads a batch, 32 KiB pools, heap 2 MiB, blocks of 1 KiB"."""
     c = row.result.config
-    parts = [f"{c.threads} thread" + ("" if c.threads == 1 else "s a batch")]
+    if c.workers and c.threads > 1:
+        parts = [f"{c.workers} long-lived workers"]
+    else:
+        parts = [f"{c.threads} thread" + ("" if c.threads == 1 else "s a batch")]
     if row.result.strategy.label == "pooled":
         parts.append(f"{format_size(c.pool_size)} pools")
-    parts += [f"heap {format_size(c.heap_size)}", f"blocks of {format_size(c.block_size)}"]
+    if row.result.strategy.uses_arena and c.threads > 1 and c.lock is not LockKind.MUTEX:
+        parts.append(f"{c.lock.label} locks")
+    if row.result.strategy.uses_arena:  # malloc's family: its heap is its own
+        parts.append(f"heap {format_size(c.heap_size)}")
+    parts.append(f"blocks of {format_size(c.block_size)}")
     return f"{run_name(row)}: {', '.join(parts)}"
 
 
@@ -92,6 +99,9 @@ def run_outcome(row: Row) -> str:
         f"{run_name(row)} on {os.path.basename(r.path)}: {r.wall_s:.3f} s, "
         f"{lock_text(r.lock_acquisitions)}, signature {r.signature}"
     )
+    slowed = getattr(row, "slowed", "")  # gui.slowed_rows.SlowedRow
+    if slowed:
+        return f"{text}; {slowed}: no speedup (its time is mostly the engine's sleeps)"
     if row.speedup is not None and row.baseline_run not in (None, row.run_id):
         text += f"; {row.speedup:.2f}x the speed of #{row.baseline_run}"
     return text

@@ -11,7 +11,7 @@ import types
 import pytest
 
 import engine
-from engine import RunConfig, Strategy
+from engine import LockKind, RunConfig, Strategy
 from gui import handout_text
 from tests.conftest import EXPECTED, VECTORS
 from tests.gui.helpers import open_vector, run_and_wait
@@ -116,6 +116,35 @@ def test_pages_of_two_runs_one_per_view(results):
         "#1 baseline: 20 threads a batch, heap 2 MiB, blocks of 1 KiB",
         "#2 pooled: 20 threads a batch, 32 KiB pools, heap 2 MiB, blocks of 1 KiB",
     )
+
+
+def test_slowed_runs_malloc_and_modes_are_said_as_such(results):
+    """A slowed run gets no speedup, malloc's locks are not observable (never 0),
+    long-lived workers and a spin lock are named in the parameters."""
+    b, p = results
+    slowed = types.SimpleNamespace(
+        run_id=3, result=p, speedup=None, baseline_run=1, slowed="slowed 1/100"
+    )
+    assert handout_text.run_outcome(slowed) == (
+        f"#3 pooled on random_64k.bin: {p.wall_s:.3f} s, 256 lock acquisitions, "
+        f"signature {p.signature}; slowed 1/100: no speedup (its time is mostly the "
+        "engine's sleeps)"
+    )
+    path = VECTORS / "random_64k.bin"
+    malloc = engine.run(path, RunConfig(strategy=Strategy.MALLOC, workers=2))
+    spin = engine.run(path, RunConfig(strategy=Strategy.BASELINE, workers=2, lock=LockKind.SPIN))
+    rows = [
+        types.SimpleNamespace(run_id=4, result=malloc, speedup=None, baseline_run=None),
+        types.SimpleNamespace(run_id=5, result=spin, speedup=1.0, baseline_run=5),
+    ]
+    assert handout_text.run_outcome(rows[0]) == (
+        f"#4 malloc on random_64k.bin: {malloc.wall_s:.3f} s, lock acquisitions not "
+        f"observable, signature {malloc.signature}"
+    )
+    assert [handout_text.run_parameters(r) for r in rows] == [
+        "#4 malloc: 2 long-lived workers, blocks of 1 KiB",
+        "#5 baseline: 2 long-lived workers, spin locks, heap 2 MiB, blocks of 1 KiB",
+    ]
 
 
 def test_breakdown_line_gives_the_biggest_shares():
