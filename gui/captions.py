@@ -23,6 +23,7 @@ import dataclasses
 import numpy as np
 
 from engine import TIME_STATES, LockKind, RunPhase, SlotState, Strategy
+from gui.slow_motion import speed_text
 
 _IN_ALLOCATOR = TIME_STATES.index("in_allocator")
 _LOCK_WAIT = TIME_STATES.index("lock_wait")
@@ -45,6 +46,14 @@ class Frame:
     slot_times_ns: np.ndarray | None = None
     lock: LockKind = LockKind.MUTEX  # the run's lock kind
     workers: int = 0  # 0: a thread per block in batches; N: N long-lived workers
+    #: The run's speed now (1.0: full speed; 0.01: slowed to 1/100): rates per
+    #: second are then the slowed run's, and the captions say so.
+    speed: float = 1.0
+
+
+def _slowed_note(now: Frame) -> str:
+    """' (slowed 1/100)' while a run is slowed, '' at full speed."""
+    return f" (slowed {speed_text(now.speed)})" if now.speed < 1.0 else ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -251,7 +260,9 @@ def locks_caption(now: Frame, before: Frame | None = None) -> str:
     total = now.counters["lock_acquisitions"]
     lock = lock_time(now) if total else None
     if now.phase is RunPhase.RUNNING:
-        text = f"{locks / dt:,.0f} lock acquisitions per second ({total:,} so far)"
+        text = (
+            f"{locks / dt:,.0f} lock acquisitions per second{_slowed_note(now)} ({total:,} so far)"
+        )
         if lock is not None:
             text = f"The lock is busy {_percent(lock.busy)} of the time: {text}"
         return text
@@ -266,7 +277,7 @@ def locks_caption(now: Frame, before: Frame | None = None) -> str:
 def throughput_caption(now: Frame, before: Frame | None = None) -> str:
     done, dt = _delta(now, before, "bytes_done")
     if now.phase is RunPhase.RUNNING:
-        return f"Hashing {done / dt / 1e6:,.2f} MB/s right now"
+        return f"Hashing {done / dt / 1e6:,.2f} MB/s right now{_slowed_note(now)}"
     total = now.counters["bytes_done"]
     rate = total / now.elapsed_s / 1e6 if now.elapsed_s > 0 else 0.0
     return f"{total / 1e6:,.2f} MB hashed at {rate:,.2f} MB/s on average"

@@ -120,6 +120,7 @@ class FramePump(QObject):
                 slot_times_ns=run.time_breakdown() if run.config.telemetry else None,
                 lock=run.config.lock,
                 workers=run.config.workers,
+                speed=self.controller.speed,
             )
         )
         trace = job.trace

@@ -65,6 +65,12 @@ class FontScaled(Protocol):
     def set_font_scale(self, font_scale: float) -> None: ...
 
 
+OVERLAY_STYLE = (
+    "QLabel#shortcutsOverlay {{ background: rgba(20, 20, 20, 225); color: white;"
+    " font-size: {points}pt; border-radius: 12px; padding: 16px; }}"
+)
+
+
 class Presenter(QObject):
     """Presentation mode, full screen and the keyboard-shortcuts overlay of one window."""
 
@@ -89,10 +95,7 @@ class Presenter(QObject):
         self.overlay = QLabel(window)
         self.overlay.setObjectName("shortcutsOverlay")
         self.overlay.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.overlay.setStyleSheet(
-            "QLabel#shortcutsOverlay { background: rgba(20, 20, 20, 225); color: white;"
-            " font-size: 20pt; border-radius: 12px; padding: 24px; }"
-        )
+        self.overlay.setStyleSheet(OVERLAY_STYLE.format(points=20))
         self.overlay.setVisible(False)
         toolbar.zoom_combo.currentIndexChanged.connect(self._on_zoom_changed)
         # The toolbar hides in presentation mode: the zoom steps from the keyboard too.
@@ -121,15 +124,28 @@ class Presenter(QObject):
         if overlay.isVisible():
             overlay.hide()
             return
-        rows = "".join(
-            f"<tr><td align='right'>{keys}&nbsp;&nbsp;</td><td>{text}</td></tr>"
-            for keys, text in shortcut_rows(self.window.actions())
-        )
+        # The window's own actions in menu order, then those of its parts (the
+        # replay bar's keys, the strategy keys), each listed once.
+        actions = [*self.window.actions(), *self.window.findChildren(QAction)]
+        listed = list(dict.fromkeys(shortcut_rows(actions)))
+        # Two columns: every key fits a 720p screen at the overlay's size.
+        half = (len(listed) + 1) // 2
+        cells = [
+            f"<td align='right'>{keys}&nbsp;&nbsp;</td><td>{text}&nbsp;&nbsp;&nbsp;&nbsp;</td>"
+            for keys, text in listed
+        ]
+        cells += [""] * (2 * half - len(cells))
+        rows = "".join(f"<tr>{cells[i]}{cells[i + half]}</tr>" for i in range(half))
         overlay.setText(
             f"<h2>Keyboard shortcuts</h2><table>{rows}</table><p>Press ? again to close</p>"
         )
-        overlay.adjustSize()
         window = self.window
+        # As big as fits: 20 pt, smaller when the window (a 720p screen) has no room.
+        for points in (20, 17, 14, 12, 10, 9, 8):
+            overlay.setStyleSheet(OVERLAY_STYLE.format(points=points))
+            overlay.adjustSize()
+            if overlay.height() <= window.height() and overlay.width() <= window.width():
+                break
         overlay.move(
             max(0, (window.width() - overlay.width()) // 2),
             max(0, (window.height() - overlay.height()) // 2),

@@ -1,5 +1,6 @@
 """Captions follow the telemetry: same numbers in, same sentence out."""
 
+import dataclasses
 import re
 
 import numpy as np
@@ -122,6 +123,17 @@ QUEUE = [SlotState.WAITING] * 18 + [SlotState.HOLDING, SlotState.COMPUTING]
 def cause(strategy, phase, t, states=(), slot_times=None, **counters):
     f = frame(strategy, phase, states, t, **counters)
     return captions(Frame(f.strategy, f.phase, f.elapsed_s, f.counters, f.slot_states, slot_times))
+
+
+def test_a_slowed_run_says_its_rates_are_slowed():
+    f = frame(Strategy.BASELINE, RunPhase.RUNNING, QUEUE, 2.0, **CONTENDED)
+    slowed = dataclasses.replace(f, speed=0.01)
+    texts = captions(slowed)
+    assert texts["locks"] == (
+        "517,964 lock acquisitions per second (slowed 1/100) (1,035,928 so far)"
+    )
+    assert texts["throughput"].endswith("MB/s right now (slowed 1/100)")
+    assert "slowed" not in captions(f)["locks"] and "slowed" not in captions(f)["throughput"]
 
 
 def test_contended_baseline_live_tells_the_walk_and_the_queue():

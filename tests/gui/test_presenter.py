@@ -161,6 +161,14 @@ def test_f11_full_screen_and_help_overlay(presenter, qtbot):
                 "Exit",
             ):
                 assert name in text or name.replace("Right", "→").replace("Left", "←") in text, name
+    # The replay bar's keys and the strategy keys are listed too.
+    for k in ("<b>Home</b>", "<b>End</b>", "<b>K</b>", "<b>PgUp</b>", "<b>Ctrl+4</b>", "<b>M</b>"):
+        assert k in text, k
+    assert "Replay: play / pause" in text
+    # Once each, and the overlay fits the window.
+    assert text.count("Replay: play / pause") == 1
+    overlay = w.presenter.overlay
+    assert overlay.height() <= w.height() and overlay.width() <= w.width()
     key(qtbot, w, Qt.Key_Question)
     assert not w.presenter.overlay.isVisible()
     key(qtbot, w, Qt.Key_F1)
