@@ -52,8 +52,8 @@ class Frame:
 
 
 def _slowed_note(now: Frame) -> str:
-    """' (slowed 1/100)' while a run is slowed, '' at full speed."""
-    return f" (slowed {speed_text(now.speed)})" if now.speed < 1.0 else ""
+    """' at 1/100 speed' while a run is slowed, '' at full speed."""
+    return f" at {speed_text(now.speed)} speed" if now.speed < 1.0 else ""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -113,6 +113,16 @@ class _Label(pg.LabelItem):
         self.updateGeometry()
 
 
+def fitting_zoom_text(text: str, font, width: float) -> str:
+    """The zoom's title as long as fits ``width`` pixels: whole, then without
+    its address range, then without the free holes (a centred label clips both
+    ends: at 720p the range ran off the left edge)."""
+    what = text.split(": ", 1)[-1]
+    candidates = (text, what, what.split(", ", 1)[0])
+    metrics = QFontMetricsF(font)
+    return next((c for c in candidates if metrics.horizontalAdvance(c) <= width), candidates[-1])
+
+
 def colour_indices(
     states: np.ndarray, owners: np.ndarray, out: np.ndarray | None = None
 ) -> np.ndarray:
@@ -354,10 +364,11 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         if self.compact:
             if changed:
                 self._set_legend()
-        elif changed or self.zoom_title.text != text:
-            self.zoom_title.setText(
-                text, size=f"{13 * self.font_scale:.0f}pt", bold=True, color="#202020"
-            )
+        else:
+            points = round(13 * self.font_scale)
+            shown = fitting_zoom_text(text, palette.font(points, bold=True), self.width() - 16)
+            if changed or self.zoom_title.text != shown:
+                self.zoom_title.setText(shown, size=f"{points}pt", bold=True, color="#202020")
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
@@ -374,6 +385,8 @@ class HeapMapView(pg.GraphicsLayoutWidget):
             self._set_title()
             self._set_legend()
             self._fit_hint()
+            if hasattr(self, "zoom_text"):
+                self._set_zoom_text(self.zoom_text)  # the width changed: refit it
 
     def _image(self) -> np.ndarray:
         if self.layout is None or self._pixels is None:

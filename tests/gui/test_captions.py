@@ -130,9 +130,9 @@ def test_a_slowed_run_says_its_rates_are_slowed():
     slowed = dataclasses.replace(f, speed=0.01)
     texts = captions(slowed)
     assert texts["locks"] == (
-        "517,964 lock acquisitions per second (slowed 1/100) (1,035,928 so far)"
+        "517,964 lock acquisitions per second at 1/100 speed (1,035,928 so far)"
     )
-    assert texts["throughput"].endswith("MB/s right now (slowed 1/100)")
+    assert texts["throughput"].endswith("MB/s right now at 1/100 speed")
     assert "slowed" not in captions(f)["locks"] and "slowed" not in captions(f)["throughput"]
 
 

@@ -308,3 +308,19 @@ def test_a_short_panel_moves_the_zoom_title_into_a_one_line_legend(view, qtbot):
     qtbot.waitUntil(lambda: not view.compact, timeout=5000)
     assert view.zoom_title in view.ci.items and view.zoom_title.text == title
     assert "used by thread T0" in view.legend.text
+
+
+def test_the_zoom_title_shortens_to_fit_its_width(qtbot):
+    """Centred, a long title clipped both ends at 720p: it drops the range, then the holes."""
+    from gui import palette
+    from gui.heap_map import fitting_zoom_text
+
+    text = "Zoom 0x0C800–0x1E800: 17 threads' trees interleaved, 3 free holes"
+    font = palette.font(20, bold=True)
+    assert fitting_zoom_text(text, font, 5000) == text
+    middle = fitting_zoom_text(text, font, 700)
+    assert middle == "17 threads' trees interleaved, 3 free holes"
+    assert fitting_zoom_text(text, font, 420) == "17 threads' trees interleaved"
+    assert fitting_zoom_text("Zoom 0x00000–0x02000: one thread's chunks", font, 10) == (
+        "one thread's chunks"
+    )
