@@ -108,25 +108,29 @@ _LOCKS_TEXT = {
 
 
 def run_label(run_id: int, config: RunConfig) -> str:
-    """The legend's name of a run: strategy and the parameters that matter for it."""
+    """The legend's name of a run: strategy, then a lock kind or worker mode that is
+    not the default (kept in short legends), then the parameters that matter for it:
+    '#3 baseline, spin locks, 2 workers (1 lock)'."""
     s = config.strategy
-    threads = f"{config.workers} workers" if config.workers else f"{config.batch_size} threads"
-    if s is Strategy.POOLED:
-        params = f"{threads}, {format_size(config.pool_size)} pools"
-    elif s is Strategy.SINGLE:
-        params = "1 thread"
-    elif s.uses_arena:
-        params = f"{threads}, {_LOCKS_TEXT.get(s, '1 lock')}"
-    else:
-        params = f"{threads}, its own heap"
+    mode = ""
     if s.uses_arena and s is not Strategy.SINGLE and config.lock is not LockKind.MUTEX:
-        params += f", {config.lock.label} locks"
-    extra = ""
+        mode += f", {config.lock.label} locks"
+    if config.workers and s is not Strategy.SINGLE:
+        mode += f", {config.workers} workers"
+    threads = [] if config.workers else [f"{config.batch_size} threads"]
+    if s is Strategy.POOLED:
+        params = [*threads, f"{format_size(config.pool_size)} pools"]
+    elif s is Strategy.SINGLE:
+        params = ["1 thread"]
+    elif s.uses_arena:
+        params = [*threads, _LOCKS_TEXT.get(s, "1 lock")]
+    else:
+        params = [*threads, "its own heap"]
     if config.heap_size != 2 * 1024 * 1024:
-        extra += f", {format_size(config.heap_size)} heap"
+        params.append(f"{format_size(config.heap_size)} heap")
     if config.block_size != 1024:
-        extra += f", {format_size(config.block_size)} blocks"
-    return f"#{run_id} {s.label} ({params}{extra})"
+        params.append(f"{format_size(config.block_size)} blocks")
+    return f"#{run_id} {s.label}{mode} ({', '.join(params)})"
 
 
 @dataclasses.dataclass

@@ -98,15 +98,19 @@ def test_curves_from_a_series():
     ) == ("#8 pooled (20 threads, 8 KiB pools, 2 KiB blocks)")
     # Every strategy's legend says what it locks, with its workers and lock kind.
     labels = {
-        Strategy.SIZECLASS: "#9 sizeclass (2 workers, a lock per size class, spin locks)",
-        Strategy.BATCHED: "#9 batched (2 workers, 1 lock, per-thread caches, spin locks)",
-        Strategy.MALLOC: "#9 malloc (2 workers, its own heap)",
-        Strategy.BASELINE: "#9 baseline (2 workers, 1 lock, spin locks)",
+        Strategy.SIZECLASS: "#9 sizeclass, spin locks, 2 workers (a lock per size class)",
+        Strategy.BATCHED: "#9 batched, spin locks, 2 workers (1 lock, per-thread caches)",
+        Strategy.MALLOC: "#9 malloc, 2 workers (its own heap)",
+        Strategy.BASELINE: "#9 baseline, spin locks, 2 workers (1 lock)",
         Strategy.SINGLE: "#9 single (1 thread)",
     }
     for strategy, label in labels.items():
         config = RunConfig(strategy=strategy, workers=2, lock=LockKind.SPIN)
         assert charts.run_label(9, config) == label
+    # Short legends keep the mode: two baselines on screen stay told apart.
+    spin = charts.run_label(8, RunConfig(strategy=Strategy.BASELINE, lock=LockKind.SPIN))
+    assert spin == "#8 baseline, spin locks (20 threads, 1 lock)"
+    assert charts.Trace(8, spin, "baseline", "").short_label == "#8 baseline, spin locks"
 
 
 def test_malloc_family_runs_draw_no_lock_or_free_list_curve(qtbot):
