@@ -181,9 +181,8 @@ class Presenter(QObject):
         else:
             before = self._before
             self.active = False
-            window.setWindowState(before.get("state", Qt.WindowState.WindowNoState))
-            if "geometry" in before and not window.isMaximized():
-                window.setGeometry(before["geometry"])
+            # Fonts and layout first: restored while the big fonts were still on,
+            # the everyday layout asked for more than a 1280 px screen (1532 px).
             f = window.font()
             f.setPointSizeF(before.get("font", 12))
             window.setFont(f)
@@ -191,6 +190,14 @@ class Presenter(QObject):
             for view in self.scaled:
                 view.set_font_scale(1.0)
             self.layout.set_presentation(False, 1.0)
+            window.setWindowState(before.get("state", Qt.WindowState.WindowNoState))
+            if "geometry" in before and not window.isMaximized():
+                window.setGeometry(before["geometry"])
+            screen = window.screen()
+            if screen is not None and not screen.availableGeometry().contains(window.geometry()):
+                # Without a window manager nothing else keeps it on the screen.
+                window.setGeometry(screen.availableGeometry())
+                window.setWindowState(before.get("state", Qt.WindowState.WindowNoState))
         self.presentation_action.setChecked(self.active)
 
     def _apply_zoom(self) -> None:

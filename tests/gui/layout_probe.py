@@ -191,6 +191,13 @@ def main(width: int, height: int, out: str) -> None:
                 result[mode][page] = measure_page(window)
         result["scale"] = window.presenter.font_scale
         result["full_screen"] = bool(window.windowState() & Qt.WindowState.WindowFullScreen)
+        # Back to the everyday layout: the window must fit the screen again.
+        window.presenter.toggle()
+        window.view_layout.set_page("all")
+        settle()
+        result["after_presenting"] = measure_page(window)
+        geometry = window.geometry()
+        result["after_presenting_window"] = [geometry.width(), geometry.height()]
     finally:
         window.shutdown()
         window.close()

@@ -130,6 +130,13 @@ def test_everyday_layout_stays_on_small_screens(fixture, request):
         check_page(page, presentation=False)
     # Stop, Export and the charts are on screen (they fell off at 1280x720).
     assert "charts" not in result["normal"]["all"]["off_screen"]
+    # Leaving presentation mode gives the everyday layout back on the screen (the
+    # window came back 1532 px wide on a 1280 px screen, charts off its edge).
+    after = result["after_presenting"]
+    x, y, w, h = after["window"]
+    sx, sy, sw, sh = after["screen"]
+    assert sx <= x and sy <= y and x + w <= sx + sw and y + h <= sy + sh
+    assert after["off_screen"] == []
     assert [c["kind"] for c in result["normal"]["charts"]["charts"]] == [
         "locks",
         "throughput",
