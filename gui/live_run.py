@@ -79,6 +79,9 @@ class LiveRun(QObject):
         self.status = status
         self.banner = banner
         self.recording = recording
+        #: The status bar of the last finished run (state, progress maximum, blocks):
+        #: shown again once a signature check after it ends.
+        self._last_finished: tuple[str, int, int] | None = None
         self.frame_pump = frame_pump
         self.replay = replay
         self.time_feed = time_feed
@@ -180,6 +183,20 @@ class LiveRun(QObject):
             self.status.set_state(f"Running #{job.run_id}")
             self.status.say("Resumed", 3000)
 
+    def _show_last_finished(self) -> None:
+        """After the signature check (a reference run after the first run on an
+        input): the status bar shows the last finished run again, not 'Idle 1 / 1'."""
+        last = self._last_finished
+        if last is None:
+            self.status.progress.setRange(0, 1)
+            self.status.progress.setValue(1)
+            self.status.set_state("Idle")
+            return
+        text, maximum, blocks = last
+        self.status.progress.setRange(0, maximum)
+        self.status.progress.setValue(blocks)
+        self.status.set_state(text)
+
     def _on_job_started(self, job: Job) -> None:
         if job.kind is JobKind.REFERENCE:
             self.status.set_state("Checking signature (single thread)…", "")
@@ -190,9 +207,7 @@ class LiveRun(QObject):
     def _on_job_finished(self, job: Job, result: RunResult) -> None:
         if job.kind is JobKind.REFERENCE:
             self.results.set_reference(job.key, result.signature)
-            self.status.progress.setRange(0, 1)
-            self.status.progress.setValue(1)
-            self.status.set_state("Idle")
+            self._show_last_finished()
             self.replay.refresh_status()  # an open replay's moment, not "Idle"
             self.sig_reference_ready.emit(result.signature)
             return
@@ -220,6 +235,11 @@ class LiveRun(QObject):
         self.table.scrollToBottom()
         self.status.progress.setValue(result.blocks)
         self.status.set_state(f"Finished #{job.run_id} {result.strategy.label}")
+        self._last_finished = (
+            f"Finished #{job.run_id} {result.strategy.label}",
+            self.status.progress.maximum(),
+            result.blocks,
+        )
         self.status.elapsed.setText(f"wall {result.wall_s:.3f} s")
         thinned = replay_input.thinning_note(self.recording.last_recorder)
         slowed = f" ({speeds.label}: no speedup)" if speeds.slowed else ""
@@ -237,8 +257,7 @@ class LiveRun(QObject):
             self.sig_run_failed.emit(exc)
             return
         if job.kind is JobKind.REFERENCE:
-            self.status.progress.setRange(0, 1)
-            self.status.set_state("Idle")
+            self._show_last_finished()
             self.replay.refresh_status()
             return
         self.frame_pump.draw(final=True)
@@ -271,6 +290,7 @@ class LiveRun(QObject):
         """Removes every row and curve, and the replay (a run in progress keeps going)."""
         self.replay.clear()
         self.results.clear()
+        self._last_finished = None
         self.recording.forget_runs()
         self.controller.forget_wanted()
         job = self.controller.current_job

@@ -297,3 +297,17 @@ def test_generate_dialog_choice(qtbot):
     assert dialog.choice() == ("skewed", 5 * 1024 * 1024)
     dialog.unit.setCurrentText("KiB")
     assert dialog.choice() == ("skewed", 5 * 1024)
+
+
+def test_after_the_signature_check_the_status_bar_shows_the_finished_run(window, qtbot):
+    """The first run on an input is followed by a single-thread reference run; when it
+    ends the status bar shows the finished run again (it read 'Idle', '1 / 1 blocks')."""
+    open_vector(window)
+    with qtbot.waitSignal(window.live.sig_reference_ready, timeout=30000):
+        assert window.start_run(Strategy.BASELINE)
+    qtbot.waitUntil(lambda: not window.busy, timeout=30000)
+    status = window.status
+    assert status.strategy.text() == "Finished #1 baseline"
+    assert status.progress.maximum() == status.progress.value() == 64
+    window.clear_runs()
+    assert window.live._last_finished is None
