@@ -31,14 +31,18 @@
 /* ThreadSanitizer does not see the synchronisation inside an allocator it
    did not instrument (a dlopened one): memory freed on one thread and
    handed out again on another would look like a race.  The allocator does
-   order the two; tell TSan so, on the chunk's address. */
+   order the two; tell TSan so.  The sync point is the allocator, not the
+   chunk's address: jemalloc hands a freed slab back as a chunk of another
+   size class, whose start is not any freed chunk's start (CI saw a 32-byte
+   node freed on one thread reported racing the 2 KiB heap array that
+   another thread was given over it). */
 #if defined(__SANITIZE_THREAD__)
 #include <sanitizer/tsan_interface.h>
-#define TSAN_FREED(p) __tsan_release(p)
-#define TSAN_ALLOCATED(p) __tsan_acquire(p)
+#define TSAN_FREED(a) __tsan_release((void *)(a))
+#define TSAN_ALLOCATED(a) __tsan_acquire((void *)(a))
 #else
-#define TSAN_FREED(p) ((void)0)
-#define TSAN_ALLOCATED(p) ((void)0)
+#define TSAN_FREED(a) ((void)(a))
+#define TSAN_ALLOCATED(a) ((void)(a))
 #endif
 
 /* What the message advises for a library with initial-exec thread-locals
@@ -267,7 +271,7 @@ static void *real_alloc_at(worker *w, uint32_t slot, uint64_t size, const char *
         real_fail(w, slot, size, what, p);
         return NULL;
     }
-    TSAN_ALLOCATED(p);
+    TSAN_ALLOCATED(a);
     return p;
 }
 
@@ -285,7 +289,7 @@ static int real_free(worker *w, void *ptr, const char *what)
     const allocator *a = w->state;
     if (!ptr)
         return ENGINE_OK;
-    TSAN_FREED(ptr);
+    TSAN_FREED(a);
     if (a->release)
         a->release(ptr);
     else

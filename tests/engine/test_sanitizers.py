@@ -374,8 +374,9 @@ REAL_ALLOCATORS = ["malloc", "mimalloc", "jemalloc", "tcmalloc"]
 #   reused by another thread, looks like a race (mimalloc reclaiming a
 #   finished thread's segment); called_from_lib ignores what those libraries
 #   do through intercepted calls.  The chunks the engine writes stay checked:
-#   strategy_malloc.c tells TSan that a free happens before the same chunk's
-#   next allocation (__tsan_release/__tsan_acquire).
+#   strategy_malloc.c tells TSan that a free happens before every later
+#   allocation from the same allocator (__tsan_release/__tsan_acquire on the
+#   allocator: jemalloc reuses a freed slab for chunks of another size).
 # - LeakSanitizer: tcmalloc registers its MallocExtension once, at load time,
 #   with an operator new that ASan serves and nobody frees.
 # glibc's malloc needs neither: under ASan it is ASan's own, and TSan sees it.
