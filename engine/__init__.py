@@ -11,6 +11,7 @@ from engine.config import (
     LockKind,
     RunConfig,
     Strategy,
+    clock_source,
 )
 from engine.errors import EngineError, HeapExhausted, InputError, InvalidFree, RunCancelled
 from engine.run import (
@@ -46,6 +47,7 @@ __all__ = [
     "InvalidFree",
     "LIMITS",
     "LockKind",
+    "clock_source",
     "MIN_GLOBAL_REGION",
     "MIN_SPEED",
     "OWNER_COORDINATOR",

@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 
-from engine.config import LockKind, RunConfig, Strategy
+from engine.config import LockKind, RunConfig, Strategy, clock_source
 from engine.errors import EngineError, HeapExhausted, InputError, InvalidFree, RunCancelled
 from engine.run import Run
 from engine.trace import write_trace
@@ -254,6 +254,7 @@ def _main(argv: list[str] | None) -> int:
                     **result.as_dict(),
                     "lock": config.lock.label,
                     "workers": config.workers,
+                    "clock": clock_source(),
                     "time_breakdown_s": result.time_breakdown_s,
                     **result.walk_figures,
                 }

@@ -93,6 +93,14 @@ STATIC_TLS_TUNABLE = "glibc.rtld.optional_static_tls"
 STATIC_TLS_BYTES = 8192
 
 
+def clock_source() -> str:
+    """The clock the telemetry reads: "tsc" (x86-64 where the kernel keeps
+    CLOCK_MONOTONIC on the TSC; calibrated once per process) or
+    "clock_gettime".  HEAPSCOPE_CLOCK=monotonic in the environment forces
+    the second; engine/csrc/util.c says why the first."""
+    return ffi.string(lib.engine_clock_source()).decode()
+
+
 def static_tls_environment(environ: Mapping[str, str]) -> dict[str, str] | None:
     """``environ`` plus the static TLS every production allocator needs to load
     (GLIBC_TUNABLES), or None when it already has it or it would change nothing

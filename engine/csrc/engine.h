@@ -206,6 +206,9 @@ const char *engine_strerror(int code);
 const char *engine_counter_name(int counter);
 const char *engine_strategy_name(int strategy);
 const char *engine_lock_kind_name(int kind);
+/* The clock the telemetry reads: "tsc" (calibrated against CLOCK_MONOTONIC
+   once per process) or "clock_gettime". */
+const char *engine_clock_source(void);
 /* 1 when the strategy can run on this machine; else 0 and why (e.g. "mimalloc
    is not installed (libmimalloc.so.2: cannot open shared object file)"). */
 int engine_strategy_available(int strategy, char *why, size_t why_len);

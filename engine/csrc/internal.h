@@ -40,8 +40,11 @@ static inline void *aligned_alloc_rounded(size_t alignment, size_t size)
     return aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment);
 }
 
-/* util.c */
+/* util.c: now_ns is the telemetry's clock (the TSC where the kernel trusts
+   it, else CLOCK_MONOTONIC); monotonic_ns is CLOCK_MONOTONIC itself, for
+   deadlines given to pthread_cond_timedwait. */
 uint64_t now_ns(void);
+uint64_t monotonic_ns(void);
 void error_set(engine_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -249,17 +249,20 @@ static bool sample_row(engine_run *run, uint64_t elapsed, bool final)
 static void *sampler_main(void *p)
 {
     engine_run *run = p;
-    uint64_t t0 = counter_get(&run->t0_ns);
     uint64_t series_interval = (uint64_t)run->cfg.sample_interval_us * 1000u;
     const uint64_t timeline_interval = ENGINE_TIMELINE_INTERVAL_US * 1000u;
     uint64_t next_series = series_interval, next_timeline = timeline_interval;
     pthread_mutex_lock(&run->sampler_lock);
     while (!run->sampler_stop) {
-        uint64_t due = t0 + (next_series < next_timeline ? next_series : next_timeline);
+        /* The deadline is on CLOCK_MONOTONIC, the telemetry's times may be
+           on the TSC (util.c): go from one to the other by the time left. */
+        uint64_t due_elapsed = next_series < next_timeline ? next_series : next_timeline;
+        uint64_t so_far = elapsed_now(run);
+        uint64_t due = monotonic_ns() + (due_elapsed > so_far ? due_elapsed - so_far : 0);
         struct timespec deadline = {.tv_sec = (time_t)(due / 1000000000u),
                                     .tv_nsec = (long)(due % 1000000000u)};
         while (!run->sampler_stop) {
-            /* sampler_cond runs on CLOCK_MONOTONIC, like now_ns */
+            /* sampler_cond runs on CLOCK_MONOTONIC (runner.c) */
             int rc = pthread_cond_timedwait(&run->sampler_cond, &run->sampler_lock, &deadline);
             if (rc == ETIMEDOUT)
                 break;

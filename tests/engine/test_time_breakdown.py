@@ -4,8 +4,11 @@ accounted to one state, and the free-list walk and pile-up figures."""
 from __future__ import annotations
 
 import json
+import os
+import platform
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -102,3 +105,64 @@ def test_the_cli_json_has_the_breakdown_and_the_walk_figures():
     ):
         assert data[key] >= 0
     assert data["lock_acquisitions"] == EXPECTED["random_64k.bin"]["lock_acquisitions_baseline"]
+
+
+CLOCKSOURCE = "/sys/devices/system/clocksource/clocksource0/current_clocksource"
+
+
+def _kernel_clocksource() -> str | None:
+    try:
+        with open(CLOCKSOURCE) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def test_the_clock_is_the_tsc_exactly_where_the_kernel_keeps_time_on_it():
+    want = (
+        "tsc"
+        if platform.machine() == "x86_64" and _kernel_clocksource() == "tsc"
+        else "clock_gettime"
+    )
+    assert engine.clock_source() == want
+
+
+@pytest.mark.parametrize("forced", [None, "monotonic"])
+def test_both_clocks_give_the_same_accounting(forced, tmp_path):
+    """The CLI's JSON names the clock; with either one, the states of the
+    breakdown add up to the wall time of every lane."""
+    env = dict(os.environ)
+    env.pop("HEAPSCOPE_CLOCK", None)
+    if forced:
+        env["HEAPSCOPE_CLOCK"] = forced
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine", VECTORS / "random_64k.bin", "--strategy", "baseline"]
+        + ["--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    if forced:
+        assert out["clock"] == "clock_gettime"
+    else:
+        assert out["clock"] == engine.clock_source()
+    assert out["signature"] == EXPECTED["random_64k.bin"]["signature"]
+    lanes = out["batch_size"] + 1  # the worker slots and the coordinator
+    total = sum(out["time_breakdown_s"].values())
+    assert total == pytest.approx(out["wall_s"] * lanes, rel=0.01)
+
+
+def test_the_wall_time_is_in_seconds_of_the_monotonic_clock(tmp_path):
+    """A miscalibrated TSC scale would show here: the engine's wall time lies
+    inside the monotonic interval around the call, and is most of it."""
+    path = tmp_path / "random_256k.bin"
+    path.write_bytes(np.random.default_rng(3).integers(0, 256, 256 * 1024, np.uint8).tobytes())
+    before = time.monotonic_ns()
+    result = engine.run(path, strategy=Strategy.SINGLE)
+    outer_ns = time.monotonic_ns() - before
+    wall_ns = result.wall_s * 1e9
+    assert wall_ns <= outer_ns * 1.001
+    assert wall_ns >= outer_ns * 0.5, (wall_ns, outer_ns)
