@@ -286,6 +286,10 @@ class ViewLayout(QObject):
         self.top_pages.setVisible(on)
         self.top_pages.set_font_size(9 * font_scale if on else 11)
         self.views.charts.toggles.setVisible(not on)
+        # Like the charts' toggles, the bars' "in seconds" is a desk control;
+        # Clear runs stays (a lecturer clears between demos) at the hall's size.
+        self.views.breakdown.seconds_box.setVisible(not on)
+        self.views.clear_button.setStyleSheet(f"font-size: {11 * font_scale:.0f}pt;" if on else "")
         self.views.table.set_font_scale(font_scale if on else 1.0)
         self.views.table_title.setStyleSheet(
             f"font-size: {13 * font_scale:.0f}pt; font-weight: bold;" if on else ""

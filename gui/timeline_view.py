@@ -19,7 +19,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QCursor, QKeyEvent, QResizeEvent
+from PySide6.QtGui import QCursor, QFontMetrics, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolTip, QVBoxLayout, QWidget
 
 from engine import TIME_STATES, Timeline
@@ -249,6 +249,11 @@ class TimelineView(QWidget):
             axis.setPen(pg.mkPen("#303030", width=1))
             axis.setTextPen(pg.mkPen("#202020"))
         item.getAxis("left").setWidth(int(100 * s))
+        # Room for the "lock held" label, centred on the top lane, which is
+        # thinner than the text at presentation sizes, and for the last time
+        # tick's right half: without it both were cut off at the edges.
+        text_px = QFontMetrics(palette.font(11 * s)).height()
+        item.setContentsMargins(0, text_px / 2, text_px, 0)
         item.setLabel("bottom", "time since the run started", units="s", **label_style)
         f = self.readout.font()
         f.setPointSizeF(12 * s)

@@ -197,6 +197,10 @@ def test_f5_presentation_mode_toggles_and_keeps_state(presenter, qtbot):
     # One compact row: run buttons and page buttons; no menu bar, toolbar, input or Export.
     assert w.menuBar().isHidden() and w.toolbar.isHidden() and w.export_button.isHidden()
     assert w.input_panel.name.isHidden() and w.view_layout.top_pages.isVisible()
+    # Desk controls go; Clear runs stays, at the hall's size.
+    views = w.view_layout.views
+    assert views.breakdown.seconds_box.isHidden()
+    assert views.clear_button.font().pointSizeF() == pytest.approx(round(11 * 1.75 * fit))
     assert w.baseline_button.text() == "▶ Baseline" and w.stop_button.text() == "■ Stop"
     # The same page, as the overview: the heap map beside the charts, nothing else.
     assert w.view_layout.page == "all" and w.charts.isVisible() and w.heap_map.isVisible()
@@ -222,6 +226,8 @@ def test_f5_presentation_mode_toggles_and_keeps_state(presenter, qtbot):
     assert w.view_layout.page == "charts"  # the page shown stays shown
     assert w.menuBar().isVisible() and w.toolbar.isVisible() and w.export_button.isVisible()
     assert w.baseline_button.text() == "▶  Run Baseline"
+    assert not views.breakdown.seconds_box.isHidden()
+    assert views.clear_button.styleSheet() == ""
     assert w.font().pointSizeF() == pytest.approx(font_before)
     assert locks.font_scale == 1.0
     assert locks._curves[2].opts["pen"].widthF() == pytest.approx(3)
