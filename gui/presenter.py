@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QToolBar
 
@@ -193,12 +193,28 @@ class Presenter(QObject):
             window.setWindowState(before.get("state", Qt.WindowState.WindowNoState))
             if "geometry" in before and not window.isMaximized():
                 window.setGeometry(before["geometry"])
-            screen = window.screen()
-            if screen is not None and not screen.availableGeometry().contains(window.geometry()):
-                # Without a window manager nothing else keeps it on the screen.
-                window.setGeometry(screen.availableGeometry())
-                window.setWindowState(before.get("state", Qt.WindowState.WindowNoState))
+            self._keep_on_screen()
+            # Again once the layout has settled: the restyled widgets ask for
+            # their sizes in later layout passes, and a 1366 px screen once got
+            # a 1621 px window back.
+            QTimer.singleShot(0, self._keep_on_screen)
         self.presentation_action.setChecked(self.active)
+
+    def _keep_on_screen(self) -> None:
+        """Without a window manager nothing else keeps the window on the screen."""
+        window = self.window
+        screen = window.screen()
+        if self.active or screen is None:
+            return
+        # The layout's minimum size is still the presentation fonts' until it
+        # is activated again, and setGeometry cannot go below it.
+        layout = window.layout()
+        if layout is not None:
+            layout.invalidate()
+            layout.activate()
+        if not screen.availableGeometry().contains(window.geometry()):
+            window.setGeometry(screen.availableGeometry())
+            window.setWindowState(self._before.get("state", Qt.WindowState.WindowNoState))
 
     def _apply_zoom(self) -> None:
         scale = self.font_scale

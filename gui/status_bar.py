@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontMetrics, QPaintEvent
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QFontMetricsF, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -17,10 +17,23 @@ from PySide6.QtWidgets import (
 from engine import Telemetry
 from gui import palette
 from gui.strategy_text import lock_text
+from gui.text_fit import break_words
 
 #: The status bar's background (Fusion's window colour): state colours are
 #: darkened until they read on it.
 STATUS_BACKGROUND = "#efefef"
+#: The smallest the status message shrinks to, to fit the bar.
+MIN_MESSAGE_POINT_SIZE = 8.0
+
+
+class MessageLabel(QLabel):
+    """A label that says when its size changed."""
+
+    resized = Signal()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.resized.emit()
 
 
 class StatusBar(QStatusBar):
@@ -34,13 +47,51 @@ class StatusBar(QStatusBar):
     def __init__(self) -> None:
         super().__init__()
         self.setSizeGripEnabled(False)
-        self.message = QLabel("")
+        self.message = MessageLabel("")
         self.message.setObjectName("statusMessage")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.addPermanentWidget(self.message, 1)
-        self.messageChanged.connect(self.message.setText)
+        #: The message's size before fitting (None: the style's).
+        self.message_point_size: float | None = None
+        self.messageChanged.connect(self._show_message)
+        # Its width changes with the fields beside it, not only the bar's; the
+        # fit waits for the layout to settle (restyling inside a layout pass
+        # kept the window 1532 px wide after presenting at 1280x720).
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._fit_message)
+        self.message.resized.connect(self._fit_timer.start)
+
+    def set_message_point_size(self, point_size: float | None) -> None:
+        self.message_point_size = point_size
+        self._fit_message()
+
+    def _show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self._fit_message()
+
+    def _fit_message(self) -> None:
+        """The message's font, smaller until its lines fit the bar's height
+        (at 1280x720 presenting, a finished slowed run's summary took three
+        lines and the bar shows two: the signature was cut off)."""
+        label = self.message
+        base = self.message_point_size or self.font().pointSizeF()
+        width, height = label.contentsRect().width(), label.contentsRect().height()
+        size = base
+        if width > 0 and height > 0 and label.text():
+            font = QFont(self.font())
+            while size > MIN_MESSAGE_POINT_SIZE:
+                font.setPointSizeF(size)
+                lines = len(break_words(label.text(), font, width))
+                if lines * QFontMetricsF(font).lineSpacing() <= height:
+                    break
+                size -= 0.5
+        style = f"font-size: {size:.1f}pt;" if size != self.font().pointSizeF() else ""
+        if label.styleSheet() != style:  # restyling relays the bar out: only on a change
+            label.setStyleSheet(style)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         # QStatusBar paints the temporary message under the permanent widgets;
@@ -76,7 +127,7 @@ class StatusFields:
         size = 11 * font_scale if on else 12
         self.bar.setStyleSheet(
             f"QLabel#statusStrategy, QProgressBar {{ font-size: {size:.0f}pt; }}"
-            f" QLabel#statusMessage {{ font-size: {0.75 * size if on else 12:.0f}pt; }}"
+            f" QLabel#statusMessage {{ font-size: {round(0.75 * size)}pt; }}"
             if on
             else ""
         )
@@ -90,6 +141,7 @@ class StatusFields:
         )
         self.progress.setMaximumWidth(max(320, self.progress.minimumWidth()))
         if isinstance(self.bar, StatusBar):
+            self.bar.set_message_point_size(round(0.75 * size) if on else None)
             # QStatusBar lays out lazily: its stale minimum width (the hidden fields at
             # the new font size) kept the full-screen window wider than the screen.
             self.bar.reformat()

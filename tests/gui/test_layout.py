@@ -392,6 +392,47 @@ def test_a_long_status_message_wraps_instead_of_hiding_under_the_state(qtbot):
     assert label.text() == ""
 
 
+def test_a_long_status_message_shrinks_to_fit_the_presentation_bar(qtbot):
+    """Presenting at 1280x720, a finished slowed run's summary took three lines
+    of a bar that shows two: its signature was cut off."""
+    from PySide6.QtWidgets import QMainWindow
+
+    from gui.status_bar import MIN_MESSAGE_POINT_SIZE, StatusBar, StatusFields
+    from gui.text_fit import break_words
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.setStatusBar(StatusBar())
+    bar = window.statusBar()
+    fields = StatusFields(bar)
+    window.resize(1280, 720)
+    window.show()
+    fields.set_presentation(True, 2.0)
+    fields.set_state("Finished #1 baseline", "#D55E00")
+    label = bar.message
+
+    def fits() -> bool:
+        font = label.font()
+        lines = break_words(label.text(), font, label.contentsRect().width())
+        return len(lines) * QFontMetricsF(font).lineSpacing() <= label.contentsRect().height()
+
+    presenting_size = round(0.75 * 11 * 2.0)
+    bar.showMessage("Run #1 baseline: 0.094 s")  # one line: full size, once laid out
+    qtbot.waitUntil(lambda: fits() and label.font().pointSizeF() == presenting_size)
+    message = (
+        "Run #1 baseline: 4.689 s (slowed 1/100: no speedup), 0.01 MB/s, 64,620 lock "
+        "acquisitions, signature 1124439212 (the single-threaded reference's)"
+    )
+    bar.showMessage(message)
+    qtbot.waitUntil(fits)
+    assert label.text() == message
+    assert MIN_MESSAGE_POINT_SIZE <= label.font().pointSizeF() < presenting_size
+    assert len(break_words(message, label.font(), label.contentsRect().width())) >= 2
+    fields.set_presentation(False, 1.0)
+    bar.showMessage("Run #1 baseline: 0.094 s")
+    qtbot.waitUntil(lambda: fits() and label.font().pointSizeF() == window.font().pointSizeF())
+
+
 # ------------------------------------------------------------ results table
 
 
