@@ -122,7 +122,15 @@ def _ratio(result: dict, other: dict | None, name: str) -> str:
     a, b = other["wall_s"], result["wall_s"]
     if a <= 0 or b <= 0:
         return f"no speedup against {name}"
-    r = a / b
+    return ratio_words(a / b, name)
+
+
+def ratio_words(r: float, name: str) -> str:
+    """``r`` = the other run's time / this run's, in words; within 5% either
+    way it is "as fast as" ("1.0x slower than the baseline" read as a verdict
+    on a difference that runs on this machine do not even repeat)."""
+    if 1 / 1.05 < r < 1.05:
+        return f"as fast as {name} (within 5%)"
     return f"{r:,.1f}x faster than {name}" if r >= 1 else f"{1 / r:,.1f}x slower than {name}"
 
 

@@ -1,5 +1,7 @@
 """The guided demo's stepper walks every stage, with real run numbers."""
 
+import pytest
+
 import engine
 from engine import LockKind, RunConfig, Strategy
 from gui.demo import STEPS, DemoStepper, Stage, sessions_for_steps
@@ -121,6 +123,23 @@ def _fake(stepper, walls, locks, slowed=None):
             {"wall_s": walls[i], "lock_acquisitions": locks[i], "signature": 7}, slowed.get(i, "")
         )
         stepper.next()
+
+
+@pytest.mark.parametrize(
+    ("ratio", "words"),
+    [
+        (1.2, "1.2x faster than the baseline"),
+        (1.049, "as fast as the baseline (within 5%)"),
+        (1.0, "as fast as the baseline (within 5%)"),
+        (1 / 1.04, "as fast as the baseline (within 5%)"),
+        (1 / 1.06, "1.1x slower than the baseline"),
+        (0.25, "4.0x slower than the baseline"),
+    ],
+)
+def test_ratios_within_five_percent_read_as_fast_as(ratio, words):
+    from gui.demo import ratio_words
+
+    assert ratio_words(ratio, "the baseline") == words
 
 
 def test_the_demo_ends_on_a_summary_and_then_stays_there():

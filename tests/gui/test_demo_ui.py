@@ -205,5 +205,6 @@ def test_the_demo_starts_on_clean_charts_and_ends_on_its_summary(window, qtbot):
 
 
 def _ratio_text(before: float, now: float, name: str) -> str:
-    r = before / now
-    return f"{r:,.1f}x faster than {name}" if r >= 1 else f"{1 / r:,.1f}x slower than {name}"
+    from gui.demo import ratio_words
+
+    return ratio_words(before / now, name)
