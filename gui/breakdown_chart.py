@@ -11,6 +11,7 @@ goes last and almost in the background colour, so the busy states lead.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -61,6 +62,8 @@ class BreakdownChart(QWidget):
         self._bars: list[pg.BarGraphItem] = []
         self._texts: list[pg.TextItem] = []
         self._label_fits: list[tuple[pg.TextItem, str, float]] = []
+        #: The run names the left axis shows now (thinned when bars are thin).
+        self.run_ticks: list[str] = []
         self.legend_allowed = True
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -154,7 +157,7 @@ class BreakdownChart(QWidget):
         style = {"font-size": f"{11 * self._font_scale:.0f}pt", "color": "#202020"}
         axis = "share of every thread slot's time (%)" if share else "seconds over all slots"
         item.setLabel("bottom", axis, **style)
-        item.getAxis("left").setTicks([[(i, it.label) for i, it in enumerate(self.items)], []])
+        self._set_run_ticks()
         if n == 0:
             item.setRange(xRange=(0, 100 if share else 1), yRange=(-0.5, 0.5), padding=0)
             return
@@ -214,14 +217,18 @@ class BreakdownChart(QWidget):
         """Each segment's label as drawn fits its segment on screen: the full text,
         else the number alone, else none (big fonts spilled "lock_wait 63%" over
         the neighbouring segments)."""
+        self._set_run_ticks()
         vb = self.plot.getPlotItem().getViewBox()
         (x0, x1), _ = vb.viewRange()
         px_per_unit = vb.width() / (x1 - x0) if x1 > x0 and vb.width() > 0 else 0.0
         if px_per_unit <= 0:
             return
         metrics = QFontMetricsF(palette.font(11 * self._font_scale, bold=True))
+        # Bars thinner than a line of text get no labels at all (seven runs at
+        # 1280x720 stacked their percentages over each other).
+        tall_enough = self._bar_px() * _BAR_HEIGHT >= metrics.height()
         for label, text, value in self._label_fits:
-            room = value * px_per_unit - 4
+            room = value * px_per_unit - 4 if tall_enough else 0.0
             number = (
                 text.rsplit(" ", 1)[-1] if not text.endswith(" s") else text.split(" ")[-2] + " s"
             )
@@ -232,6 +239,25 @@ class BreakdownChart(QWidget):
                     break
             else:
                 label.setVisible(False)
+
+    def _bar_px(self) -> float:
+        """Pixels from one bar's centre to the next (0 before the first layout)."""
+        vb = self.plot.getPlotItem().getViewBox()
+        return vb.height() / max(1, len(self.items)) if vb.height() > 0 else 0.0
+
+    def _set_run_ticks(self) -> None:
+        """Every run's name on the left while they fit, else every n-th and the
+        last (the names overlapped with seven runs at 1280x720)."""
+        n = len(self.items)
+        line = QFontMetricsF(palette.font(11 * self._font_scale)).height()
+        bar_px = self._bar_px()
+        step = max(1, math.ceil(line / bar_px)) if bar_px > 0 else 1
+        ticks = [(i, it.label) for i, it in enumerate(self.items) if i % step == 0 or i == n - 1]
+        if step > 1 and n > 1 and (n - 1) % step:
+            # the last name would collide with the one labelled before it
+            ticks = [t for t in ticks if t[0] == n - 1 or n - 1 - t[0] >= step]
+        self.run_ticks = [label for _, label in ticks]
+        self.plot.getPlotItem().getAxis("left").setTicks([ticks, []])
 
     def visible_labels(self) -> list[str]:
         """The segment labels shown now (for tests)."""

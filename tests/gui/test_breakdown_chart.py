@@ -90,3 +90,29 @@ def test_a_real_runs_bar_adds_up_to_every_slots_wall_time(chart):
     lanes = result.slot_times_ns.shape[0]  # the worker slots and the coordinator
     assert lanes == result.config.threads + 1
     assert sum(widths.values()) == pytest.approx(lanes * result.wall_s, rel=0.01)
+
+
+def test_many_runs_in_a_short_chart_thin_their_names_and_drop_labels(qtbot):
+    """Seven runs at 1280x720 in the everyday layout: the names and the
+    percentages were stacked over each other."""
+    c = BreakdownChart()
+    qtbot.addWidget(c)
+    names = [f"#{i} {'baseline' if i % 2 else 'pooled'}" for i in range(6, 13)]
+    c.resize(500, 700)
+    c.show()
+    c.set_runs([(name, BASELINE if i % 2 else POOLED) for i, name in enumerate(names)])
+    qtbot.waitUntil(lambda: c.run_ticks == names)
+    assert "lock_wait 52%" in c.visible_labels()
+    c.resize(500, 140)
+    qtbot.waitUntil(lambda: c.run_ticks != names)
+    shown = c.run_ticks
+    assert shown[-1] == "#12 pooled" and 1 < len(shown) < len(names)
+    assert c.visible_labels() == []
+    # The names shown are far enough apart not to overlap.
+    ticks = c.plot.getPlotItem().getAxis("left")._tickLevels[0]
+    line = c.plot.getPlotItem().getAxis("left").style["tickFont"]
+    from PySide6.QtGui import QFontMetricsF
+
+    bar_px = c._bar_px()
+    gaps = [b[0] - a[0] for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert min(gaps) * bar_px >= QFontMetricsF(line).height()
