@@ -449,6 +449,24 @@ def test_load_warning_text():
     assert stamp.lines()[-1] == "Warning: " + load_warning(0.1, 1.5, 2)
 
 
+@pytest.mark.parametrize(("others", "warned"), [(0.05, False), (0.19, False), (0.8, True)])
+def test_no_load_warning_when_nobody_else_used_the_cpu(others, warned):
+    """The reproduced report on an idle machine warned "another process started
+    using the CPU" while /proc/stat saw other processes use 0.05 cores: the
+    load rose with its own baseline threads queueing for the 2 cores."""
+    stamp = dataclasses.replace(
+        machine.machine_stamp(),
+        affinity=2,
+        load_before=(0.29, 0.68, 1.31),
+        load_after=(3.90, 1.74, 1.62),
+        own_cores=1.22,
+        other_cores=others,
+        elapsed_s=91.0,
+    )
+    assert (stamp.warning() is not None) == warned
+    assert (stamp.as_dict()["load_warning"] is not None) == warned
+
+
 # -- the command line ------------------------------------------------------------------------
 
 

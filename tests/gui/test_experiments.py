@@ -236,6 +236,7 @@ def test_the_load_warning_is_shown_when_the_load_moved(experiments, qtbot):
         load_before=(0.10, 0.1, 0.1),
         load_after=(1.60, 0.5, 0.2),
         own_cores=0.0,
+        other_cores=0.9,
         elapsed_s=1.0,
     )
     experiments._on_done(dataclasses.replace(result, machine=stamp))
