@@ -119,7 +119,7 @@ class SweepCharts(pg.GraphicsLayoutWidget):
         for line in series:  # a strategy's second line gets its family's next shade and dash
             k = nth[line.strategy] = nth.get(line.strategy, -1) + 1
             self._draw(line, k, log_x, log_t, log_l, log_s)
-        self.legend.setText(legend_html(series, log_l), size="11pt")
+        self.legend.setText(legend_html(series, log_l, lines=not self.horizontal), size="11pt")
         one = 0.0 if log_s else 1.0
         speed_plot.addItem(
             pg.InfiniteLine(pos=one, angle=90 if self.horizontal else 0, pen=pg.mkPen("#888888"))
@@ -263,18 +263,31 @@ def log_ticks(values: Sequence[float]) -> list[list[tuple[float, str]]]:
     ]
 
 
-def legend_html(series: Sequence[Series], log_locks: bool) -> str:
-    """The legend: each strategy's name in its colour, with a marker."""
+#: A line's dash as text, for the legend: the four allocators share one hue
+#: family, and malloc and tcmalloc share its first shade (their dashes differ).
+DASH_SAMPLES = {
+    "solid": "━━━",
+    "dash": "━&nbsp;━",
+    "dot": "·&nbsp;·&nbsp;·",
+    "dashdot": "━&nbsp;·&nbsp;━",
+}
+
+
+def legend_html(series: Sequence[Series], log_locks: bool, lines: bool = True) -> str:
+    """The legend: each strategy's name in its colour, after its marker, and
+    after a sample of its line's dash when the points are joined (``lines``)."""
     parts = []
     nth: dict[Strategy, int] = {}
     for line in series:
         k = nth[line.strategy] = nth.get(line.strategy, -1) + 1
-        colour = colour_for(line.strategy.label, k).colour
+        look = colour_for(line.strategy.label, k)
+        colour = look.colour
+        sample = f"{DASH_SAMPLES[look.dash]}&#9679;" if lines else "&#9679;"
         note = ""
         if log_locks and any(n == 0 for n in line.locks):
             note = " (0 locks: off the log axis)"
         parts.append(
-            f'<span style="color:{colour}">&#9679;&nbsp;{html.escape(line.name)}{note}</span>'
+            f'<span style="color:{colour}">{sample}&nbsp;{html.escape(line.name)}{note}</span>'
         )
     return "&nbsp;&nbsp;&nbsp;&nbsp;".join(parts)
 
