@@ -18,13 +18,14 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401  (registers ImageExporter)
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor, QImage, QResizeEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 from engine import Strategy
 from engine.sweep import PointSummary
 from gui.experiments_setup import AXIS_TITLES, Series, series_of, spans_decade, x_label
 from gui.palette import colour_for
+from gui.text_fit import wrap_html
 
 _DASHES = {
     "solid": Qt.PenStyle.SolidLine,
@@ -32,6 +33,7 @@ _DASHES = {
     "dot": Qt.PenStyle.DotLine,
     "dashdot": Qt.PenStyle.DashDotLine,
 }
+LEGEND_POINT_SIZE = 11.0
 TITLES = ("wall time (s)", "lock acquisitions", "speedup vs baseline (x faster)")
 
 
@@ -63,10 +65,28 @@ class SweepCharts(pg.GraphicsLayoutWidget):
         self.series: list[Series] = []
         self.horizontal = False
         self.speedup_shown = True
+        self._legend_args: tuple[list[Series], bool, bool] | None = None
+
+    def _set_legend(self) -> None:
+        """The legend in as many lines as the width needs (nine strategies ran
+        off both edges of a 1200 px export in one line)."""
+        args = getattr(self, "_legend_args", None)  # resized before __init__ ends
+        # close() clears the scene (the legend too), then resizes the view
+        if args is None or getattr(self, "closed", False):
+            return
+        series, log_locks, lines = args
+        width = max(200.0, self.width() - 48.0)
+        text = legend_html(series, log_locks, lines, width=width)
+        self.legend.setText(text, size=f"{LEGEND_POINT_SIZE:.0f}pt")
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._set_legend()
 
     def clear_points(self) -> None:
         for plot in self.plots:
             plot.clear()
+        self._legend_args = None
         self.legend.setText("")
         self.series = []
 
@@ -119,7 +139,8 @@ class SweepCharts(pg.GraphicsLayoutWidget):
         for line in series:  # a strategy's second line gets its family's next shade and dash
             k = nth[line.strategy] = nth.get(line.strategy, -1) + 1
             self._draw(line, k, log_x, log_t, log_l, log_s)
-        self.legend.setText(legend_html(series, log_l, lines=not self.horizontal), size="11pt")
+        self._legend_args = (list(series), log_l, not self.horizontal)
+        self._set_legend()
         one = 0.0 if log_s else 1.0
         speed_plot.addItem(
             pg.InfiniteLine(pos=one, angle=90 if self.horizontal else 0, pen=pg.mkPen("#888888"))
@@ -273,9 +294,12 @@ DASH_SAMPLES = {
 }
 
 
-def legend_html(series: Sequence[Series], log_locks: bool, lines: bool = True) -> str:
+def legend_html(
+    series: Sequence[Series], log_locks: bool, lines: bool = True, width: float | None = None
+) -> str:
     """The legend: each strategy's name in its colour, after its marker, and
-    after a sample of its line's dash when the points are joined (``lines``)."""
+    after a sample of its line's dash when the points are joined (``lines``);
+    broken into lines of at most ``width`` pixels when given."""
     parts = []
     nth: dict[Strategy, int] = {}
     for line in series:
@@ -289,6 +313,8 @@ def legend_html(series: Sequence[Series], log_locks: bool, lines: bool = True) -
         parts.append(
             f'<span style="color:{colour}">{sample}&nbsp;{html.escape(line.name)}{note}</span>'
         )
+    if width is not None:
+        return wrap_html(parts, width, LEGEND_POINT_SIZE)
     return "&nbsp;&nbsp;&nbsp;&nbsp;".join(parts)
 
 

@@ -27,3 +27,20 @@ def test_the_legend_tells_allocators_of_one_shade_apart_by_their_dash():
     # Categories are not joined by lines: then the marker alone.
     plain = legend_html(series, False, lines=False)
     assert all(s == "&#9679;" for _, s, _ in re.findall(r'color:([^"]+)">(.*?)&nbsp;(\w+)<', plain))
+
+
+def test_nine_strategies_fit_the_export_width_in_several_lines(qapp):
+    """In one line the report's legend ran off both edges of its 1200 px chart."""
+    from engine import Strategy
+    from gui.experiments_charts import legend_html
+    from gui.experiments_setup import Series
+    from gui.text_fit import html_width
+
+    names = ["single", "baseline", "pooled", "sizeclass", "batched"]
+    names += ["malloc", "mimalloc", "jemalloc", "tcmalloc"]
+    series = [Series(Strategy[n.upper()], n, locks=[0] if n == "single" else [1]) for n in names]
+    lines = legend_html(series, True, width=1150.0).split("<br>")
+    assert len(lines) == 2
+    assert all(html_width(line, 11.0) <= 1150.0 for line in lines)
+    assert "(0 locks: off the log axis)" in lines[0]
+    assert all(name in "".join(lines) for name in names)
