@@ -242,7 +242,10 @@ class SweepCharts(pg.GraphicsLayoutWidget):
         """The three charts and the legend as one picture, through ImageExporter."""
         if self.width() != width or self.height() != height:
             self.resize(width, height)
-            QApplication.processEvents()
+        # Always: a legend that just took a second line has its row grown by
+        # the next layout pass (it was cut off at the bottom of the export).
+        QApplication.processEvents()
+        self.ci.layout.activate()
         exporter = pg.exporters.ImageExporter(self.scene())
         exporter.parameters()["width"] = width
         exporter.parameters()["height"] = height
