@@ -438,15 +438,21 @@ def test_load_warning_text():
         "timings mix two machine states (the baseline is the most sensitive); rerun on a "
         "quiet machine to compare"
     )
-    stamp = dataclasses.replace(
+    stamp = _two_core_stamp((0.1, 0.1, 0.1), (1.5, 0.5, 0.2), own=0.0, elapsed=10.0)
+    assert stamp.lines()[-1] == "Warning: " + load_warning(0.1, 1.5, 2)
+
+
+def _two_core_stamp(before, after, *, own, elapsed, others=None) -> machine.MachineStamp:
+    """This machine's stamp, as if a sweep had run on 2 cores with these loads."""
+    return dataclasses.replace(
         machine.machine_stamp(),
         affinity=2,
-        load_before=(0.1, 0.1, 0.1),
-        load_after=(1.5, 0.5, 0.2),
-        own_cores=0.0,
-        elapsed_s=10.0,
+        load_before=before,
+        load_after=after,
+        own_cores=own,
+        other_cores=others,
+        elapsed_s=elapsed,
     )
-    assert stamp.lines()[-1] == "Warning: " + load_warning(0.1, 1.5, 2)
 
 
 @pytest.mark.parametrize(("others", "warned"), [(0.05, False), (0.19, False), (0.8, True)])
@@ -454,14 +460,8 @@ def test_no_load_warning_when_nobody_else_used_the_cpu(others, warned):
     """The reproduced report on an idle machine warned "another process started
     using the CPU" while /proc/stat saw other processes use 0.05 cores: the
     load rose with its own baseline threads queueing for the 2 cores."""
-    stamp = dataclasses.replace(
-        machine.machine_stamp(),
-        affinity=2,
-        load_before=(0.29, 0.68, 1.31),
-        load_after=(3.90, 1.74, 1.62),
-        own_cores=1.22,
-        other_cores=others,
-        elapsed_s=91.0,
+    stamp = _two_core_stamp(
+        (0.29, 0.68, 1.31), (3.90, 1.74, 1.62), own=1.22, elapsed=91.0, others=others
     )
     assert (stamp.warning() is not None) == warned
     assert (stamp.as_dict()["load_warning"] is not None) == warned
