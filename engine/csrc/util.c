@@ -23,9 +23,10 @@ uint64_t monotonic_ns(void)
 /* The telemetry reads the clock inside the baseline's critical sections
    (WORKLOAD.md 10: in_allocator ends before the unlock), and every
    nanosecond there is paid again by the threads piling up behind the lock.
-   clock_gettime costs about 24 ns here, a bare rdtsc about 10: bench/bench.py
-   measured the baseline's telemetry on/off ratio at 1.13 with the first and
-   1.07 with the second (1 MiB, 21 interleaved runs each, three times).  So on
+   clock_gettime costs about 24 ns here, a bare rdtsc about 10: interleaved
+   A/B runs of the standalone binary measured the baseline's telemetry on/off
+   ratio at 1.13 with the first and 1.07 with the second (1 MiB, three A/Bs of
+   9-21 runs each; an lfence before the rdtsc lost the gain).  So on
    x86-64, when the kernel itself keeps CLOCK_MONOTONIC on the TSC (it checked
    that the TSC is invariant and synchronised across CPUs), the engine reads
    the TSC and converts with a scale calibrated once per process against
@@ -106,6 +107,11 @@ uint64_t now_ns(void)
     pthread_once(&calibration_once, calibrate);
 #if HAVE_TSC
     if (calibration.use_tsc) {
+        /* No lfence: slot_enter's seq_cst fence already orders the odd
+           sequence number before this read on AMD (MFENCE is dispatch
+           serialising there); on Intel the read may pass the fence by the
+           few nanoseconds a store takes to drain, which a live reader could
+           see as a row moving back by as much. */
         uint64_t tsc = __rdtsc();
         /* Another CPU's TSC a few ticks behind the calibration instant. */
         if (tsc <= calibration.tsc0)
