@@ -174,10 +174,18 @@ static void timeline_row(engine_run *run, uint64_t elapsed, bool final)
     uint64_t now = counter_get(&run->t0_ns) + elapsed;
     uint64_t times[ENGINE_T_IDLE];
     atomic_u64 *row = rows + n * words;
+    /* Never below the row before: where the TSC read can pass the fence in
+       slot_enter (util.c), a transition may carry a time a few ns before the
+       previous row's, which counted the old state up to that row. */
+    const atomic_u64 *previous = n ? rows + (n - 1) * words : NULL;
     for (uint32_t s = 0; s <= run->nslots; s++) {
         slot_times(&run->slots[s], now, times);
-        for (int t = 0; t < ENGINE_T_IDLE; t++)
-            atomic_store_explicit(&row[1 + s * ENGINE_T_IDLE + t], times[t], RELAXED);
+        for (int t = 0; t < ENGINE_T_IDLE; t++) {
+            uint64_t i = 1 + s * ENGINE_T_IDLE + t, value = times[t];
+            if (previous && value < counter_get(&previous[i]))
+                value = counter_get(&previous[i]);
+            atomic_store_explicit(&row[i], value, RELAXED);
+        }
     }
     atomic_store_explicit(&row[0], final ? elapsed : elapsed_now(run), RELAXED);
     atomic_store_explicit(&run->timeline_rows, n + 1, memory_order_release);

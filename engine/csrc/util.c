@@ -110,8 +110,9 @@ uint64_t now_ns(void)
         /* No lfence: slot_enter's seq_cst fence already orders the odd
            sequence number before this read on AMD (MFENCE is dispatch
            serialising there); on Intel the read may pass the fence by the
-           few nanoseconds a store takes to drain, which a live reader could
-           see as a row moving back by as much. */
+           few nanoseconds a store takes to drain: a transition can then
+           carry a time that much before a reader's.  The timeline's rows
+           never go below the row before (telemetry.c). */
         uint64_t tsc = __rdtsc();
         /* Another CPU's TSC a few ticks behind the calibration instant. */
         if (tsc <= calibration.tsc0)
