@@ -57,8 +57,8 @@ class StatusBar(QStatusBar):
         self.message_point_size: float | None = None
         self.messageChanged.connect(self._show_message)
         # Its width changes with the fields beside it, not only the bar's; the
-        # fit waits for the layout to settle (restyling inside a layout pass
-        # kept the window 1532 px wide after presenting at 1280x720).
+        # fit waits for the layout to settle, so it never restyles the label
+        # in the middle of a layout pass.
         self._fit_timer = QTimer(self)
         self._fit_timer.setSingleShot(True)
         self._fit_timer.setInterval(0)
