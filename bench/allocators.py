@@ -47,7 +47,6 @@ VARIANTS = (
     ("tcmalloc", Strategy.TCMALLOC, LockKind.MUTEX),
 )
 Variant = tuple[str, Strategy, LockKind]
-ALLOCATOR_COLUMNS = ("malloc", "mimalloc", "jemalloc", "tcmalloc")
 #: Issue 11's target: pooled at least this share of the floor, and ahead of every allocator.
 POOLED_TARGET = 0.95
 
@@ -96,9 +95,10 @@ def main(argv: list[str] | None = None) -> int:
             floor = medians["floor"]
             cells = [f"{medians[v[0]]:,.0f}/s ({medians[v[0]] / floor:.2f})" for v in available]
             print(f"| {label} | " + " | ".join(cells) + " |")
-            allocators = [m for name, m in medians.items() if name in ALLOCATOR_COLUMNS]
+            # The production allocators are the strategies off the arena.
+            allocators = [medians[name] for name, s, _ in available if not s.uses_arena]
             best_other = max(allocators, default=0.0)
-            for name in ("pooled", "pooled, adaptive lock"):
+            for name in (name for name, s, _ in available if s is Strategy.POOLED):
                 pooled = medians[name]
                 print(
                     f"\n{label}: {name} / floor {pooled / floor:.3f} (target >= {POOLED_TARGET})"

@@ -157,8 +157,8 @@ class BreakdownChart(QWidget):
         style = {"font-size": f"{11 * self._font_scale:.0f}pt", "color": "#202020"}
         axis = "share of every thread slot's time (%)" if share else "seconds over all slots"
         item.setLabel("bottom", axis, **style)
-        self._set_run_ticks()
         if n == 0:
+            self._set_run_ticks()  # none; with runs, _fit_labels below sets them
             item.setRange(xRange=(0, 100 if share else 1), yRange=(-0.5, 0.5), padding=0)
             return
         values = np.array([it.values(share) for it in self.items])  # (runs, states)
