@@ -282,7 +282,10 @@ typedef struct {
     uint8_t *base;
     uint64_t size;
     uint64_t used;
-    uint64_t marked; /* bytes already shown on the heap map */
+    /* Pooled: bytes already shown on the heap map and counted in the slot's
+       counters, and the allocations and frees not counted there yet. */
+    uint64_t marked;
+    uint64_t unpublished_allocs, unpublished_frees;
 } bump_region;
 
 /* The argument record, allocated on the arena by the coordinator. */

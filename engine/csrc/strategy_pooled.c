@@ -8,10 +8,13 @@
 
 #include "internal.h"
 
-/* The heap map learns of pool use in strides rather than per allocation: a
-   pool fills front to back, so the used cells are exactly its first
-   pool_used bytes, and marking them 512 bytes at a time keeps the map live
-   to within a few tree nodes at a fraction of the cost. */
+/* The heap map and the slot's counters learn of pool use in strides rather
+   than per allocation: a pool fills front to back, so the used cells are
+   exactly its first pool->used bytes, and publishing them 512 bytes at a time
+   (and at the end of every block) keeps the map and counters live to within a
+   few tree nodes.  The fast path then touches only the worker's own
+   bump_region, which is most of what makes a pool cheaper than the floor's
+   rival allocators (bench/allocators.py). */
 #define MAP_STRIDE_BYTES 512u
 
 static uint64_t pooled_reserved_bytes(const engine_config *cfg)
@@ -45,14 +48,24 @@ static void pooled_worker_init(worker *w)
     w->state = &((bump_region *)w->run->strategy_state)[w->slot];
 }
 
-static void show_on_map(worker *w, bump_region *pool)
+static void publish(worker *w, bump_region *pool)
 {
     engine_run *run = w->run;
+    slot_counters *sc = &run->slots[w->slot];
     if (pool->used > pool->marked) {
         heap_map_mark(run->cell_state, run->cell_owner,
                       (uint64_t)(pool->base - run->arena.base) + pool->marked,
                       pool->used - pool->marked, ENGINE_CELL_POOL_USED, (uint8_t)w->slot);
+        counter_add(&sc->v[SC_POOL_BYTES_IN_USE], pool->used - pool->marked);
         pool->marked = pool->used;
+    }
+    if (pool->unpublished_allocs) {
+        counter_add(&sc->v[SC_POOL_ALLOCS], pool->unpublished_allocs);
+        pool->unpublished_allocs = 0;
+    }
+    if (pool->unpublished_frees) {
+        counter_add(&sc->v[SC_POOL_FREES], pool->unpublished_frees);
+        pool->unpublished_frees = 0;
     }
 }
 
@@ -62,17 +75,14 @@ static void *pooled_alloc(worker *w, uint64_t size, const char *what)
     uint64_t want = (size + 15u) & ~(uint64_t)15u;
     if (size != 0 && pool->used + want <= pool->size) {
         uint8_t *p = pool->base + pool->used;
-        engine_run *run = w->run;
         pool->used += want;
+        pool->unpublished_allocs++;
         if (pool->used - pool->marked >= MAP_STRIDE_BYTES)
-            show_on_map(w, pool);
-        slot_counters *sc = &run->slots[w->slot];
-        counter_add(&sc->v[SC_POOL_ALLOCS], 1);
-        counter_add(&sc->v[SC_POOL_BYTES_IN_USE], want);
-        run_slow_motion(run, w->slot);
+            publish(w, pool);
+        run_slow_motion(w->run, w->slot);
         return p;
     }
-    show_on_map(w, pool); /* the pool is full: show all of it */
+    publish(w, pool); /* the pool is full: show all of it */
     return baseline_alloc(w, size, what);
 }
 
@@ -81,7 +91,7 @@ static int pooled_free(worker *w, void *ptr, const char *what)
     engine_run *run = w->run;
     uint8_t *p = ptr;
     if (p >= run->arena.base && p < run->arena.base + run->pool_reserved) {
-        counter_add(&run->slots[w->slot].v[SC_POOL_FREES], 1);
+        ((bump_region *)w->state)->unpublished_frees++;
         return ENGINE_OK;
     }
     return baseline_free(w, ptr, what);
@@ -89,7 +99,7 @@ static int pooled_free(worker *w, void *ptr, const char *what)
 
 static void pooled_block_done(worker *w)
 {
-    show_on_map(w, w->state);
+    publish(w, w->state);
 }
 
 /* Back to "reserved" for the bytes the last batch used. */
@@ -97,6 +107,7 @@ static void pooled_batch_done(worker *w)
 {
     engine_run *run = w->run;
     bump_region *pool = w->state;
+    publish(w, pool); /* normally done at the block's end already */
     if (pool->used) {
         heap_map_mark(run->cell_state, run->cell_owner, (uint64_t)(pool->base - run->arena.base),
                       pool->used, ENGINE_CELL_POOL_RESERVED, (uint8_t)w->slot);
