@@ -290,3 +290,8 @@ class RunConfig:
     def pool_reserved(self) -> int:
         """Bytes at the start of the arena reserved for the strategy (the pools)."""
         return int(lib.engine_config_reserved_bytes(self.to_c()))
+
+    @property
+    def queue_depth(self) -> int:
+        """Blocks a long-lived worker can have queued (1 with a thread per block)."""
+        return int(lib.engine_config_queue_depth(self.to_c()))

@@ -101,6 +101,22 @@ uint32_t engine_config_thread_slots(const engine_config *cfg)
     return cfg->workers ? cfg->workers : cfg->batch_size;
 }
 
+uint32_t engine_config_queue_depth(const engine_config *cfg)
+{
+    if (cfg->workers == 0)
+        return 1;
+    /* A queued block holds its copy and its record in the shared arena: keep
+       what all queues can hold (each worker's queue plus the block it is on)
+       to a quarter of the arena outside the pools. */
+    uint64_t reserved = engine_config_reserved_bytes(cfg);
+    uint64_t shared = cfg->heap_size > reserved ? cfg->heap_size - reserved : 0;
+    uint64_t per_block = ((cfg->block_size + 15u) & ~(uint64_t)15u) + ARG_RECORD_BYTES + 64u;
+    uint64_t fits = shared / 4u / ((uint64_t)cfg->workers * per_block);
+    if (fits <= 2)
+        return 1;
+    return fits - 1 < ENGINE_QUEUE_MAX_DEPTH ? (uint32_t)(fits - 1) : ENGINE_QUEUE_MAX_DEPTH;
+}
+
 #define RANGE_CHECK(field, lo, hi, name, unit)                                                     \
     if ((uint64_t)cfg->field < (uint64_t)(lo) || (uint64_t)cfg->field > (uint64_t)(hi)) {          \
         snprintf(message, message_len, "%s must be between %llu and %llu%s (got %llu)", name,      \

@@ -51,6 +51,7 @@
 #define ENGINE_MIN_CACHE_SIZE 1
 #define ENGINE_MAX_CACHE_SIZE 1024
 #define ENGINE_MAX_WORKERS 128
+#define ENGINE_QUEUE_MAX_DEPTH 8
 
 #define ENGINE_CELL_BYTES 16
 #define ENGINE_HASH_MODULUS 2147483647
@@ -226,6 +227,10 @@ int engine_config_check(const engine_config *cfg, char *message, size_t message_
    start (the pools). */
 uint32_t engine_config_thread_slots(const engine_config *cfg);
 uint64_t engine_config_reserved_bytes(const engine_config *cfg);
+/* How many blocks a long-lived worker's queue holds, up to
+   ENGINE_QUEUE_MAX_DEPTH and as many as a quarter of the arena outside the
+   pools has room for (1 with a thread per block: one block per thread). */
+uint32_t engine_config_queue_depth(const engine_config *cfg);
 
 /* ---- runs ---- */
 int engine_run_create(const engine_config *cfg, const char *path, engine_run **out,

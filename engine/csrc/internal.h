@@ -277,14 +277,16 @@ struct worker {
     void *arg_record;
 };
 
-/* A bump region: a pool (pooled) or scratch (floor). */
+/* A bump region: a pool (pooled) or scratch (floor).  One per worker, each
+   on its own cache lines (written on every allocation: two workers' regions
+   sharing a line cost pooled 15% of its speed). */
 typedef struct {
-    uint8_t *base;
+    _Alignas(128) uint8_t *base;
     uint64_t size;
     uint64_t used;
     /* Pooled: bytes already shown on the heap map and counted in the slot's
        counters, and the allocations and frees not counted there yet. */
-    uint64_t marked;
+    uint64_t marked, publish_at;
     uint64_t unpublished_allocs, unpublished_frees;
 } bump_region;
 
@@ -312,8 +314,9 @@ int coordinator_next_block(engine_run *run, worker *w, uint8_t *buf, uint64_t *o
 /* Worker threads' stacks: the tree is on the arena, the stack holds little. */
 #define WORKER_STACK_BYTES (1024u * 1024u)
 
-/* workers.c: N long-lived workers, each fed blocks through its own mailbox. */
+/* workers.c: N long-lived workers, each fed blocks through its own queue. */
 void run_long_lived(engine_run *run);
+
 
 /* workload.c: the Huffman block hash, allocating through the worker. */
 int block_hash(worker *w, const uint8_t *data, uint64_t len, uint64_t *hash_out);

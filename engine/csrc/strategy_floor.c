@@ -5,6 +5,7 @@
  * locked or drawn.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -15,7 +16,8 @@
 typedef struct {
     uint8_t *memory;
     bump_region *slots;
-    uint8_t *handoff; /* per slot: which of the two handoff areas is next */
+    uint8_t *handoff; /* per slot: which of its handoff areas is next */
+    uint32_t handoff_areas;
 } floor_state;
 
 /* A block's copy and its argument record. */
@@ -24,11 +26,12 @@ static uint64_t handoff_bytes(const engine_config *cfg)
     return ((cfg->block_size + 15u) & ~15u) + ARG_RECORD_BYTES;
 }
 
-/* Per slot: tree scratch, then two handoff areas: a long-lived worker hashes
-   from one while the coordinator fills the other. */
-static uint64_t slot_stride(const engine_config *cfg)
+/* Per slot: tree scratch, then a handoff area per block a long-lived worker
+   can have queued, plus the one it hashes from while the coordinator fills
+   the next (two with a thread per block). */
+static uint64_t slot_stride(const engine_config *cfg, uint32_t areas)
 {
-    return FLOOR_SCRATCH_BYTES + 2 * handoff_bytes(cfg);
+    return FLOOR_SCRATCH_BYTES + areas * handoff_bytes(cfg);
 }
 
 static int floor_run_init(engine_run *run)
@@ -36,9 +39,12 @@ static int floor_run_init(engine_run *run)
     floor_state *st = calloc(1, sizeof *st);
     if (!st)
         return ENGINE_E_NO_MEMORY;
-    st->memory = malloc(slot_stride(&run->cfg) * run->nslots);
-    st->slots = calloc(run->nslots, sizeof *st->slots);
+    st->handoff_areas = engine_config_queue_depth(&run->cfg) + 1;
+    st->memory = malloc(slot_stride(&run->cfg, st->handoff_areas) * run->nslots);
+    st->slots = aligned_alloc_rounded(_Alignof(bump_region), run->nslots * sizeof *st->slots);
     st->handoff = calloc(run->nslots, 1);
+    if (st->slots)
+        memset(st->slots, 0, run->nslots * sizeof *st->slots);
     if (!st->memory || !st->slots || !st->handoff) {
         free(st->memory);
         free(st->slots);
@@ -66,7 +72,7 @@ static void floor_worker_init(worker *w)
 {
     floor_state *st = w->run->strategy_state;
     bump_region *r = &st->slots[w->slot];
-    r->base = st->memory + (uint64_t)w->slot * slot_stride(&w->run->cfg);
+    r->base = st->memory + (uint64_t)w->slot * slot_stride(&w->run->cfg, st->handoff_areas);
     r->size = FLOOR_SCRATCH_BYTES;
     w->state = r;
 }
@@ -102,8 +108,8 @@ static void *floor_coordinator_alloc(worker *w, uint64_t size, const char *what,
     (void)size, (void)what;
     floor_state *st = w->run->strategy_state;
     bump_region *r = w->state;
-    if (!is_record) /* a new block: the other area (the worker may be using the last) */
-        st->handoff[w->slot] ^= 1u;
+    if (!is_record) /* a new block: the next area (the worker may be using the others) */
+        st->handoff[w->slot] = (uint8_t)((st->handoff[w->slot] + 1u) % st->handoff_areas);
     uint8_t *area =
         r->base + FLOOR_SCRATCH_BYTES + st->handoff[w->slot] * handoff_bytes(&w->run->cfg);
     return is_record ? area + ((w->run->cfg.block_size + 15u) & ~15u) : area;

@@ -5,6 +5,7 @@
  * recycles the pools between batches.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -12,9 +13,10 @@
    than per allocation: a pool fills front to back, so the used cells are
    exactly its first pool->used bytes, and publishing them 512 bytes at a time
    (and at the end of every block) keeps the map and counters live to within a
-   few tree nodes.  The fast path then touches only the worker's own
-   bump_region, which is most of what makes a pool cheaper than the floor's
-   rival allocators (bench/allocators.py). */
+   few tree nodes.  Without telemetry there is no map to keep live, and the
+   counters are published once per block.  The fast path then touches only
+   the worker's own bump_region, which is what lets a pool keep up with the
+   floor (bench/allocators.py). */
 #define MAP_STRIDE_BYTES 512u
 
 static uint64_t pooled_reserved_bytes(const engine_config *cfg)
@@ -24,9 +26,10 @@ static uint64_t pooled_reserved_bytes(const engine_config *cfg)
 
 static int pooled_run_init(engine_run *run)
 {
-    bump_region *pools = calloc(run->nslots, sizeof *pools);
+    bump_region *pools = aligned_alloc_rounded(_Alignof(bump_region), run->nslots * sizeof *pools);
     if (!pools)
         return ENGINE_E_NO_MEMORY;
+    memset(pools, 0, run->nslots * sizeof *pools);
     for (uint32_t s = 0; s < run->nslots; s++) {
         pools[s].base = run->arena.base + (uint64_t)s * run->cfg.pool_size;
         pools[s].size = run->cfg.pool_size;
@@ -43,9 +46,18 @@ static void pooled_run_destroy(engine_run *run)
     run->strategy_state = NULL;
 }
 
+/* When the fast path publishes next: a stride past what is shown, or never
+   (only at the block's end) without a heap map. */
+static void set_publish_at(const engine_run *run, bump_region *pool)
+{
+    pool->publish_at = run->cell_state ? pool->marked + MAP_STRIDE_BYTES : UINT64_MAX;
+}
+
 static void pooled_worker_init(worker *w)
 {
-    w->state = &((bump_region *)w->run->strategy_state)[w->slot];
+    bump_region *pool = &((bump_region *)w->run->strategy_state)[w->slot];
+    set_publish_at(w->run, pool);
+    w->state = pool;
 }
 
 static void publish(worker *w, bump_region *pool)
@@ -67,17 +79,18 @@ static void publish(worker *w, bump_region *pool)
         counter_add(&sc->v[SC_POOL_FREES], pool->unpublished_frees);
         pool->unpublished_frees = 0;
     }
+    set_publish_at(run, pool);
 }
 
 static void *pooled_alloc(worker *w, uint64_t size, const char *what)
 {
     bump_region *pool = w->state;
-    uint64_t want = (size + 15u) & ~(uint64_t)15u;
-    if (size != 0 && pool->used + want <= pool->size) {
+    uint64_t want = (size + 15u) & ~(uint64_t)15u, used = pool->used + want;
+    if (size != 0 && used <= pool->size) {
         uint8_t *p = pool->base + pool->used;
-        pool->used += want;
+        pool->used = used;
         pool->unpublished_allocs++;
-        if (pool->used - pool->marked >= MAP_STRIDE_BYTES)
+        if (used >= pool->publish_at)
             publish(w, pool);
         run_slow_motion(w->run, w->slot);
         return p;
@@ -86,12 +99,14 @@ static void *pooled_alloc(worker *w, uint64_t size, const char *what)
     return baseline_alloc(w, size, what);
 }
 
+/* A worker frees only what it allocated: from its own pool, or from the
+   shared region when the pool was full (or the coordinator's copies). */
 static int pooled_free(worker *w, void *ptr, const char *what)
 {
-    engine_run *run = w->run;
+    bump_region *pool = w->state;
     uint8_t *p = ptr;
-    if (p >= run->arena.base && p < run->arena.base + run->pool_reserved) {
-        ((bump_region *)w->state)->unpublished_frees++;
+    if (p >= pool->base && p < pool->base + pool->size) {
+        pool->unpublished_frees++;
         return ENGINE_OK;
     }
     return baseline_free(w, ptr, what);
@@ -115,6 +130,7 @@ static void pooled_batch_done(worker *w)
     }
     pool->used = 0;
     pool->marked = 0;
+    set_publish_at(run, pool);
 }
 
 const strategy_ops strategy_pooled = {

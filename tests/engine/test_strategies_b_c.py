@@ -149,10 +149,14 @@ WORKER_MODES = [
 ]
 
 
-def in_flight(mode: dict) -> int:
+def in_flight(mode: dict, strategy: Strategy) -> int:
     """Blocks whose allocations can be live at once: a batch, or per
-    long-lived worker the block it hashes and the one waiting in its mailbox."""
-    return 2 * mode["workers"] if "workers" in mode else mode["batch_size"]
+    long-lived worker the block it hashes and those waiting in its queue."""
+    if "workers" not in mode:
+        return mode["batch_size"]
+    depth = RunConfig(strategy=strategy, **mode).queue_depth
+    assert depth == 8  # the default arena has room for full queues
+    return mode["workers"] * (depth + 1)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -171,10 +175,14 @@ def test_sizeclass_signature_and_locks(name, lock, mode):
         result.counters["lock_acquisitions_free"] + refills
     )
     low = sizeclass_refills_model(data)
-    if in_flight(mode) == 1:
+    if in_flight(mode, Strategy.SIZECLASS) == 1:
         assert refills == low
     else:
-        assert low <= refills <= sizeclass_refills_model(data, in_flight=in_flight(mode))
+        assert (
+            low
+            <= refills
+            <= sizeclass_refills_model(data, in_flight=in_flight(mode, Strategy.SIZECLASS))
+        )
     assert result.counters["cache_refills"] == result.counters["trylock_fails"] == 0
 
 
