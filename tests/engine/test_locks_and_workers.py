@@ -47,6 +47,29 @@ def test_workers_are_the_thread_slots():
         RunConfig(strategy=Strategy.POOLED, pool_size=512 * 1024)
 
 
+def test_a_long_lived_workers_queue_fits_a_quarter_of_the_shared_arena():
+    # The default 2 MiB arena has room for full queues of 8 blocks.
+    assert RunConfig(strategy=Strategy.POOLED, workers=2).queue_depth == 8
+    assert RunConfig(strategy=Strategy.MIMALLOC, workers=2).queue_depth == 8
+    # A thread per block gets its one block, whatever the arena.
+    assert RunConfig(strategy=Strategy.BASELINE).queue_depth == 1
+    # 64 KiB, 4 workers: a quarter is 16 KiB, 4 KiB per worker, 1,120 bytes
+    # per 1 KiB block (copy, record and headers): 3 blocks, 2 of them queued.
+    assert RunConfig(strategy=Strategy.BASELINE, workers=4, heap_size=65536).queue_depth == 2
+    # Pools leave 8 KiB shared: no room to queue more than the one block.
+    small = RunConfig(strategy=Strategy.POOLED, workers=4, heap_size=65536, pool_size=14336)
+    assert small.queue_depth == 1
+
+
+@pytest.mark.parametrize(("heap_size", "depth"), [(16384, 1), (65536, 3), (2097152, 8)])
+def test_long_lived_workers_give_the_spec_numbers_at_every_queue_depth(heap_size, depth):
+    config = RunConfig(strategy=Strategy.BASELINE, workers=3, heap_size=heap_size)
+    assert config.queue_depth == depth
+    result = engine.run(VECTORS / "words_20k.txt", config)
+    assert result.signature == EXPECTED["words_20k.txt"]["signature"]
+    assert result.lock_acquisitions == EXPECTED["words_20k.txt"]["lock_acquisitions_baseline"]
+
+
 def test_long_lived_workers_keep_their_pools_between_blocks():
     """A long-lived worker resets its pool after each block, so its frees stay
     no-ops and the lock count stays at 4 per block (section 7)."""
