@@ -223,10 +223,13 @@ struct engine_run {
     void *strategy_state; /* the strategy's own, from its run_init */
 
     _Atomic int state;
-    _Atomic int cancelled;
+    /* Read on every allocation, written only by the controls: on lines of
+       their own, apart from what the threads write per block (mid_block,
+       pause_lock), whose writes would make every read here a cache miss. */
+    _Alignas(128) _Atomic int cancelled;
     _Atomic int paused;
     _Atomic uint32_t speed_ppm;
-    pthread_mutex_t pause_lock;
+    _Alignas(128) pthread_mutex_t pause_lock;
     pthread_cond_t pause_cond;
     /* Under pause_lock: engine threads that exist (coordinator + workers
        started and not yet done) and how many of them are parked (or, for the
@@ -235,9 +238,9 @@ struct engine_run {
     uint32_t quiescent_threads;
     /* Workers between the start and the end of their block: sampled at every
        lock acquisition, it shows the pile-up that contention causes. */
-    _Atomic uint32_t mid_block;
+    _Alignas(128) _Atomic uint32_t mid_block;
 
-    pthread_mutex_t error_lock;
+    _Alignas(128) pthread_mutex_t error_lock;
     bool has_error;
     engine_error error;
 

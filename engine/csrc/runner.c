@@ -80,7 +80,9 @@ int engine_run_create(const engine_config *cfg, const char *path, engine_run **o
     if (code != ENGINE_OK)
         return code;
 
-    engine_run *run = calloc(1, sizeof *run);
+    engine_run *run = aligned_alloc_rounded(_Alignof(engine_run), sizeof *run);
+    if (run)
+        memset(run, 0, sizeof *run);
     if (!run) {
         close(fd);
         error_set(err, ENGINE_E_NO_MEMORY, "out of host memory creating the run");
