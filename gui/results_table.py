@@ -202,7 +202,8 @@ class ResultsModel(QAbstractTableModel):
                 return (
                     "A new thread per block, in batches (the exercise's shape)"
                     if row.result.config.workers == 0
-                    else f"{row.result.config.workers} long-lived workers, one block at a time"
+                    else f"{row.result.config.workers} long-lived workers, "
+                    "each taking blocks from its own queue"
                 )
             if key in ("wall_s", "mb_per_s", "contended_pct", "mean_wait_us", "speedup"):
                 return {

@@ -123,7 +123,8 @@ class SettingsPanel(QGroupBox):
         self.workers_spin.setMinimumWidth(60)
         self.workers_spin.setToolTip(
             "0: a new thread per block, in batches (the exercise's shape); "
-            f"1 to {high}: that many long-lived workers fed one block at a time (W steps it)"
+            f"1 to {high}: that many long-lived workers, each taking blocks from its own "
+            "queue (W steps it)"
         )
         self.workers_spin.valueChanged.connect(self._on_field_changed)
         # One label and one row for both: the panel must still fit a 720-pixel screen.
