@@ -288,8 +288,10 @@ uint64_t engine_run_series_capacity(const engine_run *run);
 /* Timeline: rows of engine_timeline_row_words(slot_count) uint64: the time in
    ns since execute started, then per lane (worker slots, the coordinator
    last) the cumulative ns in each busy time state (ENGINE_T_IDLE of them;
-   idle is the time minus their sum).  Sampled every
-   ENGINE_TIMELINE_INTERVAL_US; when full the older half is thinned (rows are
+   idle is the time minus their sum).  One row at every
+   ENGINE_TIMELINE_INTERVAL_US after the start, written a few ms later (the
+   sampler builds them from each lane's records of its states rather than
+   waking each time); when full the older half is thinned (rows are
    cumulative, so no time is lost); the last row is the run's final state at
    its wall time.  Copies the rows sampled after after_ns (-1: all), oldest
    first, at most max_rows, consistently while the sampler writes.  Returns

@@ -183,6 +183,11 @@ enum {
     SC_TSTATE = SC_TIME_END,
     SC_TSINCE,
     SC_TSEQ,
+    /* Timeline boundaries (every ENGINE_TIMELINE_INTERVAL_US after t0): the
+       next one this lane's current state has not crossed yet (now_ns clock),
+       and how many crossing records it has written (see slot_crossed). */
+    SC_XNEXT,
+    SC_XCOUNT,
     SC_COUNT
 };
 /* The finished lock waits, and the other states' time so far. */
@@ -251,6 +256,10 @@ struct engine_run {
        millisecond; rows of 1 + (nslots + 1) * ENGINE_T_IDLE words.  When full,
        the older half is thinned, so the last seconds keep full resolution. */
     atomic_u64 *timeline;
+    /* Per lane, a ring of ENGINE_CROSSING_RECORDS records of the states that
+       crossed a timeline boundary (slot_crossed); NULL without telemetry. */
+    atomic_u64 *crossings;
+    uint64_t next_boundary_row; /* the sampler's: the next boundary to write */
     uint64_t timeline_capacity, timeline_words;
     atomic_u64 timeline_rows;
     atomic_u64 timeline_generation; /* odd while thinning */
@@ -377,6 +386,12 @@ static inline void slot_set_state(engine_run *run, uint32_t slot, uint8_t state)
         atomic_store_explicit(&run->slot_states[slot], state, RELAXED);
 }
 
+/* telemetry.c: records that the state a lane is leaving crossed a timeline
+   boundary (at most once a boundary, so about once a millisecond). */
+#define ENGINE_CROSSING_RECORDS 64u
+#define ENGINE_CROSSING_WORDS 8u
+void slot_crossed(engine_run *run, uint32_t slot, uint64_t state, uint64_t since, uint64_t now);
+
 /* Moves a slot to another time state now.  A seqlock lets readers on other
    threads see the three words change together; the clock is read after the
    sequence turns odd, so a reader that saw an even sequence after reading its
@@ -391,6 +406,8 @@ static inline void slot_enter(engine_run *run, uint32_t slot, int state)
     atomic_thread_fence(memory_order_seq_cst);
     uint64_t now = now_ns();
     uint64_t current = counter_get(&v[SC_TSTATE]), since = counter_get(&v[SC_TSINCE]);
+    if (now >= counter_get(&v[SC_XNEXT]))
+        slot_crossed(run, slot, current, since, now);
     if (current < ENGINE_T_IDLE && now > since)
         counter_add(&v[SC_TIME + current], now - since);
     atomic_store_explicit(&v[SC_TSTATE], (uint64_t)state, RELAXED);

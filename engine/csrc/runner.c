@@ -34,6 +34,12 @@ static void unmap(void *p, uint64_t bytes)
         munmap(p, (size_t)bytes);
 }
 
+static uint64_t crossings_bytes(const engine_run *run)
+{
+    return (uint64_t)(run->nslots + 1) * ENGINE_CROSSING_RECORDS * ENGINE_CROSSING_WORDS *
+           sizeof(uint64_t);
+}
+
 static void run_free_memory(engine_run *run)
 {
     unmap(run->arena_memory, run->cfg.heap_size);
@@ -44,6 +50,7 @@ static void run_free_memory(engine_run *run)
         run->ops->run_destroy(run);
     free((void *)run->series);
     unmap((void *)run->timeline, run->timeline_capacity * run->timeline_words * sizeof(uint64_t));
+    unmap((void *)run->crossings, crossings_bytes(run));
     free(run->path);
 }
 
@@ -117,7 +124,8 @@ int engine_run_create(const engine_config *cfg, const char *path, engine_run **o
         run->timeline_words = engine_timeline_row_words(run->nslots);
         run->timeline_capacity = engine_timeline_capacity(run->nslots);
         run->timeline = map_zeroed(run->timeline_capacity * run->timeline_words * sizeof(uint64_t));
-        ok = run->cell_state && run->series && run->timeline;
+        run->crossings = map_zeroed(crossings_bytes(run));
+        ok = run->cell_state && run->series && run->timeline && run->crossings;
         if (ok)
             run->cell_owner = run->cell_state + run->ncells;
     }

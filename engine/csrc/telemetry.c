@@ -4,8 +4,10 @@
  * snapshot sums them.  The sampler thread appends one snapshot row every few
  * milliseconds; when its buffer is full it keeps every other row and doubles
  * its interval, so a run of any length keeps its start and stays bounded.
- * Every millisecond it also appends a timeline row: each lane's cumulative
- * time per state (see slot_enter), thinned from the oldest end when full.
+ * The timeline has a row every millisecond: each lane's cumulative time per
+ * state (see slot_enter) at that boundary, written after the fact from the
+ * lanes' records (see "boundaries" below), thinned from the oldest end when
+ * full.
  */
 #include <errno.h>
 #include <sched.h>
@@ -143,18 +145,107 @@ uint64_t engine_timeline_capacity(uint32_t worker_slots)
     return rows < ENGINE_TIMELINE_MIN_ROWS ? ENGINE_TIMELINE_MIN_ROWS : rows & ~(uint64_t)3;
 }
 
-/* Appends one row of every lane's cumulative busy time: states in progress
-   counted up to elapsed ns, the row stamped with the time after the lanes
-   were read (or with elapsed itself for the final row, when nothing is in
-   progress), so no lane is ever busier than the row's time.  When full, the
-   older half keeps every other row: cumulative rows lose resolution there,
-   never time, and the newer half keeps every sample. */
-static void timeline_row(engine_run *run, uint64_t elapsed, bool final)
+/* ------------------------------------------------------------ boundaries
+
+   The timeline has a row at every boundary (each ENGINE_TIMELINE_INTERVAL_US
+   after t0), built after the fact: a lane's cumulative times at boundary B
+   come from its live state when that state began at or before B, and
+   otherwise from the record of the state that was in progress at B, which
+   the lane wrote when it left that state (slot_crossed; at most one record a
+   boundary).  The sampler thread then need not wake at every boundary: a
+   wake-up on a busy 2-core machine preempts an engine thread, and waking
+   every millisecond cost pooled runs about 3% (README, Benchmark). */
+
+#define BOUNDARY_NS ((uint64_t)ENGINE_TIMELINE_INTERVAL_US * 1000u)
+#define LANES_MAX ((ENGINE_MAX_BATCH_SIZE > ENGINE_MAX_WORKERS ? ENGINE_MAX_BATCH_SIZE \
+                                                              : ENGINE_MAX_WORKERS) + 1)
+
+static atomic_u64 *crossing_record(const engine_run *run, uint32_t slot, uint64_t i)
+{
+    uint64_t index = (uint64_t)slot * ENGINE_CROSSING_RECORDS + i % ENGINE_CROSSING_RECORDS;
+    return run->crossings + index * ENGINE_CROSSING_WORDS;
+}
+
+/* Called by slot_enter inside the lane's seqlock, before the state's time is
+   added: the record holds the state, its start and the cumulative times up
+   to that start.  The count goes up first, so a reader that saw any word of
+   the new record also sees the count that tells it the slot was reused. */
+void slot_crossed(engine_run *run, uint32_t slot, uint64_t state, uint64_t since, uint64_t now)
+{
+    atomic_u64 *v = run->slots[slot].v;
+    uint64_t n = counter_get(&v[SC_XCOUNT]);
+    atomic_store_explicit(&v[SC_XCOUNT], n + 1, RELAXED);
+    atomic_thread_fence(memory_order_release);
+    atomic_u64 *record = crossing_record(run, slot, n);
+    atomic_store_explicit(&record[0], since, RELAXED);
+    atomic_store_explicit(&record[1], state, RELAXED);
+    for (int t = 0; t < ENGINE_T_IDLE; t++)
+        atomic_store_explicit(&record[2 + t], counter_get(&v[SC_TIME + t]), RELAXED);
+    uint64_t t0 = counter_get(&run->t0_ns);
+    uint64_t next = now >= t0 ? t0 + ((now - t0) / BOUNDARY_NS + 1) * BOUNDARY_NS : t0;
+    atomic_store_explicit(&v[SC_XNEXT], next, RELAXED);
+}
+
+/* One lane's cumulative busy time per state at the absolute time at (now_ns
+   clock); false when the record it needs has been overwritten. */
+static bool lane_times_at(const engine_run *run, uint32_t slot, uint64_t at, uint64_t *out)
+{
+    atomic_u64 *v = (atomic_u64 *)run->slots[slot].v;
+    uint64_t state, since, n;
+    for (;;) {
+        uint64_t seq = atomic_load_explicit(&v[SC_TSEQ], memory_order_acquire);
+        if (seq & 1u) {
+            sched_yield(); /* a transition is being written: a few instructions */
+            continue;
+        }
+        for (int t = 0; t < ENGINE_T_IDLE; t++)
+            out[t] = counter_get(&v[SC_TIME + t]);
+        state = counter_get(&v[SC_TSTATE]);
+        since = counter_get(&v[SC_TSINCE]);
+        n = counter_get(&v[SC_XCOUNT]);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&v[SC_TSEQ], RELAXED) == seq)
+            break;
+    }
+    if (at < since) { /* the state in progress at `at` has ended: find its record */
+        bool found = false;
+        for (uint64_t i = n; i-- > 0 && n - i <= ENGINE_CROSSING_RECORDS;) {
+            const atomic_u64 *record = crossing_record(run, slot, i);
+            uint64_t record_since = counter_get(&record[0]);
+            if (record_since > at)
+                continue;
+            state = counter_get(&record[1]);
+            since = record_since;
+            for (int t = 0; t < ENGINE_T_IDLE; t++)
+                out[t] = counter_get(&record[2 + t]);
+            atomic_thread_fence(memory_order_acquire);
+            /* reused while it was read? */
+            found = counter_get(&v[SC_XCOUNT]) <= i + ENGINE_CROSSING_RECORDS;
+            break;
+        }
+        if (!found)
+            return false;
+    }
+    if (state < ENGINE_T_IDLE && at > since)
+        out[state] += at - since;
+    return true;
+}
+
+static bool lanes_at(const engine_run *run, uint64_t at, uint64_t *out)
+{
+    for (uint32_t s = 0; s <= run->nslots; s++)
+        if (!lane_times_at(run, s, at, out + (uint64_t)s * ENGINE_T_IDLE))
+            return false;
+    return true;
+}
+
+/* Appends one row: every lane's cumulative busy time at elapsed ns.  When
+   full, the older half keeps every other row: cumulative rows lose
+   resolution there, never time, and the newer half keeps every row. */
+static void timeline_append(engine_run *run, uint64_t elapsed, const uint64_t *times)
 {
     uint64_t words = run->timeline_words;
     atomic_u64 *rows = run->timeline;
-    if (final)
-        drop_rows_from(rows, words, &run->timeline_rows, &run->timeline_generation, elapsed);
     uint64_t n = counter_get(&run->timeline_rows);
     if (n == run->timeline_capacity) {
         uint64_t half = n / 2, kept = 1; /* row 0, the start, always stays */
@@ -171,24 +262,49 @@ static void timeline_row(engine_run *run, uint64_t elapsed, bool final)
         atomic_store_explicit(&run->timeline_rows, n, memory_order_release);
         atomic_fetch_add(&run->timeline_generation, 1);
     }
-    uint64_t now = counter_get(&run->t0_ns) + elapsed;
-    uint64_t times[ENGINE_T_IDLE];
     atomic_u64 *row = rows + n * words;
     /* Never below the row before: where the TSC read can pass the fence in
        slot_enter (util.c), a transition may carry a time a few ns before the
        previous row's, which counted the old state up to that row. */
     const atomic_u64 *previous = n ? rows + (n - 1) * words : NULL;
-    for (uint32_t s = 0; s <= run->nslots; s++) {
-        slot_times(&run->slots[s], now, times);
-        for (int t = 0; t < ENGINE_T_IDLE; t++) {
-            uint64_t i = 1 + s * ENGINE_T_IDLE + t, value = times[t];
-            if (previous && value < counter_get(&previous[i]))
-                value = counter_get(&previous[i]);
-            atomic_store_explicit(&row[i], value, RELAXED);
-        }
+    for (uint64_t i = 1; i < words; i++) {
+        uint64_t value = times[i - 1];
+        if (previous && value < counter_get(&previous[i]))
+            value = counter_get(&previous[i]);
+        atomic_store_explicit(&row[i], value, RELAXED);
     }
-    atomic_store_explicit(&row[0], final ? elapsed : elapsed_now(run), RELAXED);
+    atomic_store_explicit(&row[0], elapsed, RELAXED);
     atomic_store_explicit(&run->timeline_rows, n + 1, memory_order_release);
+}
+
+/* The rows of every boundary up to elapsed not written yet.  Each lane keeps
+   records of at least its last ENGINE_CROSSING_RECORDS boundaries: a
+   sampler that was kept off a core for longer skips the older ones. */
+static void boundary_rows(engine_run *run, uint64_t elapsed)
+{
+    uint64_t times[LANES_MAX * ENGINE_T_IDLE];
+    uint64_t t0 = counter_get(&run->t0_ns), last = elapsed / BOUNDARY_NS;
+    uint64_t b = run->next_boundary_row;
+    if (last > ENGINE_CROSSING_RECORDS && b < last - ENGINE_CROSSING_RECORDS)
+        b = last - ENGINE_CROSSING_RECORDS;
+    for (; b <= last; b++)
+        if (lanes_at(run, t0 + b * BOUNDARY_NS, times))
+            timeline_append(run, b * BOUNDARY_NS, times);
+    run->next_boundary_row = last + 1;
+}
+
+/* The final row, at the run's wall time: every lane has made its last
+   transition, so their live states give it. */
+static void final_timeline_row(engine_run *run, uint64_t end)
+{
+    uint64_t times[LANES_MAX * ENGINE_T_IDLE];
+    boundary_rows(run, end);
+    drop_rows_from(run->timeline, run->timeline_words, &run->timeline_rows,
+                   &run->timeline_generation, end);
+    uint64_t at = counter_get(&run->t0_ns) + end;
+    for (uint32_t s = 0; s <= run->nslots; s++)
+        slot_times(&run->slots[s], at, times + (uint64_t)s * ENGINE_T_IDLE);
+    timeline_append(run, end, times);
 }
 
 uint64_t engine_run_timeline(const engine_run *run, int64_t after_ns, uint64_t *out,
@@ -254,12 +370,15 @@ static bool sample_row(engine_run *run, uint64_t elapsed, bool final)
     return compacted;
 }
 
+/* How often the sampler writes the timeline's boundary rows when the series
+   is sampled less often: what a live view of the lanes may lag behind. */
+#define TIMELINE_WAKE_NS (8u * 1000u * 1000u)
+
 static void *sampler_main(void *p)
 {
     engine_run *run = p;
     uint64_t series_interval = (uint64_t)run->cfg.sample_interval_us * 1000u;
-    const uint64_t timeline_interval = ENGINE_TIMELINE_INTERVAL_US * 1000u;
-    uint64_t next_series = series_interval, next_timeline = timeline_interval;
+    uint64_t next_series = series_interval, next_timeline = TIMELINE_WAKE_NS;
     pthread_mutex_lock(&run->sampler_lock);
     while (!run->sampler_stop) {
         /* The deadline is on CLOCK_MONOTONIC, the telemetry's times may be
@@ -279,10 +398,8 @@ static void *sampler_main(void *p)
             break;
         pthread_mutex_unlock(&run->sampler_lock);
         uint64_t elapsed = elapsed_now(run);
-        if (elapsed >= next_timeline) {
-            timeline_row(run, elapsed, false);
-            next_timeline = elapsed + timeline_interval;
-        }
+        boundary_rows(run, elapsed); /* at every wake-up: live views stay current */
+        next_timeline = elapsed + TIMELINE_WAKE_NS;
         if (elapsed >= next_series) {
             /* After a compaction the rows kept are twice as far apart: keep
                the spacing even by sampling half as often from then on. */
@@ -297,7 +414,7 @@ static void *sampler_main(void *p)
        (engine_run_execute stored it before stopping the sampler). */
     uint64_t wall = counter_get(&run->wall_ns);
     uint64_t end = wall ? wall : elapsed_now(run);
-    timeline_row(run, end, true);
+    final_timeline_row(run, end);
     sample_row(run, end, true);
     return NULL;
 }
@@ -309,6 +426,7 @@ int sampler_start(engine_run *run)
        late the sampler thread gets a core (a busy machine once left runs of a
        millisecond with the final row alone). */
     sample_row(run, elapsed_now(run), false);
+    run->next_boundary_row = 1;
     run->sampler_stop = false;
     if (pthread_create(&run->sampler, NULL, sampler_main, run) != 0)
         return ENGINE_E_THREAD;

@@ -166,6 +166,28 @@ def test_the_timeline_is_read_live_and_never_goes_backwards():
         assert isinstance(outcome.get("error"), engine.RunCancelled)
 
 
+@pytest.mark.parametrize("strategy", [Strategy.POOLED, Strategy.BASELINE])
+def test_timeline_rows_sit_on_every_millisecond(strategy):
+    """Rows are built after the fact at each 1 ms boundary (the sampler wakes
+    less often): every row but the final one is on a boundary, they come one
+    boundary apart, and no lane is ever busier than the row's time."""
+    config = RunConfig(strategy=strategy)
+    with engine.Run(VECTORS / "random_64k.bin", config) as handle:
+        if strategy is Strategy.BASELINE:
+            handle.set_speed(0.2)  # a run of some 100 ms
+        result = handle.execute()
+    timeline = result.timeline
+    ns = np.rint(timeline.time_s * 1e9).astype(np.int64)
+    assert timeline.rows >= 3
+    assert np.all(ns[:-1] % 1_000_000 == 0)
+    assert ns[-1] == round(result.wall_s * 1e9)
+    assert np.median(np.diff(ns[:-1])) == 1_000_000
+    assert np.all(np.diff(ns) > 0)
+    busy = timeline.busy_s.sum(axis=2)
+    assert np.all(busy <= timeline.time_s[:, None] + 1e-9)
+    assert np.all(np.diff(timeline.busy_s, axis=0) >= 0)
+
+
 def test_a_long_run_keeps_the_timeline_bounded_and_the_last_seconds_fine():
     """128 threads: about 800 rows of room, so a run of 2.5 s has been thinned
     at least once; the older rows merged, the newest kept at 1 ms."""
