@@ -3,6 +3,7 @@
  * it: pause (and knowing when everything is parked), slow motion, cancel,
  * and recording the run's first failure.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -15,8 +16,21 @@ bool run_park(engine_run *run, uint32_t slot)
     slot_set_state(run, slot, ENGINE_SLOT_PAUSED);
     pthread_mutex_lock(&run->pause_lock);
     run->quiescent_threads++;
-    while (atomic_load_explicit(&run->paused, RELAXED) && !run_should_stop(run))
-        pthread_cond_wait(&run->pause_cond, &run->pause_lock);
+    while (atomic_load_explicit(&run->paused, RELAXED) && !run_should_stop(run)) {
+        if (slot == run->nslots && run->sampler_on_coordinator) {
+            /* the coordinator samples while paused: the lanes keep moving */
+            struct timespec deadline;
+            sampler_deadline(run, CLOCK_MONOTONIC, &deadline);
+            /* pause_cond runs on CLOCK_MONOTONIC (runner.c) */
+            if (pthread_cond_timedwait(&run->pause_cond, &run->pause_lock, &deadline) == ETIMEDOUT) {
+                pthread_mutex_unlock(&run->pause_lock);
+                sampler_poll(run, slot);
+                pthread_mutex_lock(&run->pause_lock);
+            }
+        } else {
+            pthread_cond_wait(&run->pause_cond, &run->pause_lock);
+        }
+    }
     run->quiescent_threads--;
     pthread_mutex_unlock(&run->pause_lock);
     slot_set_state(run, slot, before);

@@ -259,7 +259,11 @@ struct engine_run {
     /* Per lane, a ring of ENGINE_CROSSING_RECORDS records of the states that
        crossed a timeline boundary (slot_crossed); NULL without telemetry. */
     atomic_u64 *crossings;
-    uint64_t next_boundary_row; /* the sampler's: the next boundary to write */
+    /* The sampler's own, written by whichever thread samples (see
+       sampler_start): the next timeline boundary to write, the series'
+       interval and next row, and when anything is next due (ns after t0). */
+    uint64_t next_boundary_row;
+    uint64_t series_interval_ns, next_series_ns, sampler_due_ns;
     uint64_t timeline_capacity, timeline_words;
     atomic_u64 timeline_rows;
     atomic_u64 timeline_generation; /* odd while thinning */
@@ -271,6 +275,7 @@ struct engine_run {
     atomic_u64 series_generation; /* odd while compacting */
     pthread_t sampler;
     bool sampler_running;
+    bool sampler_on_coordinator; /* no sampler thread: see sampler_start */
     pthread_mutex_t sampler_lock;
     pthread_cond_t sampler_cond;
     bool sampler_stop;
@@ -429,7 +434,22 @@ int64_t input_read_block(engine_run *run, uint8_t *buf, uint64_t offset);
 
 /* telemetry.c */
 void telemetry_snapshot(const engine_run *run, uint64_t *out);
-int sampler_start(engine_run *run);
+/* The sampler takes a series row every sample_interval_us and writes the
+   timeline's boundary rows.  It is a thread of its own, or, with a thread
+   per block (on_coordinator), the coordinator itself: it is awake between
+   thread creations and wakes from its joins and pauses when a sample is due
+   (sampler_deadline), and a sampler thread beside a thread per block cost
+   pooled runs 4-7% even asleep (README, Benchmark). */
+int sampler_start(engine_run *run, bool on_coordinator);
 void sampler_stop(engine_run *run);
+/* On the coordinator: takes the samples due by now, if any. */
+void sampler_coordinator_step(engine_run *run);
+static inline void sampler_poll(engine_run *run, uint32_t slot)
+{
+    if (slot == run->nslots && run->sampler_on_coordinator)
+        sampler_coordinator_step(run);
+}
+/* When the next sample is due, on the given clock. */
+void sampler_deadline(const engine_run *run, clockid_t clock, struct timespec *deadline);
 
 #endif

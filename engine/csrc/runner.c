@@ -4,6 +4,7 @@
  * not threaded) or hands it to a thread of its own, in batches.  Everything
  * a strategy does differently goes through run->ops (internal.h).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,15 +153,16 @@ int engine_run_create(const engine_config *cfg, const char *path, engine_run **o
         return ENGINE_E_NO_MEMORY;
     }
 
-    pthread_mutex_init(&run->pause_lock, NULL);
-    pthread_cond_init(&run->pause_cond, NULL);
-    pthread_mutex_init(&run->error_lock, NULL);
-    pthread_mutex_init(&run->sampler_lock, NULL);
-    /* The sampler's timed wait runs on the monotonic clock: a wall-clock
-       change must not stall or hurry it. */
+    /* The sampler's timed waits (its own, or the coordinator's while paused)
+       run on the monotonic clock: a wall-clock change must not stall or
+       hurry them. */
     pthread_condattr_t monotonic;
     pthread_condattr_init(&monotonic);
     pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+    pthread_mutex_init(&run->pause_lock, NULL);
+    pthread_cond_init(&run->pause_cond, &monotonic);
+    pthread_mutex_init(&run->error_lock, NULL);
+    pthread_mutex_init(&run->sampler_lock, NULL);
     pthread_cond_init(&run->sampler_cond, &monotonic);
     pthread_condattr_destroy(&monotonic);
     atomic_store(&run->speed_ppm, ENGINE_SPEED_FULL);
@@ -313,6 +315,25 @@ int coordinator_next_block(engine_run *run, worker *w, uint8_t *buf, uint64_t *o
     return 1;
 }
 
+/* Joins a worker; the coordinator samples (sampler_start) while it waits. */
+static void join_sampling(engine_run *run, pthread_t thread)
+{
+    if (!run->sampler_on_coordinator) {
+        pthread_join(thread, NULL);
+        return;
+    }
+    for (;;) {
+        /* On CLOCK_REALTIME: ThreadSanitizer knows pthread_timedjoin_np, not
+           pthread_clockjoin_np.  A clock change only makes one sample early
+           or late; the join itself still returns when the thread ends. */
+        struct timespec deadline;
+        sampler_deadline(run, CLOCK_REALTIME, &deadline);
+        if (pthread_timedjoin_np(thread, NULL, &deadline) != ETIMEDOUT)
+            return;
+        sampler_poll(run, run->nslots);
+    }
+}
+
 static void run_threaded(engine_run *run)
 {
     const engine_config *cfg = &run->cfg;
@@ -363,6 +384,7 @@ static void run_threaded(engine_run *run)
             slot_enter(run, coord, ENGINE_T_THREAD_START_JOIN);
             int rc = pthread_create(&task->thread, &attr, worker_main, task);
             slot_enter(run, coord, ENGINE_T_IDLE);
+            sampler_poll(run, coord);
             if (rc != 0) {
                 engine_threads_add(run, -1);
                 engine_error err = {.block_index = next_block, .slot = (int32_t)s, .sys_errno = rc};
@@ -379,7 +401,7 @@ static void run_threaded(engine_run *run)
         quiescent_add(run, 1);
         slot_enter(run, coord, ENGINE_T_THREAD_START_JOIN);
         for (uint32_t s = 0; s < started; s++)
-            pthread_join(tasks[s].thread, NULL);
+            join_sampling(run, tasks[s].thread);
         slot_enter(run, coord, ENGINE_T_IDLE);
         quiescent_add(run, -1);
         (void)run_checkpoint(run, coord);
@@ -410,7 +432,8 @@ int engine_run_execute(engine_run *run, engine_error *err)
     /* The coordinator's time is read, thread_start_join and in_allocator;
        the rest (copying blocks, bookkeeping) counts as idle (WORKLOAD.md 10),
        the state every lane starts in. */
-    if (run->cfg.telemetry && sampler_start(run) != ENGINE_OK) {
+    bool thread_per_block = run->ops->threaded && !run->cfg.workers;
+    if (run->cfg.telemetry && sampler_start(run, thread_per_block) != ENGINE_OK) {
         engine_error e = {.block_index = -1, .slot = -1};
         error_set(&e, ENGINE_E_THREAD, "cannot start the telemetry sampler thread");
         run_fail(run, &e);

@@ -374,20 +374,62 @@ static bool sample_row(engine_run *run, uint64_t elapsed, bool final)
    is sampled less often: what a live view of the lanes may lag behind. */
 #define TIMELINE_WAKE_NS (8u * 1000u * 1000u)
 
+/* Takes what is due at elapsed: the timeline's boundary rows always (live
+   views stay current), a series row when its interval has passed.  Sets
+   when the next call is due. */
+static void sampler_step(engine_run *run, uint64_t elapsed)
+{
+    boundary_rows(run, elapsed);
+    if (elapsed >= run->next_series_ns) {
+        /* After a compaction the rows kept are twice as far apart: keep
+           the spacing even by sampling half as often from then on. */
+        if (sample_row(run, elapsed, false))
+            run->series_interval_ns *= 2;
+        run->next_series_ns = elapsed + run->series_interval_ns;
+    }
+    uint64_t next_timeline = elapsed + TIMELINE_WAKE_NS;
+    uint64_t due = run->next_series_ns < next_timeline ? run->next_series_ns : next_timeline;
+    run->sampler_due_ns = due;
+}
+
+/* The final state, always the last row of both, at the run's wall time
+   (engine_run_execute stores it before stopping the sampler). */
+static void sampler_finish(engine_run *run)
+{
+    uint64_t wall = counter_get(&run->wall_ns);
+    uint64_t end = wall ? wall : elapsed_now(run);
+    final_timeline_row(run, end);
+    sample_row(run, end, true);
+}
+
+void sampler_deadline(const engine_run *run, clockid_t clock, struct timespec *deadline)
+{
+    /* The telemetry's times may be on the TSC (util.c): go from one clock
+       to the other by the time left. */
+    uint64_t due_elapsed = run->sampler_due_ns;
+    uint64_t so_far = elapsed_now(run);
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    uint64_t due = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec +
+                   (due_elapsed > so_far ? due_elapsed - so_far : 0);
+    deadline->tv_sec = (time_t)(due / 1000000000u);
+    deadline->tv_nsec = (long)(due % 1000000000u);
+}
+
+void sampler_coordinator_step(engine_run *run)
+{
+    uint64_t elapsed = elapsed_now(run);
+    if (elapsed >= run->sampler_due_ns)
+        sampler_step(run, elapsed);
+}
+
 static void *sampler_main(void *p)
 {
     engine_run *run = p;
-    uint64_t series_interval = (uint64_t)run->cfg.sample_interval_us * 1000u;
-    uint64_t next_series = series_interval, next_timeline = TIMELINE_WAKE_NS;
     pthread_mutex_lock(&run->sampler_lock);
     while (!run->sampler_stop) {
-        /* The deadline is on CLOCK_MONOTONIC, the telemetry's times may be
-           on the TSC (util.c): go from one to the other by the time left. */
-        uint64_t due_elapsed = next_series < next_timeline ? next_series : next_timeline;
-        uint64_t so_far = elapsed_now(run);
-        uint64_t due = monotonic_ns() + (due_elapsed > so_far ? due_elapsed - so_far : 0);
-        struct timespec deadline = {.tv_sec = (time_t)(due / 1000000000u),
-                                    .tv_nsec = (long)(due % 1000000000u)};
+        struct timespec deadline;
+        sampler_deadline(run, CLOCK_MONOTONIC, &deadline);
         while (!run->sampler_stop) {
             /* sampler_cond runs on CLOCK_MONOTONIC (runner.c) */
             int rc = pthread_cond_timedwait(&run->sampler_cond, &run->sampler_lock, &deadline);
@@ -397,29 +439,15 @@ static void *sampler_main(void *p)
         if (run->sampler_stop)
             break;
         pthread_mutex_unlock(&run->sampler_lock);
-        uint64_t elapsed = elapsed_now(run);
-        boundary_rows(run, elapsed); /* at every wake-up: live views stay current */
-        next_timeline = elapsed + TIMELINE_WAKE_NS;
-        if (elapsed >= next_series) {
-            /* After a compaction the rows kept are twice as far apart: keep
-               the spacing even by sampling half as often from then on. */
-            if (sample_row(run, elapsed, false))
-                series_interval *= 2;
-            next_series = elapsed + series_interval;
-        }
+        sampler_step(run, elapsed_now(run));
         pthread_mutex_lock(&run->sampler_lock);
     }
     pthread_mutex_unlock(&run->sampler_lock);
-    /* The final state, always the last row of both, at the run's wall time
-       (engine_run_execute stored it before stopping the sampler). */
-    uint64_t wall = counter_get(&run->wall_ns);
-    uint64_t end = wall ? wall : elapsed_now(run);
-    final_timeline_row(run, end);
-    sample_row(run, end, true);
+    sampler_finish(run);
     return NULL;
 }
 
-int sampler_start(engine_run *run)
+int sampler_start(engine_run *run, bool on_coordinator)
 {
     /* The first row is taken here, on the coordinator, before any work: every
        series starts at the run's start and ends with its final state, however
@@ -427,7 +455,15 @@ int sampler_start(engine_run *run)
        millisecond with the final row alone). */
     sample_row(run, elapsed_now(run), false);
     run->next_boundary_row = 1;
+    run->series_interval_ns = (uint64_t)run->cfg.sample_interval_us * 1000u;
+    run->next_series_ns = run->series_interval_ns;
+    uint64_t due = run->next_series_ns < TIMELINE_WAKE_NS ? run->next_series_ns : TIMELINE_WAKE_NS;
+    run->sampler_due_ns = due;
     run->sampler_stop = false;
+    if (on_coordinator) {
+        run->sampler_on_coordinator = true;
+        return ENGINE_OK;
+    }
     if (pthread_create(&run->sampler, NULL, sampler_main, run) != 0)
         return ENGINE_E_THREAD;
     run->sampler_running = true;
@@ -436,6 +472,11 @@ int sampler_start(engine_run *run)
 
 void sampler_stop(engine_run *run)
 {
+    if (run->sampler_on_coordinator) {
+        run->sampler_on_coordinator = false;
+        sampler_finish(run);
+        return;
+    }
     if (!run->sampler_running)
         return;
     pthread_mutex_lock(&run->sampler_lock);

@@ -173,12 +173,13 @@ def test_timeline_rows_sit_on_every_millisecond(strategy):
     boundary apart, and no lane is ever busier than the row's time."""
     config = RunConfig(strategy=strategy)
     with engine.Run(VECTORS / "random_64k.bin", config) as handle:
-        if strategy is Strategy.BASELINE:
-            handle.set_speed(0.2)  # a run of some 100 ms
+        # slow motion: runs of some 10 ms (pooled) and 100 ms (baseline); at
+        # full speed pooled can end within the first millisecond
+        handle.set_speed(0.2)
         result = handle.execute()
     timeline = result.timeline
     ns = np.rint(timeline.time_s * 1e9).astype(np.int64)
-    assert timeline.rows >= 3
+    assert timeline.rows >= 5
     assert np.all(ns[:-1] % 1_000_000 == 0)
     assert ns[-1] == round(result.wall_s * 1e9)
     assert np.median(np.diff(ns[:-1])) == 1_000_000
@@ -186,6 +187,42 @@ def test_timeline_rows_sit_on_every_millisecond(strategy):
     busy = timeline.busy_s.sum(axis=2)
     assert np.all(busy <= timeline.time_s[:, None] + 1e-9)
     assert np.all(np.diff(timeline.busy_s, axis=0) >= 0)
+
+
+@pytest.mark.parametrize(
+    "workers", [0, 2], ids=["thread per block: the coordinator samples", "sampler thread"]
+)
+def test_the_lanes_and_the_series_go_on_while_paused(workers):
+    """Paused, nothing moves but time: new timeline and series rows keep
+    coming, 1 ms apart (with a thread per block the coordinator takes them
+    while it is parked), and the counters stay put."""
+    config = RunConfig(strategy=Strategy.BASELINE, workers=workers)
+    with engine.Run(SAMPLE_1MIB, config) as handle:
+        handle.set_speed(0.05)
+        thread, outcome = start(handle)
+        wait_until(lambda: handle.counters()["blocks_done"] >= 1, "a block done")
+        handle.pause()
+        wait_until(lambda: handle.paused, "every engine thread parked")
+        counters = handle.counters()
+        timeline = handle.timeline()
+        series_rows = len(handle.series()["time_s"])
+        wait_until(
+            lambda: (
+                handle.timeline(float(timeline.time_s[-1])).rows >= 20
+                and len(handle.series()["time_s"]) >= series_rows + 5
+            ),
+            "20 timeline rows and 5 series rows while paused",
+        )
+        newer = handle.timeline(float(timeline.time_s[-1]))
+        assert handle.paused
+        assert handle.counters() == counters
+        assert np.all(np.diff(newer.time_s) == pytest.approx(0.001))
+        busier = np.diff(newer.busy_s.sum(axis=2), axis=0)  # per row and lane
+        assert np.all((busier >= 0) & (busier <= 0.001 + 1e-9))
+        handle.resume()
+        handle.cancel()
+        thread.join(30)
+        assert isinstance(outcome.get("error"), engine.RunCancelled)
 
 
 def test_a_long_run_keeps_the_timeline_bounded_and_the_last_seconds_fine():
