@@ -16,21 +16,28 @@ bool run_park(engine_run *run, uint32_t slot)
     slot_set_state(run, slot, ENGINE_SLOT_PAUSED);
     pthread_mutex_lock(&run->pause_lock);
     run->quiescent_threads++;
+    /* With a thread per block, the first thread to park takes the samples
+       while paused (sampler_start): the lanes keep moving, and one thread
+       wakes for it, not twenty. */
+    bool samples = run->sampler_shared && !run->pause_sampler;
+    if (samples)
+        run->pause_sampler = true;
     while (atomic_load_explicit(&run->paused, RELAXED) && !run_should_stop(run)) {
-        if (slot == run->nslots && run->sampler_on_coordinator) {
-            /* the coordinator samples while paused: the lanes keep moving */
-            struct timespec deadline;
-            sampler_deadline(run, CLOCK_MONOTONIC, &deadline);
-            /* pause_cond runs on CLOCK_MONOTONIC (runner.c) */
-            if (pthread_cond_timedwait(&run->pause_cond, &run->pause_lock, &deadline) == ETIMEDOUT) {
-                pthread_mutex_unlock(&run->pause_lock);
-                sampler_poll(run, slot);
-                pthread_mutex_lock(&run->pause_lock);
-            }
-        } else {
+        if (!samples) {
             pthread_cond_wait(&run->pause_cond, &run->pause_lock);
+            continue;
+        }
+        struct timespec deadline;
+        sampler_deadline(run, CLOCK_MONOTONIC, &deadline);
+        /* pause_cond runs on CLOCK_MONOTONIC (runner.c) */
+        if (pthread_cond_timedwait(&run->pause_cond, &run->pause_lock, &deadline) == ETIMEDOUT) {
+            pthread_mutex_unlock(&run->pause_lock);
+            sampler_take(run);
+            pthread_mutex_lock(&run->pause_lock);
         }
     }
+    if (samples)
+        run->pause_sampler = false;
     run->quiescent_threads--;
     pthread_mutex_unlock(&run->pause_lock);
     slot_set_state(run, slot, before);
@@ -88,6 +95,7 @@ void run_slow_motion_delay(engine_run *run, uint32_t slot, uint32_t speed_ppm)
         return;
     }
     atomic_store_explicit(debt, 0, RELAXED);
+    sampler_poll(run, now_ns()); /* the others may all be waiting behind this sleep */
     sleep_ns(run, owed);
 }
 

@@ -234,6 +234,10 @@ struct engine_run {
     _Alignas(128) _Atomic int cancelled;
     _Atomic int paused;
     _Atomic uint32_t speed_ppm;
+    /* With a thread per block: when the next telemetry sample is due (now_ns
+       clock; UINT64_MAX otherwise), for whichever engine thread is awake to
+       take it (sampler_poll).  Changes every few ms. */
+    atomic_u64 sampler_due_at;
     _Alignas(128) pthread_mutex_t pause_lock;
     pthread_cond_t pause_cond;
     /* Under pause_lock: engine threads that exist (coordinator + workers
@@ -241,6 +245,7 @@ struct engine_run {
        coordinator, joining workers).  Equal while paused = nothing moves. */
     uint32_t engine_threads;
     uint32_t quiescent_threads;
+    bool pause_sampler; /* a parked thread takes the samples (run_park) */
     /* Workers between the start and the end of their block: sampled at every
        lock acquisition, it shows the pile-up that contention causes. */
     _Alignas(128) _Atomic uint32_t mid_block;
@@ -275,7 +280,8 @@ struct engine_run {
     atomic_u64 series_generation; /* odd while compacting */
     pthread_t sampler;
     bool sampler_running;
-    bool sampler_on_coordinator; /* no sampler thread: see sampler_start */
+    bool sampler_shared; /* no sampler thread: see sampler_start */
+    _Atomic int sampler_busy; /* the token of the thread taking a sample */
     pthread_mutex_t sampler_lock;
     pthread_cond_t sampler_cond;
     bool sampler_stop;
@@ -400,11 +406,12 @@ void slot_crossed(engine_run *run, uint32_t slot, uint64_t state, uint64_t since
 /* Moves a slot to another time state now.  A seqlock lets readers on other
    threads see the three words change together; the clock is read after the
    sequence turns odd, so a reader that saw an even sequence after reading its
-   own time t has every transition from before t (rows never go backwards). */
-static inline void slot_enter(engine_run *run, uint32_t slot, int state)
+   own time t has every transition from before t (rows never go backwards).
+   Returns the time of the transition (0 without telemetry). */
+static inline uint64_t slot_enter(engine_run *run, uint32_t slot, int state)
 {
     if (!run->cfg.telemetry)
-        return; /* without telemetry nothing is timed: what benchmarks compare */
+        return 0; /* without telemetry nothing is timed: what benchmarks compare */
     atomic_u64 *v = run->slots[slot].v;
     uint64_t seq = counter_get(&v[SC_TSEQ]);
     atomic_store_explicit(&v[SC_TSEQ], seq + 1, RELAXED);
@@ -418,6 +425,7 @@ static inline void slot_enter(engine_run *run, uint32_t slot, int state)
     atomic_store_explicit(&v[SC_TSTATE], (uint64_t)state, RELAXED);
     atomic_store_explicit(&v[SC_TSINCE], now, RELAXED);
     atomic_store_explicit(&v[SC_TSEQ], seq + 2, memory_order_release);
+    return now;
 }
 
 /* control.c: engine threads in and out of the pause accounting */
@@ -435,19 +443,23 @@ int64_t input_read_block(engine_run *run, uint8_t *buf, uint64_t offset);
 /* telemetry.c */
 void telemetry_snapshot(const engine_run *run, uint64_t *out);
 /* The sampler takes a series row every sample_interval_us and writes the
-   timeline's boundary rows.  It is a thread of its own, or, with a thread
-   per block (on_coordinator), the coordinator itself: it is awake between
-   thread creations and wakes from its joins and pauses when a sample is due
-   (sampler_deadline), and a sampler thread beside a thread per block cost
-   pooled runs 4-7% even asleep (README, Benchmark). */
-int sampler_start(engine_run *run, bool on_coordinator);
+   timeline's boundary rows.  With long-lived workers or none it is a thread
+   of its own.  With a thread per block (shared) there is no sampler thread:
+   on this 2-core machine one cost pooled runs 4-6% even asleep, and waking
+   the coordinator from its joins with a timer cost 3% more (each timer is a
+   VM exit; README, Benchmark).  Instead, whichever engine thread is awake
+   when a sample is due takes it (sampler_poll): the coordinator between
+   thread creations, a worker after it releases a lock or before a
+   slow-motion sleep, and, while paused, the first thread that parked. */
+int sampler_start(engine_run *run, bool shared);
 void sampler_stop(engine_run *run);
-/* On the coordinator: takes the samples due by now, if any. */
-void sampler_coordinator_step(engine_run *run);
-static inline void sampler_poll(engine_run *run, uint32_t slot)
+/* Takes the samples due by now, unless another thread is taking them. */
+void sampler_take(engine_run *run);
+/* now: a now_ns() time, e.g. what slot_enter returned. */
+static inline void sampler_poll(engine_run *run, uint64_t now)
 {
-    if (slot == run->nslots && run->sampler_on_coordinator)
-        sampler_coordinator_step(run);
+    if (now >= atomic_load_explicit(&run->sampler_due_at, RELAXED))
+        sampler_take(run);
 }
 /* When the next sample is due, on the given clock. */
 void sampler_deadline(const engine_run *run, clockid_t clock, struct timespec *deadline);

@@ -124,9 +124,16 @@ void run_unlock(engine_run *run, uint32_t slot, alloc_lock *l)
     /* Back to computing (the coordinator has no compute state, WORKLOAD.md 10)
        before the unlock: the unlock wakes a waiter that often takes this core,
        and the time until this thread runs again is not the lock's. */
-    slot_enter(run, slot, slot == run->nslots ? ENGINE_T_IDLE : ENGINE_T_COMPUTE);
+    int after = slot == run->nslots ? ENGINE_T_IDLE : ENGINE_T_COMPUTE;
+    uint64_t now = slot_enter(run, slot, after);
     raw_unlock(l);
     slot_set_state(run, slot, ENGINE_SLOT_COMPUTING);
+    if (now >= atomic_load_explicit(&run->sampler_due_at, RELAXED)) {
+        /* a sample is due (sampler_start): taken outside the lock, as idle */
+        slot_enter(run, slot, ENGINE_T_IDLE);
+        sampler_take(run);
+        slot_enter(run, slot, after);
+    }
 }
 
 /* ------------------------------------------------------------ the arena */

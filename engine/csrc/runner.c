@@ -315,25 +315,6 @@ int coordinator_next_block(engine_run *run, worker *w, uint8_t *buf, uint64_t *o
     return 1;
 }
 
-/* Joins a worker; the coordinator samples (sampler_start) while it waits. */
-static void join_sampling(engine_run *run, pthread_t thread)
-{
-    if (!run->sampler_on_coordinator) {
-        pthread_join(thread, NULL);
-        return;
-    }
-    for (;;) {
-        /* On CLOCK_REALTIME: ThreadSanitizer knows pthread_timedjoin_np, not
-           pthread_clockjoin_np.  A clock change only makes one sample early
-           or late; the join itself still returns when the thread ends. */
-        struct timespec deadline;
-        sampler_deadline(run, CLOCK_REALTIME, &deadline);
-        if (pthread_timedjoin_np(thread, NULL, &deadline) != ETIMEDOUT)
-            return;
-        sampler_poll(run, run->nslots);
-    }
-}
-
 static void run_threaded(engine_run *run)
 {
     const engine_config *cfg = &run->cfg;
@@ -383,8 +364,7 @@ static void run_threaded(engine_run *run)
             engine_threads_add(run, 1);
             slot_enter(run, coord, ENGINE_T_THREAD_START_JOIN);
             int rc = pthread_create(&task->thread, &attr, worker_main, task);
-            slot_enter(run, coord, ENGINE_T_IDLE);
-            sampler_poll(run, coord);
+            sampler_poll(run, slot_enter(run, coord, ENGINE_T_IDLE));
             if (rc != 0) {
                 engine_threads_add(run, -1);
                 engine_error err = {.block_index = next_block, .slot = (int32_t)s, .sys_errno = rc};
@@ -401,7 +381,7 @@ static void run_threaded(engine_run *run)
         quiescent_add(run, 1);
         slot_enter(run, coord, ENGINE_T_THREAD_START_JOIN);
         for (uint32_t s = 0; s < started; s++)
-            join_sampling(run, tasks[s].thread);
+            pthread_join(tasks[s].thread, NULL);
         slot_enter(run, coord, ENGINE_T_IDLE);
         quiescent_add(run, -1);
         (void)run_checkpoint(run, coord);
@@ -433,6 +413,7 @@ int engine_run_execute(engine_run *run, engine_error *err)
        the rest (copying blocks, bookkeeping) counts as idle (WORKLOAD.md 10),
        the state every lane starts in. */
     bool thread_per_block = run->ops->threaded && !run->cfg.workers;
+    atomic_store(&run->sampler_due_at, UINT64_MAX);
     if (run->cfg.telemetry && sampler_start(run, thread_per_block) != ENGINE_OK) {
         engine_error e = {.block_index = -1, .slot = -1};
         error_set(&e, ENGINE_E_THREAD, "cannot start the telemetry sampler thread");

@@ -390,6 +390,8 @@ static void sampler_step(engine_run *run, uint64_t elapsed)
     uint64_t next_timeline = elapsed + TIMELINE_WAKE_NS;
     uint64_t due = run->next_series_ns < next_timeline ? run->next_series_ns : next_timeline;
     run->sampler_due_ns = due;
+    if (run->sampler_shared)
+        atomic_store_explicit(&run->sampler_due_at, counter_get(&run->t0_ns) + due, RELAXED);
 }
 
 /* The final state, always the last row of both, at the run's wall time
@@ -405,22 +407,40 @@ static void sampler_finish(engine_run *run)
 void sampler_deadline(const engine_run *run, clockid_t clock, struct timespec *deadline)
 {
     /* The telemetry's times may be on the TSC (util.c): go from one clock
-       to the other by the time left. */
-    uint64_t due_elapsed = run->sampler_due_ns;
+       to the other by the time left.  Shared, another thread may be taking
+       a sample: read the atomic copy. */
+    uint64_t t0 = counter_get(&run->t0_ns);
+    uint64_t due_elapsed = run->sampler_shared
+                               ? atomic_load_explicit(&run->sampler_due_at, RELAXED) - t0
+                               : run->sampler_due_ns;
     uint64_t so_far = elapsed_now(run);
     struct timespec ts;
     clock_gettime(clock, &ts);
-    uint64_t due = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec +
-                   (due_elapsed > so_far ? due_elapsed - so_far : 0);
+    uint64_t left = due_elapsed > so_far ? due_elapsed - so_far : 0;
+    if (left > 1000000000u) /* nothing is due that late: no overflow */
+        left = 1000000000u;
+    uint64_t due = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + left;
     deadline->tv_sec = (time_t)(due / 1000000000u);
     deadline->tv_nsec = (long)(due % 1000000000u);
 }
 
-void sampler_coordinator_step(engine_run *run)
+/* The token makes one thread at a time the sampler: its acquire sees what
+   the previous one wrote (the rows, sampler_due_ns, next_boundary_row). */
+static bool sampler_acquire(engine_run *run)
 {
+    int expected = 0;
+    return atomic_compare_exchange_strong_explicit(&run->sampler_busy, &expected, 1,
+                                                   memory_order_acquire, RELAXED);
+}
+
+void sampler_take(engine_run *run)
+{
+    if (!run->sampler_shared || !sampler_acquire(run))
+        return; /* another thread is taking this sample */
     uint64_t elapsed = elapsed_now(run);
-    if (elapsed >= run->sampler_due_ns)
+    if (elapsed >= run->sampler_due_ns) /* not taken just before */
         sampler_step(run, elapsed);
+    atomic_store_explicit(&run->sampler_busy, 0, memory_order_release);
 }
 
 static void *sampler_main(void *p)
@@ -447,7 +467,7 @@ static void *sampler_main(void *p)
     return NULL;
 }
 
-int sampler_start(engine_run *run, bool on_coordinator)
+int sampler_start(engine_run *run, bool shared)
 {
     /* The first row is taken here, on the coordinator, before any work: every
        series starts at the run's start and ends with its final state, however
@@ -460,8 +480,9 @@ int sampler_start(engine_run *run, bool on_coordinator)
     uint64_t due = run->next_series_ns < TIMELINE_WAKE_NS ? run->next_series_ns : TIMELINE_WAKE_NS;
     run->sampler_due_ns = due;
     run->sampler_stop = false;
-    if (on_coordinator) {
-        run->sampler_on_coordinator = true;
+    if (shared) {
+        run->sampler_shared = true;
+        atomic_store_explicit(&run->sampler_due_at, counter_get(&run->t0_ns) + due, RELAXED);
         return ENGINE_OK;
     }
     if (pthread_create(&run->sampler, NULL, sampler_main, run) != 0)
@@ -472,9 +493,15 @@ int sampler_start(engine_run *run, bool on_coordinator)
 
 void sampler_stop(engine_run *run)
 {
-    if (run->sampler_on_coordinator) {
-        run->sampler_on_coordinator = false;
+    if (run->sampler_shared) {
+        /* Every worker has been joined; the token orders their last samples
+           before the final rows. */
+        atomic_store_explicit(&run->sampler_due_at, UINT64_MAX, RELAXED);
+        while (!sampler_acquire(run))
+            sched_yield();
         sampler_finish(run);
+        run->sampler_shared = false;
+        atomic_store_explicit(&run->sampler_busy, 0, memory_order_release);
         return;
     }
     if (!run->sampler_running)

@@ -190,13 +190,20 @@ def test_timeline_rows_sit_on_every_millisecond(strategy):
 
 
 @pytest.mark.parametrize(
-    "workers", [0, 2], ids=["thread per block: the coordinator samples", "sampler thread"]
+    ("workers", "batch_size"),
+    [(0, 20), (0, 1), (2, 20)],
+    ids=[
+        "thread per block",
+        "thread per block, the coordinator joining: a parked worker samples",
+        "sampler thread",
+    ],
 )
-def test_the_lanes_and_the_series_go_on_while_paused(workers):
+def test_the_lanes_and_the_series_go_on_while_paused(workers, batch_size):
     """Paused, nothing moves but time: new timeline and series rows keep
-    coming, 1 ms apart (with a thread per block the coordinator takes them
-    while it is parked), and the counters stay put."""
-    config = RunConfig(strategy=Strategy.BASELINE, workers=workers)
+    coming, 1 ms apart (with a thread per block, the first thread to park
+    takes them; with one block per batch in slow motion the coordinator is
+    almost always joining, so that is a worker), and the counters stay put."""
+    config = RunConfig(strategy=Strategy.BASELINE, workers=workers, batch_size=batch_size)
     with engine.Run(SAMPLE_1MIB, config) as handle:
         handle.set_speed(0.05)
         thread, outcome = start(handle)
@@ -212,6 +219,7 @@ def test_the_lanes_and_the_series_go_on_while_paused(workers):
                 and len(handle.series()["time_s"]) >= series_rows + 5
             ),
             "20 timeline rows and 5 series rows while paused",
+            limit=20_000,  # some 10 s, where 30 ms should do
         )
         newer = handle.timeline(float(timeline.time_s[-1]))
         assert handle.paused
