@@ -40,6 +40,16 @@ static inline void *aligned_alloc_rounded(size_t alignment, size_t size)
     return aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment);
 }
 
+/* A spin-wait's pause: lets the other hyperthread run and saves power. */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 /* util.c: now_ns is the telemetry's clock (the TSC where the kernel trusts
    it, else CLOCK_MONOTONIC); monotonic_ns is CLOCK_MONOTONIC itself, for
    deadlines given to pthread_cond_timedwait. */

@@ -13,15 +13,6 @@
 
 /* ------------------------------------------------------------ raw locks */
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
 int alloc_lock_init(alloc_lock *l, int kind)
 {
     l->kind = kind;

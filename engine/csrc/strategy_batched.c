@@ -99,15 +99,6 @@ static void batched_worker_init(worker *w)
     w->state = &((thread_cache *)w->run->strategy_state)[w->slot];
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
 /* The arena lock, trylock first: a busy lock is tried again after a backoff
    that doubles each time (in slow motion the holder sleeps, so yield
    instead); after TRY_LIMIT failed tries, wait for it. */

@@ -85,13 +85,25 @@ void engine_run_slot_wait_ns(const engine_run *run, uint64_t *out)
         out[s] = counter_get(&run->slots[s].v[SC_WAIT_NS]);
 }
 
+/* A lane's transition is being written: a few instructions, so spin a
+   little before giving up the core.  The reader may be a worker taking a
+   sample mid-block (sampler_take), and a yield on a busy machine would hold
+   up its block, and its batch, for a whole time slice. */
+static void wait_for_transition(unsigned tries)
+{
+    if (tries < 256)
+        cpu_relax();
+    else
+        sched_yield(); /* the writer was preempted mid-transition */
+}
+
 void slot_times(const slot_counters *sc, uint64_t now, uint64_t *out)
 {
     atomic_u64 *v = (atomic_u64 *)sc->v;
-    for (;;) {
+    for (unsigned tries = 0;; tries++) {
         uint64_t seq = atomic_load_explicit(&v[SC_TSEQ], memory_order_acquire);
         if (seq & 1u) {
-            sched_yield(); /* a transition is being written: a few instructions */
+            wait_for_transition(tries);
             continue;
         }
         for (int t = 0; t < ENGINE_T_IDLE; t++)
@@ -192,10 +204,10 @@ static bool lane_times_at(const engine_run *run, uint32_t slot, uint64_t at, uin
 {
     atomic_u64 *v = (atomic_u64 *)run->slots[slot].v;
     uint64_t state, since, n;
-    for (;;) {
+    for (unsigned tries = 0;; tries++) {
         uint64_t seq = atomic_load_explicit(&v[SC_TSEQ], memory_order_acquire);
         if (seq & 1u) {
-            sched_yield(); /* a transition is being written: a few instructions */
+            wait_for_transition(tries);
             continue;
         }
         for (int t = 0; t < ENGINE_T_IDLE; t++)
