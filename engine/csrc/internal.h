@@ -456,11 +456,12 @@ void telemetry_snapshot(const engine_run *run, uint64_t *out);
    timeline's boundary rows.  With long-lived workers or none it is a thread
    of its own.  With a thread per block (shared) there is no sampler thread:
    on this 2-core machine one cost pooled runs 4-6% even asleep, and waking
-   the coordinator from its joins with a timer cost 3% more (each timer is a
-   VM exit; README, Benchmark).  Instead, whichever engine thread is awake
-   when a sample is due takes it (sampler_poll): the coordinator between
-   thread creations, a worker after it releases a lock or before a
-   slow-motion sleep, and, while paused, the first thread that parked. */
+   the coordinator from its joins with a timer cost 3% more (arming a timer
+   is probably a VM exit here; README, Benchmark).  Instead, whichever engine
+   thread is awake when a sample is due takes it (sampler_poll): the
+   coordinator between thread creations, a worker after it releases a lock
+   or before a slow-motion sleep, and, while paused, the first thread that
+   parked. */
 int sampler_start(engine_run *run, bool shared);
 void sampler_stop(engine_run *run);
 /* Takes the samples due by now, unless another thread is taking them. */

@@ -4,7 +4,6 @@
  * not threaded) or hands it to a thread of its own, in batches.  Everything
  * a strategy does differently goes through run->ops (internal.h).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

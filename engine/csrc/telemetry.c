@@ -97,7 +97,14 @@ static void wait_for_transition(unsigned tries)
         sched_yield(); /* the writer was preempted mid-transition */
 }
 
-void slot_times(const slot_counters *sc, uint64_t now, uint64_t *out)
+/* A lane's finished time per state, its current state and since when, and
+   how many crossing records it has written, all from one moment (its
+   seqlock, see slot_enter). */
+typedef struct {
+    uint64_t state, since, crossings;
+} lane_now;
+
+static lane_now lane_read(const slot_counters *sc, uint64_t *times)
 {
     atomic_u64 *v = (atomic_u64 *)sc->v;
     for (unsigned tries = 0;; tries++) {
@@ -107,15 +114,21 @@ void slot_times(const slot_counters *sc, uint64_t now, uint64_t *out)
             continue;
         }
         for (int t = 0; t < ENGINE_T_IDLE; t++)
-            out[t] = counter_get(&v[SC_TIME + t]);
-        uint64_t state = counter_get(&v[SC_TSTATE]), since = counter_get(&v[SC_TSINCE]);
+            times[t] = counter_get(&v[SC_TIME + t]);
+        lane_now lane = {.state = counter_get(&v[SC_TSTATE]),
+                         .since = counter_get(&v[SC_TSINCE]),
+                         .crossings = counter_get(&v[SC_XCOUNT])};
         atomic_thread_fence(memory_order_acquire);
-        if (atomic_load_explicit(&v[SC_TSEQ], RELAXED) != seq)
-            continue;
-        if (state < ENGINE_T_IDLE && now > since)
-            out[state] += now - since;
-        return;
+        if (atomic_load_explicit(&v[SC_TSEQ], RELAXED) == seq)
+            return lane;
     }
+}
+
+void slot_times(const slot_counters *sc, uint64_t now, uint64_t *out)
+{
+    lane_now lane = lane_read(sc, out);
+    if (lane.state < ENGINE_T_IDLE && now > lane.since)
+        out[lane.state] += now - lane.since;
 }
 
 /* A final row stamped with the run's wall time may come after rows the
@@ -203,22 +216,8 @@ void slot_crossed(engine_run *run, uint32_t slot, uint64_t state, uint64_t since
 static bool lane_times_at(const engine_run *run, uint32_t slot, uint64_t at, uint64_t *out)
 {
     atomic_u64 *v = (atomic_u64 *)run->slots[slot].v;
-    uint64_t state, since, n;
-    for (unsigned tries = 0;; tries++) {
-        uint64_t seq = atomic_load_explicit(&v[SC_TSEQ], memory_order_acquire);
-        if (seq & 1u) {
-            wait_for_transition(tries);
-            continue;
-        }
-        for (int t = 0; t < ENGINE_T_IDLE; t++)
-            out[t] = counter_get(&v[SC_TIME + t]);
-        state = counter_get(&v[SC_TSTATE]);
-        since = counter_get(&v[SC_TSINCE]);
-        n = counter_get(&v[SC_XCOUNT]);
-        atomic_thread_fence(memory_order_acquire);
-        if (atomic_load_explicit(&v[SC_TSEQ], RELAXED) == seq)
-            break;
-    }
+    lane_now lane = lane_read(&run->slots[slot], out);
+    uint64_t state = lane.state, since = lane.since, n = lane.crossings;
     if (at < since) { /* the state in progress at `at` has ended: find its record */
         bool found = false;
         for (uint64_t i = n; i-- > 0 && n - i <= ENGINE_CROSSING_RECORDS;) {
