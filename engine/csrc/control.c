@@ -28,7 +28,7 @@ bool run_park(engine_run *run, uint32_t slot)
             continue;
         }
         struct timespec deadline;
-        sampler_deadline(run, CLOCK_MONOTONIC, &deadline);
+        sampler_deadline(run, &deadline);
         /* pause_cond runs on CLOCK_MONOTONIC (runner.c) */
         if (pthread_cond_timedwait(&run->pause_cond, &run->pause_lock, &deadline) == ETIMEDOUT) {
             pthread_mutex_unlock(&run->pause_lock);

@@ -467,12 +467,16 @@ void sampler_stop(engine_run *run);
 /* Takes the samples due by now, unless another thread is taking them. */
 void sampler_take(engine_run *run);
 /* now: a now_ns() time, e.g. what slot_enter returned. */
+static inline bool sampler_is_due(const engine_run *run, uint64_t now)
+{
+    return now >= atomic_load_explicit(&run->sampler_due_at, RELAXED);
+}
 static inline void sampler_poll(engine_run *run, uint64_t now)
 {
-    if (now >= atomic_load_explicit(&run->sampler_due_at, RELAXED))
+    if (sampler_is_due(run, now))
         sampler_take(run);
 }
-/* When the next sample is due, on the given clock. */
-void sampler_deadline(const engine_run *run, clockid_t clock, struct timespec *deadline);
+/* When the next sample is due, on CLOCK_MONOTONIC (for timed waits). */
+void sampler_deadline(const engine_run *run, struct timespec *deadline);
 
 #endif

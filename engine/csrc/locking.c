@@ -119,7 +119,7 @@ void run_unlock(engine_run *run, uint32_t slot, alloc_lock *l)
     uint64_t now = slot_enter(run, slot, after);
     raw_unlock(l);
     slot_set_state(run, slot, ENGINE_SLOT_COMPUTING);
-    if (now >= atomic_load_explicit(&run->sampler_due_at, RELAXED)) {
+    if (sampler_is_due(run, now)) {
         /* a sample is due (sampler_start): taken outside the lock, as idle */
         slot_enter(run, slot, ENGINE_T_IDLE);
         sampler_take(run);

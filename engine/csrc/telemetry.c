@@ -415,7 +415,7 @@ static void sampler_finish(engine_run *run)
     sample_row(run, end, true);
 }
 
-void sampler_deadline(const engine_run *run, clockid_t clock, struct timespec *deadline)
+void sampler_deadline(const engine_run *run, struct timespec *deadline)
 {
     /* The telemetry's times may be on the TSC (util.c): go from one clock
        to the other by the time left.  Shared, another thread may be taking
@@ -425,12 +425,10 @@ void sampler_deadline(const engine_run *run, clockid_t clock, struct timespec *d
                                ? atomic_load_explicit(&run->sampler_due_at, RELAXED) - t0
                                : run->sampler_due_ns;
     uint64_t so_far = elapsed_now(run);
-    struct timespec ts;
-    clock_gettime(clock, &ts);
     uint64_t left = due_elapsed > so_far ? due_elapsed - so_far : 0;
     if (left > 1000000000u) /* nothing is due that late: no overflow */
         left = 1000000000u;
-    uint64_t due = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + left;
+    uint64_t due = monotonic_ns() + left;
     deadline->tv_sec = (time_t)(due / 1000000000u);
     deadline->tv_nsec = (long)(due % 1000000000u);
 }
@@ -460,7 +458,7 @@ static void *sampler_main(void *p)
     pthread_mutex_lock(&run->sampler_lock);
     while (!run->sampler_stop) {
         struct timespec deadline;
-        sampler_deadline(run, CLOCK_MONOTONIC, &deadline);
+        sampler_deadline(run, &deadline);
         while (!run->sampler_stop) {
             /* sampler_cond runs on CLOCK_MONOTONIC (runner.c) */
             int rc = pthread_cond_timedwait(&run->sampler_cond, &run->sampler_lock, &deadline);
