@@ -88,7 +88,16 @@ void arena_init(engine_arena *a, uint8_t *base, uint64_t size, uint64_t region_o
     mark(a, a->region, a->region_size, ENGINE_CELL_FREE, ENGINE_OWNER_NONE);
 }
 
-void *arena_umalloc(engine_arena *a, uint64_t size, uint8_t owner)
+void arena_mark_allocated(engine_arena *a, const void *payload, uint8_t owner)
+{
+    if (!a->cell_state)
+        return;
+    const chunk *c = (const chunk *)((const uint8_t *)payload - HEADER_BYTES);
+    mark(a, c, HEADER_BYTES, ENGINE_CELL_HEADER, owner);
+    mark(a, payload, c->size, ENGINE_CELL_GLOBAL, owner);
+}
+
+void *arena_umalloc(engine_arena *a, uint64_t size, uint8_t owner, bool mark_cells)
 {
     if (size == 0 || size > a->region_size)
         return NULL;
@@ -134,15 +143,14 @@ void *arena_umalloc(engine_arena *a, uint64_t size, uint8_t owner)
     cur->magic = CHUNK_MAGIC;
     counter_add(&a->global_allocs, 1);
     counter_add(&a->bytes_in_use, HEADER_BYTES + want);
-    mark(a, cur, HEADER_BYTES, ENGINE_CELL_HEADER, owner);
-    mark(a, (uint8_t *)cur + HEADER_BYTES, want, ENGINE_CELL_GLOBAL, owner);
+    if (mark_cells)
+        arena_mark_allocated(a, (uint8_t *)cur + HEADER_BYTES, owner);
     return (uint8_t *)cur + HEADER_BYTES;
 }
 
-int arena_ufree(engine_arena *a, void *ptr, engine_error *err)
+/* The allocated chunk whose payload starts at ptr, or NULL with err set. */
+static chunk *chunk_to_free(const engine_arena *a, void *ptr, engine_error *err)
 {
-    if (!ptr)
-        return ENGINE_OK;
     uint8_t *p = ptr;
     uint8_t *region_end = a->region + a->region_size;
     /* Messages name heap offsets, never raw addresses: they mean something to
@@ -151,7 +159,7 @@ int arena_ufree(engine_arena *a, void *ptr, engine_error *err)
         error_set(err, ENGINE_E_INVALID_FREE,
                   "invalid free: the pointer is not inside the %llu-byte heap",
                   (unsigned long long)a->size);
-        return ENGINE_E_INVALID_FREE;
+        return NULL;
     }
     if (p < a->region + HEADER_BYTES || p >= region_end) {
         error_set(err, ENGINE_E_INVALID_FREE,
@@ -159,14 +167,14 @@ int arena_ufree(engine_arena *a, void *ptr, engine_error *err)
                   "%llu)",
                   (unsigned long long)offset_of(a, p), (unsigned long long)(a->region - a->base),
                   (unsigned long long)a->size);
-        return ENGINE_E_INVALID_FREE;
+        return NULL;
     }
     if (offset_of(a, p) % 16 != 0) {
         error_set(err, ENGINE_E_INVALID_FREE,
                   "invalid free at heap offset %llu: not a multiple of 16, so not the start "
                   "of a chunk's payload",
                   (unsigned long long)offset_of(a, p));
-        return ENGINE_E_INVALID_FREE;
+        return NULL;
     }
     chunk *c = (chunk *)(p - HEADER_BYTES);
     if (c->magic != CHUNK_MAGIC || c->size > (uint64_t)(region_end - p)) {
@@ -174,12 +182,30 @@ int arena_ufree(engine_arena *a, void *ptr, engine_error *err)
                   "invalid free at heap offset %llu: no allocated chunk there "
                   "(double free or foreign pointer)",
                   (unsigned long long)offset_of(a, p));
-        return ENGINE_E_INVALID_FREE;
+        return NULL;
     }
+    return c;
+}
+
+void arena_mark_freeing(engine_arena *a, void *ptr)
+{
+    chunk *c = ptr && a->cell_state ? chunk_to_free(a, ptr, NULL) : NULL;
+    if (c)
+        mark(a, c, HEADER_BYTES + c->size, ENGINE_CELL_FREE, ENGINE_OWNER_NONE);
+}
+
+int arena_ufree(engine_arena *a, void *ptr, bool mark_cells, engine_error *err)
+{
+    if (!ptr)
+        return ENGINE_OK;
+    chunk *c = chunk_to_free(a, ptr, err);
+    if (!c)
+        return ENGINE_E_INVALID_FREE;
 
     counter_sub(&a->bytes_in_use, HEADER_BYTES + c->size);
     counter_add(&a->global_frees, 1);
-    mark(a, c, HEADER_BYTES + c->size, ENGINE_CELL_FREE, ENGINE_OWNER_NONE);
+    if (mark_cells)
+        mark(a, c, HEADER_BYTES + c->size, ENGINE_CELL_FREE, ENGINE_OWNER_NONE);
 
     /* Insert in address order. */
     uint64_t visits = 0;
@@ -266,7 +292,7 @@ int engine_arena_alloc(engine_arena *a, uint64_t size, int64_t *offset, engine_e
     *offset = -1;
     if (size == 0)
         return ENGINE_OK;
-    void *p = arena_umalloc(a, size, 0);
+    void *p = arena_umalloc(a, size, 0, true);
     if (!p) {
         uint64_t free_bytes, largest, length;
         arena_describe(a, &free_bytes, &largest, &length);
@@ -300,7 +326,7 @@ int engine_arena_free(engine_arena *a, int64_t offset, engine_error *err)
                   (unsigned long long)a->size);
         return ENGINE_E_INVALID_FREE;
     }
-    return arena_ufree(a, a->base + offset, err);
+    return arena_ufree(a, a->base + offset, true, err);
 }
 
 uint64_t engine_arena_free_list(const engine_arena *a, int64_t *offsets, uint64_t *payloads,

@@ -143,10 +143,16 @@ struct engine_arena {
    start are left out of the free list (the pools). */
 void arena_init(engine_arena *a, uint8_t *base, uint64_t size, uint64_t region_offset,
                 atomic_u8 *cell_state, atomic_u8 *cell_owner);
-/* First fit; NULL when nothing fits (or size is 0). */
-void *arena_umalloc(engine_arena *a, uint64_t size, uint8_t owner);
-/* ENGINE_OK, or ENGINE_E_INVALID_FREE with err filled. */
-int arena_ufree(engine_arena *a, void *ptr, engine_error *err);
+/* First fit; NULL when nothing fits (or size is 0).  mark_cells false
+   leaves the chunk's cells on the heap map to arena_mark_allocated. */
+void *arena_umalloc(engine_arena *a, uint64_t size, uint8_t owner, bool mark_cells);
+void arena_mark_allocated(engine_arena *a, const void *payload, uint8_t owner);
+/* ENGINE_OK, or ENGINE_E_INVALID_FREE with err filled.  mark_cells false:
+   the caller marked them already (arena_mark_freeing). */
+int arena_ufree(engine_arena *a, void *ptr, bool mark_cells, engine_error *err);
+/* Marks a valid allocated chunk's cells free; anything else is left to
+   arena_ufree to report. */
+void arena_mark_freeing(engine_arena *a, void *ptr);
 /* Free bytes, largest free payload, list length (walks the list). */
 void arena_describe(const engine_arena *a, uint64_t *free_bytes, uint64_t *largest,
                     uint64_t *length);

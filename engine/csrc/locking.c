@@ -129,24 +129,44 @@ void run_unlock(engine_run *run, uint32_t slot, alloc_lock *l)
 
 /* ------------------------------------------------------------ the arena */
 
+/* The heap map's cells of the chunk a locked call takes or gives back are
+   marked outside the lock at full speed: the baseline's critical sections
+   are its wall time, and every nanosecond added there is paid again by the
+   threads piling up behind the lock (README, Benchmark).  No other thread
+   can write those cells meanwhile: a chunk is its caller's from the moment
+   umalloc returns it until ufree puts it back, so its "allocated" cells are
+   marked after the unlock and its "free" cells before the lock.  In slow
+   motion the marks stay inside the lock, so the map shows each step as it
+   happens rather than one step late (or a queued chunk free early). */
+static bool marks_in_lock(const engine_run *run)
+{
+    return atomic_load_explicit(&run->speed_ppm, RELAXED) < ENGINE_SPEED_FULL;
+}
+
 void *locked_alloc(engine_run *run, uint32_t slot, int64_t block, uint64_t size, const char *what)
 {
     run_lock(run, slot, &run->arena_lock, SC_ACQ_ALLOC);
     uint8_t owner = slot == run->nslots ? ENGINE_OWNER_COORDINATOR : (uint8_t)slot;
-    void *p = arena_umalloc(&run->arena, size, owner);
+    bool mark_in_lock = marks_in_lock(run);
+    void *p = arena_umalloc(&run->arena, size, owner, mark_in_lock);
     if (p)
         run_slow_motion(run, slot); /* inside the lock: the others really queue */
     else
         run_fail_exhausted(run, slot, block, size, what);
     run_unlock(run, slot, &run->arena_lock);
+    if (p && !mark_in_lock)
+        arena_mark_allocated(&run->arena, p, owner);
     return p;
 }
 
 int locked_free(engine_run *run, uint32_t slot, int64_t block, void *ptr, const char *what)
 {
     engine_error err = {0};
+    bool mark_in_lock = marks_in_lock(run);
+    if (!mark_in_lock)
+        arena_mark_freeing(&run->arena, ptr);
     run_lock(run, slot, &run->arena_lock, SC_ACQ_FREE);
-    int rc = arena_ufree(&run->arena, ptr, &err);
+    int rc = arena_ufree(&run->arena, ptr, mark_in_lock, &err);
     run_unlock(run, slot, &run->arena_lock);
     if (rc != ENGINE_OK) {
         err.block_index = block;

@@ -152,7 +152,7 @@ static bool refill(worker *w, thread_cache *tc, int c, const char *what)
     void **tail = &tc->head[c];
     uint32_t got = 0;
     for (; got < m; got++) {
-        void *p = arena_umalloc(&run->arena, class_bytes[c], owner);
+        void *p = arena_umalloc(&run->arena, class_bytes[c], owner, true);
         if (!p)
             break;
         header_of(p)->magic = CACHED_MAGIC;
@@ -184,7 +184,7 @@ static int give_back(engine_run *run, thread_cache *tc, int c)
         tc->head[c] = *(void **)p;
         header_of(p)->magic = CHUNK_MAGIC;
         engine_error err = {0};
-        if (arena_ufree(&run->arena, p, &err) != ENGINE_OK && rc == ENGINE_OK) {
+        if (arena_ufree(&run->arena, p, true, &err) != ENGINE_OK && rc == ENGINE_OK) {
             err.block_index = -1;
             err.slot = -1;
             run_fail(run, &err);

@@ -9,7 +9,7 @@
 
 static void *single_alloc(worker *w, uint64_t size, const char *what)
 {
-    void *p = arena_umalloc(w->arena, size, (uint8_t)w->slot);
+    void *p = arena_umalloc(w->arena, size, (uint8_t)w->slot, true);
     if (!p) {
         w->status = ENGINE_E_HEAP_EXHAUSTED;
         if (w->run)
@@ -24,7 +24,7 @@ static void *single_alloc(worker *w, uint64_t size, const char *what)
 static int single_free(worker *w, void *ptr, const char *what)
 {
     engine_error err = {0};
-    int rc = arena_ufree(w->arena, ptr, &err);
+    int rc = arena_ufree(w->arena, ptr, true, &err);
     if (rc != ENGINE_OK && w->run) {
         err.block_index = w->block_index;
         err.slot = (int32_t)w->slot;

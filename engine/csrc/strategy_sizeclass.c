@@ -124,7 +124,7 @@ static bool refill(engine_run *run, sizeclass_state *st, int c, uint32_t slot, i
     uint64_t slab = run->cfg.slab_size;
     uint8_t owner = slot >= run->nslots ? ENGINE_OWNER_COORDINATOR : (uint8_t)slot;
     run_lock(run, slot, &run->arena_lock, SC_ACQ_ALLOC);
-    uint8_t *p = arena_umalloc(&run->arena, slab, owner);
+    uint8_t *p = arena_umalloc(&run->arena, slab, owner, true);
     if (!p) {
         engine_error err = {0};
         err.code = ENGINE_E_HEAP_EXHAUSTED;

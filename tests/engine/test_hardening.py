@@ -141,6 +141,40 @@ def test_heap_map_copies_match_the_views_of_a_finished_run():
     assert no_map.heap_map_copy() is None and no_map.snapshot().heap_states is None
 
 
+@pytest.mark.parametrize("speed", [1.0, 0.05])
+def test_a_paused_baseline_map_shows_exactly_the_chunks_in_use(speed):
+    """At full speed the locked paths mark a chunk's cells outside the lock
+    (allocated after the unlock, free before the lock); in slow motion inside
+    it.  Either way, once every thread is parked the map agrees with the
+    allocator's own counts, cell for cell, mid-run."""
+    path = ROOT / "resources" / "samples" / "random_1MiB.bin"
+    handle = engine.Run(path, RunConfig(strategy=Strategy.BASELINE))
+    handle.set_speed(speed)
+    thread, outcome = start(handle)
+    try:
+        wait_until(lambda: handle.counters()["blocks_done"] >= 25, "a batch done")
+        handle.pause()
+        wait_until(lambda: handle.paused, "every engine thread parked")
+        counters = handle.counters()
+        states, owners = handle.heap_map_copy()
+        assert 0 < counters["blocks_done"] < 1024  # mid-run
+        in_use = np.isin(states, [engine.CellState.HEADER, engine.CellState.GLOBAL])
+        assert counters["arena_bytes_in_use"] > 0
+        assert in_use.sum() * engine.CELL_BYTES == counters["arena_bytes_in_use"]
+        assert (states == engine.CellState.HEADER).sum() == (
+            counters["global_allocs"] - counters["global_frees"]
+        )
+        slivers = states == engine.CellState.SLIVER
+        assert slivers.sum() * engine.CELL_BYTES == counters["sliver_bytes"]
+        assert np.all(owners[states == engine.CellState.FREE] == engine.OWNER_NONE)
+        assert np.all(owners[in_use] != engine.OWNER_NONE)
+    finally:
+        handle.resume()
+        handle.cancel()
+        thread.join(30)
+    assert isinstance(outcome.get("error"), RunCancelled)
+
+
 @pytest.mark.parametrize("strategy", [Strategy.BASELINE, Strategy.POOLED, Strategy.SINGLE])
 def test_once_paused_is_reported_nothing_moves(strategy):
     handle = engine.Run(VECTORS / "random_64k.bin", RunConfig(strategy=strategy, batch_size=5))
