@@ -51,6 +51,22 @@ Variant = tuple[str, Strategy, LockKind]
 POOLED_TARGET = 0.95
 
 
+def ratio_interval(
+    num: list[float], den: list[float], resamples: int = 2000
+) -> tuple[float, float]:
+    """The 90% bootstrap interval of median(num) / median(den): one run here
+    varies by 10-30%, so two medians of 41 can move by as much as the margin
+    the target leaves (the floor's own median moved by up to 5% from one
+    bench run to the next)."""
+    rng = random.Random(SEED)
+    ratios = sorted(
+        statistics.median(rng.choices(num, k=len(num)))
+        / statistics.median(rng.choices(den, k=len(den)))
+        for _ in range(resamples)
+    )
+    return ratios[resamples // 20], ratios[resamples - resamples // 20 - 1]
+
+
 def blocks_per_s(path: pathlib.Path, variant: Variant, workers: int) -> tuple[float, int]:
     _, strategy, lock = variant
     config = RunConfig(strategy=strategy, lock=lock, workers=workers, telemetry=False)
@@ -100,8 +116,10 @@ def main(argv: list[str] | None = None) -> int:
             best_other = max(allocators, default=0.0)
             for name in (name for name, s, _ in available if s is Strategy.POOLED):
                 pooled = medians[name]
+                low, high = ratio_interval(rates[name], rates["floor"])
                 print(
-                    f"\n{label}: {name} / floor {pooled / floor:.3f} (target >= {POOLED_TARGET})"
+                    f"\n{label}: {name} / floor {pooled / floor:.3f} (90% interval "
+                    f"{low:.3f}-{high:.3f}; target >= {POOLED_TARGET})"
                     + (f"; / best allocator {pooled / best_other:.3f}" if best_other else "")
                 )
             print()
