@@ -151,7 +151,9 @@ void arena_mark_allocated(engine_arena *a, const void *payload, uint8_t owner);
    the caller marked them already (arena_mark_freeing). */
 int arena_ufree(engine_arena *a, void *ptr, bool mark_cells, engine_error *err);
 /* Marks a valid allocated chunk's cells free; anything else is left to
-   arena_ufree to report. */
+   arena_ufree to report.  Reads the chunk's header without the lock: only
+   for a chunk the caller allocated and has not freed yet (the workload
+   frees only what it allocated; arena_ufree checks again under the lock). */
 void arena_mark_freeing(engine_arena *a, void *ptr);
 /* Free bytes, largest free payload, list length (walks the list). */
 void arena_describe(const engine_arena *a, uint64_t *free_bytes, uint64_t *largest,
