@@ -175,6 +175,28 @@ def test_a_paused_baseline_map_shows_exactly_the_chunks_in_use(speed):
     assert isinstance(outcome.get("error"), RunCancelled)
 
 
+def test_in_slow_motion_a_pool_fills_on_the_map_before_its_block_ends():
+    """Slowed down, a pool's use reaches the map and the counters 512 bytes at
+    a time, so the audience sees the tree grow; at full speed only at each
+    block's end (a block takes microseconds there)."""
+    config = RunConfig(strategy=Strategy.POOLED, batch_size=1)
+    handle = engine.Run(VECTORS / "random_64k.bin", config)
+    handle.set_speed(0.001)
+    thread, outcome = start(handle)
+    try:
+        wait_until(
+            lambda: (handle.heap_map_copy()[0] == engine.CellState.POOL_USED).sum() >= 64,
+            "a kilobyte of the first pool on the map",
+        )
+        counters = handle.counters()
+        assert counters["blocks_done"] == 0
+        assert counters["pool_allocs"] > 0
+    finally:
+        handle.cancel()
+        thread.join(30)
+    assert isinstance(outcome.get("error"), RunCancelled)
+
+
 @pytest.mark.parametrize("strategy", [Strategy.BASELINE, Strategy.POOLED, Strategy.SINGLE])
 def test_once_paused_is_reported_nothing_moves(strategy):
     handle = engine.Run(VECTORS / "random_64k.bin", RunConfig(strategy=strategy, batch_size=5))
