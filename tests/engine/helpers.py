@@ -29,6 +29,16 @@ def start(handle: engine.Run) -> tuple[threading.Thread, dict]:
     return thread, outcome
 
 
+def start_and_pause_after(handle: engine.Run, blocks: int) -> tuple[threading.Thread, dict]:
+    """start(), then pause once at least `blocks` blocks are done, and wait
+    until every engine thread has parked."""
+    thread, outcome = start(handle)
+    wait_until(lambda: handle.counters()["blocks_done"] >= blocks, f"{blocks} block(s) done")
+    handle.pause()
+    wait_until(lambda: handle.paused, "every engine thread parked")
+    return thread, outcome
+
+
 def stop_started_runs(timeout_s: float = 30) -> list[str]:
     """Resumes, cancels, joins and closes every run start() launched; names those stuck."""
     stuck = []

@@ -22,7 +22,7 @@ import engine
 from engine import InputError, InvalidFree, RunCancelled, RunConfig, Strategy
 from engine.errors import InputChanged
 from tests.conftest import EXPECTED, VECTORS
-from tests.engine.helpers import start, wait_until
+from tests.engine.helpers import start, start_and_pause_after, wait_until
 
 ROOT = VECTORS.parents[1]
 
@@ -150,11 +150,8 @@ def test_a_paused_baseline_map_shows_exactly_the_chunks_in_use(speed):
     path = ROOT / "resources" / "samples" / "random_1MiB.bin"
     handle = engine.Run(path, RunConfig(strategy=Strategy.BASELINE))
     handle.set_speed(speed)
-    thread, outcome = start(handle)
+    thread, outcome = start_and_pause_after(handle, blocks=25)
     try:
-        wait_until(lambda: handle.counters()["blocks_done"] >= 25, "a batch done")
-        handle.pause()
-        wait_until(lambda: handle.paused, "every engine thread parked")
         counters = handle.counters()
         states, owners = handle.heap_map_copy()
         assert 0 < counters["blocks_done"] < 1024  # mid-run

@@ -11,7 +11,7 @@ import pytest
 import engine
 from engine import LockKind, RunConfig, Strategy
 from tests.conftest import EXPECTED, VECTORS
-from tests.engine.helpers import start, wait_until
+from tests.engine.helpers import start_and_pause_after
 
 NAMES = sorted(EXPECTED)
 ARENA_STRATEGIES = (Strategy.BASELINE, Strategy.POOLED)
@@ -99,10 +99,7 @@ def test_a_long_lived_run_pauses_and_cancels(lock):
     config = RunConfig(strategy=Strategy.BASELINE, workers=3, lock=lock)
     with engine.Run(VECTORS / "random_64k.bin", config) as handle:
         handle.set_speed(0.01)
-        thread, outcome = start(handle)
-        wait_until(lambda: handle.counters()["blocks_done"] >= 2, "two blocks done")
-        handle.pause()
-        wait_until(lambda: handle.paused, "every thread parked")
+        thread, outcome = start_and_pause_after(handle, blocks=2)
         frozen = handle.counters()
         assert handle.counters() == frozen
         handle.resume()

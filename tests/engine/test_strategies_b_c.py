@@ -25,7 +25,7 @@ import engine
 from engine import LockKind, RunConfig, Strategy
 from engine._ffi import lib
 from tests.conftest import EXPECTED, VECTORS
-from tests.engine.helpers import start, wait_until
+from tests.engine.helpers import start, start_and_pause_after, wait_until
 
 NAMES = sorted(EXPECTED)
 CLASSES = (16, 32, 48, 64, 128, 256, 512, 1024, 2048)
@@ -360,10 +360,7 @@ def test_pause_freezes_everything_and_cancel_stops(strategy, mode):
     config = RunConfig(strategy=strategy, **mode)
     with engine.Run(VECTORS / "random_64k.bin", config) as handle:
         handle.set_speed(0.01)
-        thread, outcome = start(handle)
-        wait_until(lambda: handle.counters()["blocks_done"] >= 1, "a block done")
-        handle.pause()
-        wait_until(lambda: handle.paused, "every thread parked")
+        thread, outcome = start_and_pause_after(handle, blocks=1)
         frozen = handle.snapshot()
         again = handle.snapshot()
         assert again.counters == frozen.counters

@@ -15,7 +15,7 @@ import engine
 from engine import TIME_STATES, RunConfig, Strategy, Timeline
 from engine.trace import COUNTER_TRACKS, state_totals_s, trace_document, write_trace
 from tests.conftest import EXPECTED, VECTORS
-from tests.engine.helpers import start, wait_until
+from tests.engine.helpers import start, start_and_pause_after, wait_until
 
 ROOT = VECTORS.parents[1]
 SAMPLE_1MIB = ROOT / "resources" / "samples" / "random_1MiB.bin"
@@ -206,10 +206,7 @@ def test_the_lanes_and_the_series_go_on_while_paused(workers, batch_size):
     config = RunConfig(strategy=Strategy.BASELINE, workers=workers, batch_size=batch_size)
     with engine.Run(SAMPLE_1MIB, config) as handle:
         handle.set_speed(0.05)
-        thread, outcome = start(handle)
-        wait_until(lambda: handle.counters()["blocks_done"] >= 1, "a block done")
-        handle.pause()
-        wait_until(lambda: handle.paused, "every engine thread parked")
+        thread, outcome = start_and_pause_after(handle, blocks=1)
         counters = handle.counters()
         timeline = handle.timeline()
         series_rows = len(handle.series()["time_s"])
