@@ -36,6 +36,8 @@ from engine.config import restart_with_static_tls  # noqa: E402
 
 restart_with_static_tls()
 
+from bench_stats import median_ratio_interval  # noqa: E402
+
 import engine  # noqa: E402
 from engine import LockKind, RunConfig, Strategy  # noqa: E402
 
@@ -56,22 +58,6 @@ VARIANTS = (
 Variant = tuple[str, Strategy, LockKind]
 #: Issue 11's target: pooled at least this share of the floor, and ahead of every allocator.
 POOLED_TARGET = 0.95
-
-
-def ratio_interval(
-    num: list[float], den: list[float], resamples: int = 2000
-) -> tuple[float, float]:
-    """The 90% bootstrap interval of median(num) / median(den): one run here
-    varies by 10-30%, so two medians of 41 can move by as much as the margin
-    the target leaves (the floor's own median moved by up to 5% from one
-    bench run to the next)."""
-    rng = random.Random(SEED)
-    ratios = sorted(
-        statistics.median(rng.choices(num, k=len(num)))
-        / statistics.median(rng.choices(den, k=len(den)))
-        for _ in range(resamples)
-    )
-    return ratios[resamples // 20], ratios[resamples - resamples // 20 - 1]
 
 
 def blocks_per_s(path: pathlib.Path, variant: Variant, workers: int) -> tuple[float, int]:
@@ -148,7 +134,7 @@ def report(per_process: list[Rates], available: list[Variant], labels: list[str]
         best_other = max(allocators, default=0.0)
         for name in (name for name, s, _ in available if s is Strategy.POOLED):
             pooled = medians[name]
-            low, high = ratio_interval(rates[name], rates["floor"])
+            low, high = median_ratio_interval(rates[name], rates["floor"], SEED)
             line = (
                 f"{label}: {name} / floor {pooled / floor:.3f} (90% interval "
                 f"{low:.3f}-{high:.3f}; target >= {POOLED_TARGET})"

@@ -40,6 +40,8 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_stats import median_ratio_interval  # noqa: E402
+
 import engine  # noqa: E402
 from engine import RunConfig, Strategy  # noqa: E402
 from engine._build import CFLAGS  # noqa: E402
@@ -146,18 +148,11 @@ def build_standalone(outdir: pathlib.Path) -> pathlib.Path:
     return exe
 
 
-def ratio_interval(num: Variant, den: Variant, resamples: int = 2000) -> tuple[float, float]:
-    """The 90% bootstrap interval of the ratio of the two medians.  One
-    baseline run varies by 5-10% from the next, so a ratio's own uncertainty
-    can be as large as the budget it is checked against: the table says how
-    large."""
-    rng = random.Random(SEED)
-    a, b = [s.wall_s for s in num.samples], [s.wall_s for s in den.samples]
-    ratios = sorted(
-        statistics.median(rng.choices(a, k=len(a))) / statistics.median(rng.choices(b, k=len(b)))
-        for _ in range(resamples)
+def ratio_interval(num: Variant, den: Variant) -> tuple[float, float]:
+    """The 90% bootstrap interval of the ratio of the two variants' medians."""
+    return median_ratio_interval(
+        [s.wall_s for s in num.samples], [s.wall_s for s in den.samples], SEED
     )
-    return ratios[resamples // 20], ratios[resamples - resamples // 20 - 1]
 
 
 def ratio_line(name: str, num: Variant, den: Variant, target: float | None = None) -> str:
