@@ -398,6 +398,11 @@ static inline bool run_checkpoint(engine_run *run, uint32_t slot)
     return !run_should_stop(run);
 }
 void run_slow_motion_delay(engine_run *run, uint32_t slot, uint32_t speed_ppm);
+/* The user slowed the run below full speed. */
+static inline bool run_is_slowed(const engine_run *run)
+{
+    return atomic_load_explicit(&run->speed_ppm, RELAXED) < ENGINE_SPEED_FULL;
+}
 /* Slow motion: sleeps in proportion to the speed setting. */
 static inline void run_slow_motion(engine_run *run, uint32_t slot)
 {

@@ -53,7 +53,7 @@ static void raw_lock(engine_run *run, alloc_lock *l)
         if (!atomic_exchange_explicit(&l->spin, 1, memory_order_acquire))
             return;
         while (atomic_load_explicit(&l->spin, RELAXED)) {
-            if (atomic_load_explicit(&run->speed_ppm, RELAXED) < ENGINE_SPEED_FULL)
+            if (run_is_slowed(run))
                 sched_yield();
             else
                 cpu_relax();
@@ -138,16 +138,12 @@ void run_unlock(engine_run *run, uint32_t slot, alloc_lock *l)
    marked after the unlock and its "free" cells before the lock.  In slow
    motion the marks stay inside the lock, so the map shows each step as it
    happens rather than one step late (or a queued chunk free early). */
-static bool marks_in_lock(const engine_run *run)
-{
-    return atomic_load_explicit(&run->speed_ppm, RELAXED) < ENGINE_SPEED_FULL;
-}
 
 void *locked_alloc(engine_run *run, uint32_t slot, int64_t block, uint64_t size, const char *what)
 {
     run_lock(run, slot, &run->arena_lock, SC_ACQ_ALLOC);
     uint8_t owner = slot == run->nslots ? ENGINE_OWNER_COORDINATOR : (uint8_t)slot;
-    bool mark_in_lock = marks_in_lock(run);
+    bool mark_in_lock = run_is_slowed(run);
     void *p = arena_umalloc(&run->arena, size, owner, mark_in_lock);
     if (p)
         run_slow_motion(run, slot); /* inside the lock: the others really queue */
@@ -162,7 +158,7 @@ void *locked_alloc(engine_run *run, uint32_t slot, int64_t block, uint64_t size,
 int locked_free(engine_run *run, uint32_t slot, int64_t block, void *ptr, const char *what)
 {
     engine_error err = {0};
-    bool mark_in_lock = marks_in_lock(run);
+    bool mark_in_lock = run_is_slowed(run);
     if (!mark_in_lock)
         arena_mark_freeing(&run->arena, ptr);
     run_lock(run, slot, &run->arena_lock, SC_ACQ_FREE);

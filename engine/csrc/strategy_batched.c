@@ -109,7 +109,7 @@ static void take_arena_lock(engine_run *run, uint32_t slot, int counter)
             return;
         slot_set_state(run, slot, ENGINE_SLOT_WAITING);
         slot_enter(run, slot, ENGINE_T_LOCK_WAIT);
-        if (atomic_load_explicit(&run->speed_ppm, RELAXED) < ENGINE_SPEED_FULL) {
+        if (run_is_slowed(run)) {
             sched_yield();
         } else {
             for (uint32_t i = 0; i < (64u << attempt); i++)

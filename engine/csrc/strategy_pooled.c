@@ -92,11 +92,10 @@ static void *pooled_alloc(worker *w, uint64_t size, const char *what)
         uint8_t *p = pool->base + pool->used;
         pool->used = used;
         pool->unpublished_allocs++;
-        uint32_t speed = atomic_load_explicit(&w->run->speed_ppm, RELAXED);
-        if (speed < ENGINE_SPEED_FULL) {
+        if (run_is_slowed(w->run)) {
             if (used >= pool->publish_at)
                 publish(w, pool);
-            run_slow_motion_delay(w->run, w->slot, speed);
+            run_slow_motion(w->run, w->slot);
         }
         return p;
     }
