@@ -325,8 +325,11 @@ typedef struct {
     _Alignas(128) uint8_t *base;
     uint64_t size;
     uint64_t used;
-    /* Pooled: bytes already shown on the heap map and counted in the slot's
-       counters, and the allocations and frees not counted there yet. */
+    /* Pooled: how far the fast path may bump (the pool's size at full
+       speed, 0 in slow motion), the bytes already shown on the heap map and
+       counted in the slot's counters, and the allocations and frees not
+       counted there yet. */
+    uint64_t fast_limit;
     uint64_t marked, publish_at;
     uint64_t unpublished_allocs, unpublished_frees;
 } bump_region;

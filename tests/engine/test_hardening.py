@@ -194,6 +194,32 @@ def test_in_slow_motion_a_pool_fills_on_the_map_before_its_block_ends():
     assert isinstance(outcome.get("error"), RunCancelled)
 
 
+@pytest.mark.parametrize("workers", [0, 1], ids=["thread per block", "long-lived worker"])
+def test_slowed_down_mid_run_the_next_block_fills_its_pool_in_strides(workers):
+    """Pooled looks at the speed when a block starts, not on every allocation:
+    slowed down mid-run, the block after the one in progress fills its pool on
+    the map a stride at a time.  At full speed a pool is published only whole,
+    at its block's end (a tree of random data takes about 18 KiB), so seeing
+    1-4 KiB of it means slow motion took hold."""
+    config = RunConfig(strategy=Strategy.POOLED, batch_size=1, workers=workers)
+    handle = engine.Run(VECTORS / "random_64k.bin", config)
+    thread, outcome = start_and_pause_after(handle, 2)
+    try:
+        handle.set_speed(0.001)
+        handle.resume()
+
+        def pool_bytes_shown():
+            states = handle.heap_map_copy()[0]
+            return int((states == engine.CellState.POOL_USED).sum()) * engine.CELL_BYTES
+
+        wait_until(lambda: 1024 <= pool_bytes_shown() <= 4096, "a pool filling a stride at a time")
+        assert handle.counters()["blocks_done"] < 64
+    finally:
+        handle.cancel()
+        thread.join(30)
+    assert isinstance(outcome.get("error"), RunCancelled)
+
+
 @pytest.mark.parametrize("strategy", [Strategy.BASELINE, Strategy.POOLED, Strategy.SINGLE])
 def test_once_paused_is_reported_nothing_moves(strategy):
     handle = engine.Run(VECTORS / "random_64k.bin", RunConfig(strategy=strategy, batch_size=5))
