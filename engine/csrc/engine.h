@@ -51,7 +51,13 @@
 #define ENGINE_MIN_CACHE_SIZE 1
 #define ENGINE_MAX_CACHE_SIZE 1024
 #define ENGINE_MAX_WORKERS 128
-#define ENGINE_QUEUE_MAX_DEPTH 8
+/* A long-lived worker's queue holds up to this many blocks, so a refill hands
+   over up to half of them for one wake-up on each side.  32 against 8: the
+   floor 3% faster and pooled 3.5-6% (standalone A/Bs of 41-61 runs, 1 MiB and
+   5 MiB, two workers), which leaves pooled 1-2% behind the floor instead of
+   2-4%; 16 gained most of it.  32 queued blocks of two workers take 70 KiB
+   of the default arena's shared region. */
+#define ENGINE_QUEUE_MAX_DEPTH 32
 
 #define ENGINE_CELL_BYTES 16
 #define ENGINE_HASH_MODULUS 2147483647

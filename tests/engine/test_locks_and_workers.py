@@ -48,9 +48,12 @@ def test_workers_are_the_thread_slots():
 
 
 def test_a_long_lived_workers_queue_fits_a_quarter_of_the_shared_arena():
-    # The default 2 MiB arena has room for full queues of 8 blocks.
-    assert RunConfig(strategy=Strategy.POOLED, workers=2).queue_depth == 8
-    assert RunConfig(strategy=Strategy.MIMALLOC, workers=2).queue_depth == 8
+    # The default 2 MiB arena has room for full queues of 32 blocks (the cap).
+    assert RunConfig(strategy=Strategy.POOLED, workers=2).queue_depth == 32
+    assert RunConfig(strategy=Strategy.MIMALLOC, workers=2).queue_depth == 32
+    # Below the cap: 256 KiB, 2 workers, a quarter is 64 KiB, 32 KiB per
+    # worker: 29 blocks of 1,120 bytes, 28 of them queued.
+    assert RunConfig(strategy=Strategy.BASELINE, workers=2, heap_size=262144).queue_depth == 28
     # A thread per block gets its one block, whatever the arena.
     assert RunConfig(strategy=Strategy.BASELINE).queue_depth == 1
     # 64 KiB, 4 workers: a quarter is 16 KiB, 4 KiB per worker, 1,120 bytes
@@ -63,7 +66,7 @@ def test_a_long_lived_workers_queue_fits_a_quarter_of_the_shared_arena():
 
 # 24 KiB is the depth-1 case with room: three baseline workers' trees on a
 # 16 KiB heap fragmented it past a 2 KiB array in 12 of 150 runs.
-@pytest.mark.parametrize(("heap_size", "depth"), [(24576, 1), (65536, 3), (2097152, 8)])
+@pytest.mark.parametrize(("heap_size", "depth"), [(24576, 1), (65536, 3), (2097152, 32)])
 def test_long_lived_workers_give_the_spec_numbers_at_every_queue_depth(heap_size, depth):
     config = RunConfig(strategy=Strategy.BASELINE, workers=3, heap_size=heap_size)
     assert config.queue_depth == depth

@@ -155,7 +155,7 @@ def in_flight(mode: dict, strategy: Strategy) -> int:
     if "workers" not in mode:
         return mode["batch_size"]
     depth = RunConfig(strategy=strategy, **mode).queue_depth
-    assert depth == 8  # the default arena has room for full queues
+    assert depth == 32  # the default arena has room for full queues (the cap)
     return mode["workers"] * (depth + 1)
 
 
