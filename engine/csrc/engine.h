@@ -53,7 +53,7 @@
 #define ENGINE_MAX_WORKERS 128
 /* A long-lived worker's queue holds up to this many blocks, so a refill hands
    over up to half of them for one wake-up on each side.  32 against 8: the
-   floor 3% faster and pooled 3.5-6% (standalone A/Bs of 41-61 runs, 1 MiB and
+   floor 3% faster and pooled 3-6% (standalone A/Bs of 41-61 runs, 1 MiB and
    5 MiB, two workers), which leaves pooled 1-2% behind the floor instead of
    2-4%; 16 gained most of it.  32 queued blocks of two workers take 70 KiB
    of the default arena's shared region. */
