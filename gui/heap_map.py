@@ -319,6 +319,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
         self._draw_regions(layout)
         self.zoom.reset()
         self._show_zoom(strategy is Strategy.BASELINE and slot_count > 1)
+        self._set_legend()  # the run's threads
         self.set_hint("")  # the no-map message for malloc's family (see set_hint)
 
     def _show_zoom(self, shown: bool) -> None:
@@ -544,15 +545,15 @@ class HeapMapView(pg.GraphicsLayoutWidget):
             return f'<span style="color:{c}; font-size:{big}">&#9632;</span>&nbsp;{text}'
 
         available = max(100.0, float(self.width()) - 16)
-        slots = "".join(
-            f'<span style="color:{c}; font-size:{big}">&#9632;</span>' for c in palette.SLOT_COLOURS
-        )
+        # The run's own threads: two long-lived workers are T0 and T1, not twenty.
+        hues = palette.SLOT_COLOURS[: min(self.slot_count, len(palette.SLOT_COLOURS))]
+        hues = hues or palette.SLOT_COLOURS  # before any run: the default batch of 20
+        slots = "".join(f'<span style="color:{c}; font-size:{big}">&#9632;</span>' for c in hues)
         if text_fit.html_width(slots, 12 * self.font_scale) > available:
             # Twenty big swatches are wider than a narrow map: smaller ones, never clipped.
             small = f"{12 * self.font_scale:.0f}pt"
             slots = "".join(
-                f'<span style="color:{c}; font-size:{small}">&#9632;</span>'
-                for c in palette.SLOT_COLOURS
+                f'<span style="color:{c}; font-size:{small}">&#9632;</span>' for c in hues
             )
         extra = self._strategy_legend(swatch, slots)
         if extra is not None:
@@ -572,7 +573,7 @@ class HeapMapView(pg.GraphicsLayoutWidget):
             # A short panel: the threads' hues and the pale reserve, the map needs the room.
             entries = [
                 slots,
-                "used by thread T0 … T19",
+                self._threads_text(),
                 swatch(
                     palette.tint(palette.SLOT_COLOURS[0], palette.RESERVED_TINT),
                     "pale: pool reserved, unused",
@@ -598,13 +599,23 @@ class HeapMapView(pg.GraphicsLayoutWidget):
                 "pale: pool reserved, unused",
             ),
             slots,
-            "used by thread T0 … T19",
+            self._threads_text(),
         ]
         size = 12 * self.font_scale
         available = max(100.0, float(self.width()) - 16)
         text = text_fit.wrap_html(entries, available, size)
         if text != self.legend.text:
             self.legend.setText(text)
+
+    def _threads_text(self, verb: str = "used by") -> str:
+        """Which threads the hues stand for: the run's slots (20 before any run)."""
+        count = self.slot_count or len(palette.SLOT_COLOURS)
+        if count == 1:
+            return f"{verb} thread T0"
+        text = f"{verb} thread T0 … T{count - 1}"
+        if count > len(palette.SLOT_COLOURS):
+            text += f" (hues repeat after {len(palette.SLOT_COLOURS)})"
+        return text
 
     def _strategy_legend(self, swatch, slots: str) -> list[str] | None:
         """The legend entries of sizeclass, batched and malloc's family (None: the usual)."""
@@ -625,15 +636,15 @@ class HeapMapView(pg.GraphicsLayoutWidget):
                 swatch(palette.HEADER, "chunk header"),
             ]
             if not self.short:
-                entries += [slots, "over 2048 B: by thread T0 … T19 (arena lock)"]
+                entries += [slots, f"over 2048 B: {self._threads_text('by')} (arena lock)"]
             return entries
         if strategy is Strategy.BATCHED:
             light = "".join(
                 f'<span style="color:{palette.tint(c, CACHED_TINT).name()}; '
                 f'font-size:{12 * self.font_scale:.0f}pt">&#9632;</span>'
-                for c in palette.SLOT_COLOURS[:10]
+                for c in palette.SLOT_COLOURS[: min(10, self.slot_count or 10)]
             )
-            entries = [slots, "used by thread T0 … T19", f"{light}&nbsp;lighter: cached, no lock"]
+            entries = [slots, self._threads_text(), f"{light}&nbsp;lighter: cached, no lock"]
             if not self.short:
                 entries += [
                     swatch(palette.FREE, "free"),

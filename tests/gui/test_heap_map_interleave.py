@@ -324,3 +324,20 @@ def test_the_zoom_title_shortens_to_fit_its_width(qtbot):
     assert fitting_zoom_text("Zoom 0x00000–0x02000: one thread's chunks", font, 10) == (
         "one thread's chunks"
     )
+
+
+def test_the_legend_names_the_runs_own_threads(view):
+    """Two long-lived workers are T0 and T1: the legend shows their two hues,
+    not the default batch's twenty."""
+    view.set_layout(HEAP, POOL, Strategy.POOLED, 2, "Run #1 pooled")
+    assert "used by thread T0 … T1" in view.legend.text
+    hues = [c for c in palette.SLOT_COLOURS if f"color:{c};" in view.legend.text]
+    assert hues == list(palette.SLOT_COLOURS[:2])
+    view.set_layout(HEAP, POOL, Strategy.SINGLE, 1, "single")
+    assert view.legend.text.endswith("used by thread T0")
+    view.set_layout(HEAP, POOL, Strategy.BASELINE, 40, "40 workers")
+    assert "used by thread T0 … T39 (hues repeat after 20)" in view.legend.text
+    view.set_layout(HEAP, POOL, Strategy.BATCHED, 2, "batched")
+    assert "used by thread T0 … T1" in view.legend.text
+    view.set_layout(HEAP, POOL, Strategy.SIZECLASS, 3, "sizeclass")
+    assert "over 2048 B: by thread T0 … T2 (arena lock)" in view.legend.text
