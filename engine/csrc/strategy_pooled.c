@@ -95,17 +95,25 @@ static void publish(worker *w, bump_region *pool)
     set_publish_at(run, pool);
 }
 
-/* In slow motion, or when the pool is full.  Kept out of line: inlined, it
-   made the fast path save and restore four registers on every allocation
-   (perf annotate), which cost pooled more than the allocation itself. */
-__attribute__((noinline)) static void *pooled_alloc_slow(worker *w, uint64_t size, const char *what)
+/* Bumps the pool to `used` bytes (the caller checked that they fit). */
+static inline void *pool_take(bump_region *pool, uint64_t used)
+{
+    uint8_t *p = pool->base + pool->used;
+    pool->used = used;
+    pool->unpublished_allocs++;
+    return p;
+}
+
+/* In slow motion, or when the pool is full (`used`: the pool's use with this
+   allocation).  Kept out of line: inlined, it made the fast path save and
+   restore four registers on every allocation (perf annotate), which cost
+   pooled more than the allocation itself. */
+__attribute__((noinline)) static void *pooled_alloc_slow(worker *w, uint64_t size, uint64_t used,
+                                                         const char *what)
 {
     bump_region *pool = w->state;
-    uint64_t want = (size + 15u) & ~(uint64_t)15u, used = pool->used + want;
     if (size != 0 && used <= pool->size) {
-        uint8_t *p = pool->base + pool->used;
-        pool->used = used;
-        pool->unpublished_allocs++;
+        void *p = pool_take(pool, used);
         if (run_is_slowed(w->run)) {
             if (used >= pool->publish_at)
                 publish(w, pool);
@@ -121,14 +129,10 @@ __attribute__((noinline)) static void *pooled_alloc_slow(worker *w, uint64_t siz
 static void *pooled_alloc(worker *w, uint64_t size, const char *what)
 {
     bump_region *pool = w->state;
-    uint64_t want = (size + 15u) & ~(uint64_t)15u, used = pool->used + want;
-    if (size != 0 && used <= pool->fast_limit) {
-        uint8_t *p = pool->base + pool->used;
-        pool->used = used;
-        pool->unpublished_allocs++;
-        return p;
-    }
-    return pooled_alloc_slow(w, size, what);
+    uint64_t used = pool->used + ((size + 15u) & ~(uint64_t)15u);
+    if (size != 0 && used <= pool->fast_limit)
+        return pool_take(pool, used);
+    return pooled_alloc_slow(w, size, used, what);
 }
 
 /* A worker frees only what it allocated: from its own pool, or from the
