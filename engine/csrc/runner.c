@@ -400,12 +400,16 @@ static void run_threaded(engine_run *run)
 
 int engine_run_execute(engine_run *run, engine_error *err)
 {
+    /* The coordinator (the thread calling execute) is counted before the run
+       is seen running: a run paused before its start then reads as paused
+       only once the coordinator has parked, never in between. */
+    engine_threads_add(run, 1);
     int expected = ENGINE_RUN_READY;
     if (!atomic_compare_exchange_strong(&run->state, &expected, ENGINE_RUN_RUNNING)) {
+        engine_threads_add(run, -1);
         error_set(err, ENGINE_E_STATE, "this run has already been started");
         return ENGINE_E_STATE;
     }
-    engine_threads_add(run, 1); /* the coordinator: the thread calling execute */
     uint64_t t0 = now_ns();
     atomic_store(&run->t0_ns, t0);
     /* The coordinator's time is read, thread_start_join and in_allocator;
