@@ -11,7 +11,7 @@ ratio to the floor (the same workers with no allocator cost at all):
 
 With --processes N, N fresh processes each measure every variant (floor
 included) and the table pools their runs: how pooled fares against the
-floor varies from one process to the next (see in_fresh_processes).
+floor varies from one draw of runs to the next (see in_fresh_processes).
 
 jemalloc needs static TLS that glibc sets aside only at process start: the
 script restarts itself with it (engine.config.restart_with_static_tls).
@@ -96,10 +96,12 @@ def in_fresh_processes(
     args: argparse.Namespace, files: dict[str, pathlib.Path]
 ) -> tuple[list[Rates], dict[str, set[int]]]:
     """Each process measures every variant, the floor included, on its own.
-    How fast pooled runs against the floor depends on the process as well as
-    on the code: four processes of 101 runs each measured pooled at 0.938,
-    0.947, 0.993 and 0.995 of the floor on 5 MiB with the same build (memory
-    layout, probably; not pinned down), so one process is one draw."""
+    One process is one draw: with the same build, ten processes of 41 runs
+    each measured pooled at 0.943-1.022 of the floor on 5 MiB.  The spread is
+    the runs' own noise, not the process: successive windows of 20 runs
+    inside one process swing as much (0.94-1.06), because one 5 MiB run
+    takes 59-94 ms depending on how the scheduler places two workers and
+    the coordinator on two cores (README, Against the production allocators)."""
     per_process: list[Rates] = []
     signatures: dict[str, set[int]] = {label: set() for label in files}
     for i in range(args.processes):
@@ -189,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             rates, sigs = measure(files, available, args.reps, args.workers)
             per_process, signatures = [rates], {k: set(v) for k, v in sigs.items()}
     for label, seen in signatures.items():
-        assert len(set(seen)) == 1, f"signatures differ on {label}: {seen}"
+        assert len(seen) == 1, f"signatures differ on {label}: {seen}"
     report(per_process, available, list(files))
     return 0
 
